@@ -1,0 +1,301 @@
+"""The ``beicoder`` command: wires the core and the TUI together, nothing else."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .core import BeicoderError
+
+DEFAULT_DB = "beicoder.db"
+DEMO_DB = "beicoder-demo.db"
+
+
+def _fail(message: str, code: int = 2):
+    click.echo(f"beicoder: {message}", err=True)
+    sys.exit(code)
+
+
+def _default_coder() -> str:
+    return os.environ.get("BEICODER_CODER") or getpass.getuser() or "coder"
+
+
+def _open_store(db: str, create: bool = False):
+    from .core.store import Store
+
+    return Store(db, create=create)
+
+
+class Group(click.Group):
+    """Turns every BeicoderError into one line on stderr and exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BeicoderError as exc:
+            _fail(str(exc))
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="beicoder")
+def main():
+    """beicoder: code behavioural event interview (BEI) transcripts against a competency
+    dictionary, and compare outstanding with average performers."""
+
+
+db_option = click.option("--db", default=DEFAULT_DB, show_default=True, help="The study file (SQLite).")
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--meta", type=click.Path(path_type=Path), help="interviewees.csv: interviewee, group, tenure_years, branch.")
+@db_option
+@click.option("--dictionary", "dictionary_path", type=click.Path(path_type=Path),
+              help="Competency dictionary (YAML); default: the study's, or the bundled micro-credit one.")
+@click.option("--interviewee", help="Speaker label of the interviewee when turns carry names.")
+def import_cmd(files, meta, db, dictionary_path, interviewee):
+    """Import transcripts (.txt/.md in UTF-8, GB18030/GBK, Big5 or UTF-16) into the study.
+
+    Each file's interviewee is its name without extension. Files already imported (same
+    sha256) are skipped. A file that cannot be read is reported and skipped; the exit status
+    is then 2."""
+    from .core.dictionary import load_dictionary
+    from .core.paths import default_dictionary
+    from .core.study import import_parsed, parse_files, read_meta
+
+    meta_rows = read_meta(meta) if meta else None
+    dictionary = load_dictionary(dictionary_path) if dictionary_path else None
+    parsed = parse_files(files, interviewee)
+    good = [p for p in parsed if p[2] is None]
+    for _, _, failure in parsed:
+        if failure:
+            click.echo(f"beicoder: {failure.message}", err=True)
+    if good or meta_rows:
+        store = _open_store(db, create=True)
+        try:
+            if dictionary is not None or store.dictionary() is None:
+                store.set_dictionary(dictionary or load_dictionary(default_dictionary()))
+            results = import_parsed(store, good, meta_rows)
+        finally:
+            store.close()
+        for r in results:
+            if r.status == "imported":
+                click.echo(f"imported {r.path.name}: interviewee {r.interviewee}, {r.passages} passages ({r.encoding})")
+                for w in r.warnings:
+                    click.echo(f"  warning: {r.path.name}: {w}", err=True)
+            else:
+                click.echo(f"unchanged {r.path.name}: {r.message}")
+    n_bad = sum(1 for p in parsed if p[2])
+    click.echo(f"{len(good)} file(s) read, {n_bad} failed; study: {db}")
+    if n_bad:
+        sys.exit(2)
+
+
+@main.command()
+@db_option
+def suggest(db):
+    """Suggest codes for every passage (jieba + spaCy keyword matching) and store the evidence."""
+    from .core.suggest.lexicon import suggest_study
+
+    store = _open_store(db)
+    try:
+        dictionary = store.dictionary()
+        if dictionary is None:
+            raise BeicoderError(f"{db}: the study has no dictionary; import transcripts first")
+        ids = [p.id for p in store.passages()]
+        done = suggest_study(store, dictionary, ids)
+        n = store.db.execute("SELECT count(*), count(DISTINCT passage_id) FROM suggestions").fetchone()
+    finally:
+        store.close()
+    click.echo(f"suggested codes for {done} passages: {n[0]} suggestions on {n[1]} passages")
+
+
+@main.command()
+@db_option
+@click.option("--coder", default=None, help="Your coder name (default: $BEICODER_CODER or your user name).")
+def code(db, coder):
+    """Code passages in the terminal (Textual TUI)."""
+    if not Path(db).exists():
+        raise BeicoderError(f"{db}: no such study file (run 'beicoder import' or 'beicoder demo' first)")
+    _run_tui(db, coder or _default_coder())
+
+
+def _run_tui(db: str, coder: str) -> None:
+    from .core.store import normalize_coder
+    from .tui.app import BeicoderApp
+
+    _open_store(db).close()  # fail early, with one line, on a bad file
+    BeicoderApp(db, normalize_coder(coder)).run()
+
+
+@main.command()
+@click.option("--db", default=DEMO_DB, show_default=True, help="Where to build the demo study.")
+@click.option("--coder", default=None, help="Your coder name (default: $BEICODER_CODER or your user name).")
+@click.option("--rebuild", is_flag=True, help="Build the demo study again even when it exists.")
+@click.option("--no-tui", is_flag=True, help="Only build the study; do not open the TUI.")
+def demo(db, coder, rebuild, no_tui):
+    """Build the bundled demo study (10 micro-credit BEI transcripts, reference codings) on
+    first run, then open it in the TUI."""
+    from .core.study import build_demo
+
+    if rebuild or not Path(db).exists():
+        build_demo(db, progress=click.echo)
+    if not no_tui:
+        _run_tui(db, coder or _default_coder())
+
+
+def _pick_coder(store, coder: str | None) -> str:
+    coders = store.coders()
+    if coder:
+        return coder
+    if not coders:
+        raise BeicoderError(f"{store.path}: no codings yet; code some passages or load codings first")
+    counts = {c: len(store.decided_passages(c)) for c in coders}
+    best = max(coders, key=lambda c: (counts[c], c == "consensus", c == "reference"))
+    others = [f"{c} ({counts[c]})" for c in coders if c != best]
+    msg = f"coder: {best} ({counts[best]} decided passages)"
+    if others:
+        msg += f"; other coders: {', '.join(others)}; choose with --coder"
+    click.echo(msg)
+    return best
+
+
+@main.command()
+@db_option
+@click.option("--coder", default=None, help="Whose codings to analyse (default: the coder with most decisions).")
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for scores.csv and comparison.csv.")
+@click.option("--alpha", default=0.05, show_default=True, help="Significance level of the verdict rule.")
+@click.option("--uncorrected", is_flag=True, help="Judge by Welch's p instead of Benjamini-Hochberg q.")
+@click.option("--threshold-presence", default=0.5, show_default=True,
+              help="Share of each group that must show a code for a threshold competency.")
+def analyze(db, coder, out, alpha, uncorrected, threshold_presence):
+    """Scores per interviewee and competency, and which competencies differentiate the
+    outstanding from the average group."""
+    from .core.analysis import Rule, compare_groups, compute_scores, study_frames
+    from .core.export import write_csv
+
+    store = _open_store(db)
+    try:
+        who = _pick_coder(store, coder)
+        codings, interviewees, codes = study_frames(store, who)
+        names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
+    finally:
+        store.close()
+    rule = Rule(alpha=alpha, corrected=not uncorrected, threshold_presence=threshold_presence)
+    scores = compute_scores(codings, interviewees, codes)
+    comparison = compare_groups(scores, codes, rule)
+    _print_comparison(comparison, names, interviewees, rule)
+    if out:
+        write_csv(scores, Path(out) / "scores.csv")
+        write_csv(comparison, Path(out) / "comparison.csv")
+        click.echo(f"wrote {Path(out) / 'scores.csv'} and {Path(out) / 'comparison.csv'}")
+
+
+def _fmt(v, nd=2) -> str:
+    import math
+
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:.{nd}f}"
+
+
+def _print_comparison(comparison, names, interviewees, rule) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .core.analysis import SCORE_LABELS, normalize_group
+
+    groups = [normalize_group(g) for g in interviewees["group"]]
+    console = Console(soft_wrap=False)
+    if not console.is_terminal or console.width < 120:
+        console = Console(soft_wrap=False, width=max(console.width, 120))
+    n_dec, n_all = int(interviewees["decided"].sum()), int(interviewees["passages"].sum())
+    console.print(f"{groups.count('outstanding')} outstanding and {groups.count('average')} average interviewees; "
+                  f"{n_dec} of {n_all} passages decided")
+    table = Table(title="Outstanding vs average (M = mean, SD in brackets)", box=None, header_style="bold")
+    for col in ("code", "score", "outstanding", "average", "Welch t (df)", "p", "U", "p(U)",
+                "g", "q", "verdict"):
+        table.add_column(col, justify="left" if col in ("code", "score", "verdict") else "right", no_wrap=True)
+    previous = None
+    for r in comparison.to_dict("records"):
+        if previous is not None and r["score"] != previous:
+            table.add_section()
+        previous = r["score"]
+        style = "bold green" if r["verdict"] == "differentiating" else ("cyan" if r["verdict"] == "threshold" else None)
+        table.add_row(
+            r["code"], SCORE_LABELS[r["score"]],
+            f"{_fmt(r['mean_outstanding'])} ({_fmt(r['sd_outstanding'])})",
+            f"{_fmt(r['mean_average'])} ({_fmt(r['sd_average'])})",
+            f"{_fmt(r['welch_t'])} ({_fmt(r['welch_df'], 1)})", _fmt(r["welch_p"], 3),
+            _fmt(r["mw_u"], 1), _fmt(r["mw_p"], 3), _fmt(r["hedges_g"]), _fmt(r["q_bh"], 3), r["verdict"],
+            style=style,
+        )
+    console.print(table)
+    console.print("t: Welch's t-test; U: Mann-Whitney U (two-sided); g: Hedges' g; q: Benjamini-Hochberg "
+                  "adjusted p across the codes of each score.")
+    console.print(f"Rule: {rule.describe()}.")
+    diff = comparison[comparison["verdict"] == "differentiating"]
+    if len(diff):
+        parts = []
+        for code, sub in diff.groupby("code", sort=False):
+            parts.append(f"{code} {names.get(code, '')} ({', '.join(SCORE_LABELS[s] for s in sub['score'])})")
+        console.print("Differentiating competencies: " + "; ".join(parts))
+    else:
+        console.print("Differentiating competencies: none by this rule")
+    thr = comparison[(comparison["verdict"] == "threshold") & (comparison["score"] == "frequency")]
+    if len(thr):
+        console.print("Threshold competencies: " + "; ".join(f"{c} {names.get(c, '')}" for c in thr["code"]))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
+@db_option
+@click.option("--coder", default=None, help="Only this coder's codings (default: all coders).")
+def export(fmt, out, db, coder):
+    """Export every coding with its interviewee, group, transcript, passage, offsets, text,
+    code, level, coder and time."""
+    from .core.export import codings_frame, write_csv
+
+    store = _open_store(db)
+    try:
+        frame = codings_frame(store, coder)
+    finally:
+        store.close()
+    write_csv(frame, out)
+    click.echo(f"wrote {len(frame)} codings to {out}")
+
+
+@main.group(cls=Group)
+def codings():
+    """Codings kept outside the TUI (spreadsheets)."""
+
+
+@codings.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--coder", default=None, help="Coder to load the codings as (overrides a coder column).")
+@db_option
+def codings_import(file, coder, db):
+    """Load codings from a CSV with columns interviewee, passage, code, level [, coder].
+    An empty code is a "no code" decision. Nothing is loaded from a file with a bad row."""
+    from .core.export import CodingsFileError, import_codings
+
+    store = _open_store(db)
+    try:
+        result = import_codings(store, file, coder)
+    except CodingsFileError as exc:
+        for p in exc.problems:
+            click.echo(f"beicoder: {p}", err=True)
+        raise
+    finally:
+        store.close()
+    click.echo(f"loaded {result.codings} codings and {result.no_code} no-code decisions on "
+               f"{result.passages} passages for {', '.join(result.coders)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,246 @@
+"""Scores per interviewee and competency, and the outstanding-vs-average comparison.
+
+Scores (per interviewee x code, from one coder's codings; unit = a coded passage):
+
+- ``frequency``: number of passages coded with the code;
+- ``mean_level`` / ``max_level``: mean and highest level of those codings (codings without a
+  level are left out; a code never shown scores 0, the usual BEI convention);
+- ``rate``: frequency per 1,000 units of the interviewee's own speech (Han characters, plus
+  words for non-Chinese text; see :func:`beicoder.core.textutil.speech_length`);
+- ``presence``: 1 when the code was shown at all, else 0.
+
+The comparison (per code and score) reports group means and SDs, Welch's t (df, two-sided p),
+the Mann-Whitney U (two-sided, scipy's exact or asymptotic method), Hedges' g (Cohen's d with
+pooled SD times J = 1 - 3 / (4 (n1 + n2) - 9); Hedges & Olkin 1985), the rank-biserial
+correlation r = 2 U1 / (n1 n2) - 1 (Kerby 2014) and Benjamini-Hochberg q over the codes of
+each score (scipy.stats.false_discovery_control).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import BeicoderError
+
+SCORES = ("frequency", "rate", "mean_level", "max_level")
+SCORE_LABELS = {"frequency": "frequency", "rate": "rate /1000", "mean_level": "mean level",
+                "max_level": "max level", "presence": "presence"}
+
+OUTSTANDING_LABELS = {"outstanding", "superior", "top", "high", "star", "优秀", "优秀组", "優秀", "優秀組", "绩优", "高绩效"}
+AVERAGE_LABELS = {"average", "typical", "normal", "low", "普通", "普通组", "普通組", "一般", "一般组", "一般組", "绩效一般"}
+
+
+class AnalysisError(BeicoderError):
+    """The study cannot be analysed as asked; one line saying why."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The verdict rule. ``alpha`` applies to Benjamini-Hochberg q (or to Welch's p when
+    ``corrected`` is False); ``threshold_presence`` is the share of each group that must show
+    the code for a threshold competency."""
+
+    alpha: float = 0.05
+    corrected: bool = True
+    threshold_presence: float = 0.5
+
+    def describe(self) -> str:
+        test = "Benjamini-Hochberg q of Welch's t-test across codes" if self.corrected else "Welch's t-test p (uncorrected)"
+        pct = round(self.threshold_presence * 100)
+        return (f"differentiating = outstanding mean higher and {test} < {self.alpha:g}; "
+                f"threshold = not differentiating and shown by at least {pct}% of both groups; none = otherwise")
+
+
+def normalize_group(label) -> str | None:
+    """Map a group label to ``outstanding`` or ``average``; None for an empty label.
+
+    Raises:
+        AnalysisError: a label that is neither (a third group).
+    """
+    if label is None or (isinstance(label, float) and math.isnan(label)) or not str(label).strip():
+        return None
+    key = str(label).strip().casefold()
+    if key in OUTSTANDING_LABELS:
+        return "outstanding"
+    if key in AVERAGE_LABELS:
+        return "average"
+    raise AnalysisError(f"group {label!r} is neither outstanding (优秀) nor average (普通/一般)")
+
+
+def compute_scores(codings, interviewees, codes):
+    """Scores per interviewee and code.
+
+    Args:
+        codings: DataFrame with columns interviewee, code, level (one row per coded passage).
+        interviewees: DataFrame with columns interviewee, group, speech_length (one row per
+            interviewee to score; those with no codings score 0).
+        codes: the dictionary's codes, in order.
+
+    Returns:
+        DataFrame, one row per interviewee x code (interviewees in the given order, codes in
+        dictionary order), columns: interviewee, group, code, frequency, mean_level, max_level,
+        rate, presence, speech_length.
+    """
+    import pandas as pd
+
+    rows = []
+    grouped = {k: g for k, g in codings.groupby(["interviewee", "code"])} if len(codings) else {}
+    for iv in interviewees.itertuples(index=False):
+        for code in codes:
+            g = grouped.get((iv.interviewee, code))
+            freq = 0 if g is None else len(g)
+            levels = [] if g is None else [int(v) for v in g["level"].dropna()]
+            if freq == 0:
+                mean_level = max_level = 0.0
+            elif levels:
+                mean_level, max_level = sum(levels) / len(levels), float(max(levels))
+            else:
+                mean_level = max_level = float("nan")
+            length = iv.speech_length or 0
+            rows.append({
+                "interviewee": iv.interviewee, "group": iv.group, "code": code, "frequency": freq,
+                "mean_level": mean_level, "max_level": max_level,
+                "rate": freq * 1000.0 / length if length else float("nan"),
+                "presence": int(freq > 0), "speech_length": length,
+            })
+    return pd.DataFrame(rows, columns=["interviewee", "group", "code", "frequency", "mean_level", "max_level",
+                                       "rate", "presence", "speech_length"])
+
+
+def hedges_g(x, y) -> tuple[float, float]:
+    """Cohen's d (pooled SD) and Hedges' g of ``x`` minus ``y``; NaN when undefined."""
+    n1, n2 = len(x), len(y)
+    if n1 < 2 or n2 < 2:
+        return float("nan"), float("nan")
+    m1, m2 = sum(x) / n1, sum(y) / n2
+    v1 = sum((a - m1) ** 2 for a in x) / (n1 - 1)
+    v2 = sum((b - m2) ** 2 for b in y) / (n2 - 1)
+    sp = math.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
+    if sp == 0:
+        return float("nan"), float("nan")
+    d = (m1 - m2) / sp
+    return d, d * (1 - 3 / (4 * (n1 + n2) - 9))
+
+
+def compare_groups(scores, codes, rule: Rule = Rule()):
+    """Compare outstanding with average on every code and score.
+
+    Args:
+        scores: the output of :func:`compute_scores`; ``group`` must hold labels that
+            :func:`normalize_group` maps (rows without a group are left out).
+        codes: codes in dictionary order.
+        rule: the verdict rule.
+
+    Returns:
+        DataFrame, one row per code x score (scores in :data:`SCORES` order), columns: code,
+        score, n_outstanding, n_average, mean_outstanding, sd_outstanding, mean_average,
+        sd_average, presence_outstanding, presence_average (shares 0..1), welch_t, welch_df,
+        welch_p, mw_u, mw_p, cohens_d, hedges_g, rank_biserial, q_bh, verdict.
+
+    Raises:
+        AnalysisError: a group is missing, or a label is neither outstanding nor average.
+    """
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Precision loss occurred", category=RuntimeWarning)
+    df = scores.copy()
+    df["group"] = [normalize_group(g) for g in df["group"]]
+    df = df[df["group"].notna()]
+    present = set(df["group"])
+    for needed in ("outstanding", "average"):
+        if needed not in present:
+            raise AnalysisError(
+                f"no {needed} interviewees with codings: give each interviewee a group (interviewees.csv, --meta)"
+            )
+    out = []
+    for score in SCORES:
+        block = []
+        for code in codes:
+            sub = df[df["code"] == code]
+            x = [float(v) for v in sub.loc[sub["group"] == "outstanding", score] if not pd.isna(v)]
+            y = [float(v) for v in sub.loc[sub["group"] == "average", score] if not pd.isna(v)]
+            po = sub.loc[sub["group"] == "outstanding", "presence"].mean()
+            pa = sub.loc[sub["group"] == "average", "presence"].mean()
+            row = {"code": code, "score": score, "n_outstanding": len(x), "n_average": len(y),
+                   "mean_outstanding": np.mean(x) if x else np.nan, "sd_outstanding": np.std(x, ddof=1) if len(x) > 1 else np.nan,
+                   "mean_average": np.mean(y) if y else np.nan, "sd_average": np.std(y, ddof=1) if len(y) > 1 else np.nan,
+                   "presence_outstanding": po, "presence_average": pa,
+                   "welch_t": np.nan, "welch_df": np.nan, "welch_p": np.nan, "mw_u": np.nan, "mw_p": np.nan}
+            if len(x) >= 2 and len(y) >= 2 and (np.ptp(x) > 0 or np.ptp(y) > 0):
+                res = stats.ttest_ind(x, y, equal_var=False)
+                row.update(welch_t=float(res.statistic), welch_df=float(res.df), welch_p=float(res.pvalue))
+            if x and y and len(set(x) | set(y)) > 1:
+                mw = stats.mannwhitneyu(x, y, alternative="two-sided")
+                row.update(mw_u=float(mw.statistic), mw_p=float(mw.pvalue))
+            d, g = hedges_g(x, y)
+            row.update(cohens_d=d, hedges_g=g,
+                       rank_biserial=(2 * row["mw_u"] / (len(x) * len(y)) - 1) if x and y else np.nan)
+            block.append(row)
+        ps = [r["welch_p"] for r in block]
+        finite = [i for i, p in enumerate(ps) if not math.isnan(p)]
+        qs = [float("nan")] * len(ps)
+        if finite:
+            adj = stats.false_discovery_control([ps[i] for i in finite], method="bh")
+            for i, q in zip(finite, adj):
+                qs[i] = float(q)
+        for r, q in zip(block, qs):
+            r["q_bh"] = q
+            r["verdict"] = verdict(r, rule)
+        out.extend(block)
+    return pd.DataFrame(out)
+
+
+def verdict(row: dict, rule: Rule) -> str:
+    """``differentiating``, ``threshold`` or ``none`` for one comparison row, by ``rule``."""
+    test = row["q_bh"] if rule.corrected else row["welch_p"]
+    higher = row["mean_outstanding"] > row["mean_average"]
+    if higher and not math.isnan(test) and test < rule.alpha:
+        return "differentiating"
+    po, pa = row["presence_outstanding"], row["presence_average"]
+    if po >= rule.threshold_presence and pa >= rule.threshold_presence:
+        return "threshold"
+    return "none"
+
+
+def study_frames(store, coder: str):
+    """Read what the analysis needs from a study.
+
+    Returns ``(codings, interviewees, codes)``: codings has one row per coded passage of
+    ``coder`` (columns interviewee, code, level); interviewees has one row per interviewee
+    with at least one decision by ``coder`` (columns interviewee, group, speech_length,
+    decided, passages); codes is the dictionary's code list.
+
+    Raises:
+        AnalysisError: the coder has made no decisions in this study.
+    """
+    import pandas as pd
+
+    from .store import normalize_coder
+
+    coder = normalize_coder(coder)
+    codings = pd.DataFrame(store.query(
+        """SELECT t.interviewee, c.code, c.level FROM codings c JOIN passages p ON p.id = c.passage_id
+           JOIN transcripts t ON t.id = p.transcript_id WHERE c.coder = ?""", [coder]),
+        columns=["interviewee", "code", "level"])
+    decided = store.decided_passages(coder)
+    rows = store.query(
+        """SELECT t.interviewee, i.grp AS "group", sum(t.speech_length) AS speech_length
+           FROM transcripts t LEFT JOIN interviewees i ON i.id = t.interviewee
+           GROUP BY t.interviewee ORDER BY t.interviewee""")
+    per_iv: dict[str, list[int]] = {}
+    for p in store.query("SELECT p.id, t.interviewee FROM passages p JOIN transcripts t ON t.id = p.transcript_id"):
+        per_iv.setdefault(p["interviewee"], []).append(p["id"])
+    for r in rows:
+        ids = per_iv.get(r["interviewee"], [])
+        r["passages"] = len(ids)
+        r["decided"] = sum(1 for i in ids if i in decided)
+    interviewees = pd.DataFrame([r for r in rows if r["decided"] > 0],
+                                columns=["interviewee", "group", "speech_length", "decided", "passages"])
+    if interviewees.empty:
+        raise AnalysisError(f"coder {coder!r} has made no decisions in {store.path.name}")
+    return codings, interviewees, [c["code"] for c in store.codes()]

@@ -1,0 +1,221 @@
+"""Load and validate a competency dictionary written in YAML.
+
+A dictionary file looks like::
+
+    name: 中小银行微贷客户经理胜任素质词典
+    name_en: Competency dictionary for micro-credit account managers
+    version: 1
+    competencies:
+      - code: ACH
+        name_zh: 成就导向
+        name_en: Achievement orientation
+        definition_zh: ...
+        definition_en: ...
+        levels:
+          - {level: 0, indicator_zh: ..., indicator_en: ...}
+          - ...
+        keywords: [定了目标, 复盘, ...]
+
+Every problem is reported as one :class:`DictionaryError` line that names the file and
+the entry (``micro_credit.yaml: competency #3 (IU): level 'two' is not an integer``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import BeicoderError
+
+CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+class DictionaryError(BeicoderError):
+    """A competency dictionary that cannot be used; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Level:
+    """One step of a competency's intensity scale: an integer and its behavioural indicator."""
+
+    level: int
+    indicator_zh: str
+    indicator_en: str
+
+
+@dataclass(frozen=True)
+class Competency:
+    """One competency (a code of the dictionary) with its names, definition, levels and keywords."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    definition_zh: str
+    definition_en: str
+    levels: tuple[Level, ...]
+    keywords: tuple[str, ...]
+
+    @property
+    def min_level(self) -> int:
+        return min(lv.level for lv in self.levels)
+
+    @property
+    def max_level(self) -> int:
+        return max(lv.level for lv in self.levels)
+
+    def indicator(self, level: int) -> str:
+        """The behavioural indicator (zh, then en) of ``level``, or '' when the level is unknown."""
+        for lv in self.levels:
+            if lv.level == level:
+                return lv.indicator_zh or lv.indicator_en
+        return ""
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """A validated competency dictionary.
+
+    ``competencies`` keeps the file's order, which is also the order of the TUI's
+    number keys (1 = first competency). ``sha256`` is the hash of the file's bytes.
+    """
+
+    name: str
+    name_en: str
+    version: str
+    competencies: tuple[Competency, ...]
+    source: str
+    sha256: str
+    yaml_text: str = field(repr=False, default="")
+
+    @property
+    def codes(self) -> list[str]:
+        return [c.code for c in self.competencies]
+
+    def get(self, code: str) -> Competency:
+        """Return the competency with ``code``; raises KeyError when there is none."""
+        for c in self.competencies:
+            if c.code == code:
+                return c
+        raise KeyError(code)
+
+
+def _text(value, where: str, key: str, required: bool = True) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise DictionaryError(f"{where}: missing {key}")
+        return ""
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise DictionaryError(f"{where}: {key} must be text")
+    return str(value).strip()
+
+
+def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
+    """Validate the YAML ``text`` of a dictionary and return a :class:`Dictionary`.
+
+    ``source`` names the file in error messages.
+
+    Raises:
+        DictionaryError: bad YAML, no competencies, a duplicate or malformed code, a missing
+            name, a level that is not an integer or repeats, an empty or duplicate keyword.
+    """
+    import yaml  # lazy: the CLI starts without it
+
+    name = Path(source).name
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DictionaryError(f"{name}: bad YAML{at}: {problem}") from None
+    if not isinstance(data, dict):
+        raise DictionaryError(f"{name}: expected a mapping with 'competencies' at the top level")
+    comps = data.get("competencies")
+    if not isinstance(comps, list) or not comps:
+        raise DictionaryError(f"{name}: 'competencies' must be a non-empty list")
+    seen_codes: set[str] = set()
+    out: list[Competency] = []
+    for i, entry in enumerate(comps, start=1):
+        where = f"{name}: competency #{i}"
+        if not isinstance(entry, dict):
+            raise DictionaryError(f"{where}: expected a mapping")
+        code = _text(entry.get("code"), where, "code")
+        where = f"{name}: competency #{i} ({code})"
+        if not set(code) <= CODE_CHARS:
+            raise DictionaryError(f"{where}: code must be upper-case letters, digits, '_', '-' or '.'")
+        if code in seen_codes:
+            raise DictionaryError(f"{where}: duplicate code {code}")
+        seen_codes.add(code)
+        name_zh = _text(entry.get("name_zh"), where, "name_zh", required=False)
+        name_en = _text(entry.get("name_en"), where, "name_en", required=False)
+        if not name_zh and not name_en:
+            raise DictionaryError(f"{where}: missing name (name_zh or name_en)")
+        levels_raw = entry.get("levels")
+        if not isinstance(levels_raw, list) or not levels_raw:
+            raise DictionaryError(f"{where}: 'levels' must be a non-empty list")
+        levels: list[Level] = []
+        seen_levels: set[int] = set()
+        for lv in levels_raw:
+            if not isinstance(lv, dict) or "level" not in lv:
+                raise DictionaryError(f"{where}: each level needs a 'level' number")
+            value = lv["level"]
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise DictionaryError(f"{where}: level {value!r} is not an integer")
+            if value in seen_levels:
+                raise DictionaryError(f"{where}: level {value} appears twice")
+            seen_levels.add(value)
+            ind_zh = _text(lv.get("indicator_zh"), where, f"indicator of level {value}", required=False)
+            ind_en = _text(lv.get("indicator_en"), where, f"indicator of level {value}", required=False)
+            if not ind_zh and not ind_en:
+                raise DictionaryError(f"{where}: level {value} has no behavioural indicator")
+            levels.append(Level(value, ind_zh, ind_en))
+        kws_raw = entry.get("keywords") or []
+        if not isinstance(kws_raw, list):
+            raise DictionaryError(f"{where}: 'keywords' must be a list")
+        keywords: list[str] = []
+        for k, kw in enumerate(kws_raw, start=1):
+            if kw is None or not str(kw).strip():
+                raise DictionaryError(f"{where}: keyword #{k} is empty")
+            kw = str(kw).strip()
+            if kw in keywords:
+                raise DictionaryError(f"{where}: keyword {kw!r} appears twice")
+            keywords.append(kw)
+        out.append(
+            Competency(
+                code=code,
+                name_zh=name_zh,
+                name_en=name_en,
+                definition_zh=_text(entry.get("definition_zh"), where, "definition_zh", required=False),
+                definition_en=_text(entry.get("definition_en"), where, "definition_en", required=False),
+                levels=tuple(sorted(levels, key=lambda lv: lv.level)),
+                keywords=tuple(keywords),
+            )
+        )
+    return Dictionary(
+        name=str(data.get("name") or data.get("name_en") or name),
+        name_en=str(data.get("name_en") or ""),
+        version=str(data.get("version", "")),
+        competencies=tuple(out),
+        source=source,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        yaml_text=text,
+    )
+
+
+def load_dictionary(path: str | Path) -> Dictionary:
+    """Read and validate the dictionary file at ``path`` (UTF-8 YAML).
+
+    Raises:
+        DictionaryError: the file cannot be read or is not a valid dictionary (one line).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DictionaryError(f"{path}: cannot read dictionary ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DictionaryError(f"{path.name}: dictionary is not UTF-8") from None
+    return parse_dictionary(text, str(path))

@@ -1,0 +1,211 @@
+"""Files in and out: CSV exports for papers and spreadsheets, and codings read from CSV.
+
+CSV files are written as UTF-8 with a BOM (``utf-8-sig``) so that Excel opens Chinese text
+correctly, and every text cell that Excel would read as a formula (starting with ``=``, ``+``,
+``-``, ``@``, tab or carriage return) gets a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import BeicoderError
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+CODING_COLUMNS = ["interviewee", "group", "transcript", "passage", "start", "end", "passage_text", "code",
+                  "level", "coder", "time"]
+
+
+class CodingsFileError(BeicoderError):
+    """A codings CSV that cannot be loaded. ``problems`` lists one line per bad row."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+def neutralize(value):
+    """Return ``value`` with a leading apostrophe when it is text Excel would take as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(frame, path: str | Path) -> Path:
+    """Write a DataFrame to ``path`` as UTF-8 CSV with BOM, formula-like text neutralised.
+
+    The file is written to a temporary name and renamed, so a failure leaves no half file.
+    Floats are written with up to 6 significant decimals; NaN is an empty cell.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or str(safe[col].dtype).startswith(("string", "str")):
+            safe[col] = safe[col].map(neutralize)
+    fd, tmp = tempfile.mkstemp(prefix=".beicoder-", suffix=".csv", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            safe.to_csv(fh, index=False, float_format="%.6g")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def codings_frame(store, coder: str | None = None):
+    """Every coding (of ``coder``, or of all coders) as a DataFrame with columns
+    :data:`CODING_COLUMNS`: interviewee, group, transcript (title), passage (ordinal),
+    start, end (character offsets into the stored transcript text), passage_text, code,
+    level, coder, time (UTC, ISO 8601, when the coding was last changed)."""
+    import pandas as pd
+
+    rows = [{"interviewee": r["interviewee"], "group": r["grp"], "transcript": r["transcript"],
+             "passage": r["passage_ordinal"], "start": r["start"], "end": r["end"],
+             "passage_text": r["passage_text"], "code": r["code"], "level": r["level"], "coder": r["coder"],
+             "time": r["updated_at"]} for r in store.coding_rows(coder)]
+    frame = pd.DataFrame(rows, columns=CODING_COLUMNS)
+    frame["level"] = frame["level"].astype("Int64")
+    return frame
+
+
+@dataclass
+class CodingsImport:
+    """What :func:`import_codings` loaded: counts per coder."""
+
+    codings: int
+    no_code: int
+    coders: list[str]
+    passages: int
+
+
+def _read_rows(path: Path) -> list[dict]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CodingsFileError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CodingsFileError(f"{path}: not UTF-8; save the CSV as UTF-8") from None
+    if not text.strip():
+        raise CodingsFileError(f"{path}: file is empty")
+    reader = csv.DictReader(text.splitlines())
+    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    return [{fields[i]: (v or "").strip() for i, v in enumerate(row.values()) if i < len(fields)}
+            | {"_line": reader.line_num} for row in reader] if fields else []
+
+
+def import_codings(store, path: str | Path, coder: str | None = None) -> CodingsImport:
+    """Load codings from a CSV in the ``reference_codings.csv`` layout.
+
+    Columns: ``interviewee``, ``passage`` (the passage ordinal within the interviewee's
+    transcript, 1-based; ``passage_ordinal`` or ``ordinal`` also accepted), ``code`` (empty =
+    a "no code" decision), ``level`` (integer in the code's scale, or empty), and optionally
+    ``coder`` and ``transcript`` (the transcript title, needed only when an interviewee has
+    several). ``coder`` given here overrides the column.
+
+    All rows are checked first; when any is bad nothing is loaded and
+    :class:`CodingsFileError` lists every bad row (line number and problem). Otherwise all
+    rows are written in one transaction; loading the same file again changes nothing.
+    """
+    from .store import normalize_coder, now
+
+    path = Path(path)
+    rows = _read_rows(path)
+    if not rows:
+        raise CodingsFileError(f"{path}: no rows")
+    cols = set(rows[0])
+    ord_col = next((c for c in ("passage", "passage_ordinal", "ordinal") if c in cols), None)
+    missing = [c for c, ok in (("interviewee", "interviewee" in cols), ("passage", ord_col), ("code", "code" in cols)) if not ok]
+    if missing:
+        raise CodingsFileError(f"{path}: missing column(s) {', '.join(missing)}")
+    if not coder and "coder" not in cols:
+        raise CodingsFileError(f"{path}: no coder column; name the coder with --coder")
+    codes = {c["code"]: c for c in store.codes()}
+    transcripts: dict[str, list[dict]] = {}
+    for t in store.query("SELECT id, interviewee, title FROM transcripts ORDER BY id"):
+        transcripts.setdefault(t["interviewee"], []).append(t)
+    passages = {(r["transcript_id"], r["ordinal"]): r["id"]
+                for r in store.query("SELECT id, transcript_id, ordinal FROM passages")}
+    problems: list[str] = []
+    resolved: list[tuple[int, str, str | None, int | None]] = []
+    for row in rows:
+        line = row["_line"]
+        where = f"{path.name} line {line}"
+        iv = row.get("interviewee", "")
+        ts = transcripts.get(iv)
+        if not ts:
+            problems.append(f"{where}: unknown interviewee {iv!r}")
+            continue
+        if len(ts) > 1:
+            title = row.get("transcript", "")
+            ts = [t for t in ts if t["title"] == title]
+            if len(ts) != 1:
+                problems.append(f"{where}: interviewee {iv!r} has several transcripts; give the transcript title")
+                continue
+        try:
+            ordinal = int(row.get(ord_col, ""))
+        except ValueError:
+            problems.append(f"{where}: passage ordinal {row.get(ord_col, '')!r} is not a whole number")
+            continue
+        pid = passages.get((ts[0]["id"], ordinal))
+        if pid is None:
+            problems.append(f"{where}: interviewee {iv!r} has no passage {ordinal}")
+            continue
+        code = row.get("code", "")
+        level_text = row.get("level", "")
+        level = None
+        if code:
+            if code not in codes:
+                problems.append(f"{where}: unknown code {code!r}")
+                continue
+            if level_text:
+                try:
+                    level = int(level_text)
+                except ValueError:
+                    problems.append(f"{where}: level {level_text!r} is not an integer")
+                    continue
+                c = codes[code]
+                if not c["min_level"] <= level <= c["max_level"]:
+                    problems.append(f"{where}: level {level} outside {code}'s scale {c['min_level']}..{c['max_level']}")
+                    continue
+        elif level_text:
+            problems.append(f"{where}: a level without a code")
+            continue
+        try:
+            who = normalize_coder(coder or row.get("coder", ""))
+        except BeicoderError:
+            problems.append(f"{where}: empty coder")
+            continue
+        resolved.append((pid, who, code or None, level))
+    coded = {(pid, who) for pid, who, code, _ in resolved if code}
+    for pid, who, code, _ in resolved:
+        if code is None and (pid, who) in coded:
+            problems.append(f"{path.name}: passage id {pid} has both codes and a no-code row for {who}")
+    if problems:
+        raise CodingsFileError(f"{path}: {len(problems)} bad row(s); nothing loaded", problems)
+    stamp = now()
+    with store.db.atomic():
+        for who in sorted({r[1] for r in resolved}):
+            store.db.execute("INSERT OR IGNORE INTO coders(name, created_at) VALUES (?, ?)", [who, stamp])
+        for pid, who, code, level in resolved:
+            if code:
+                store.db.execute(
+                    """INSERT INTO codings(passage_id, coder, code, level, origin, created_at, updated_at)
+                       VALUES (?, ?, ?, ?, 'import', ?, ?) ON CONFLICT(passage_id, coder, code)
+                       DO UPDATE SET level = excluded.level""",
+                    [pid, who, code, level, stamp, stamp])
+            else:
+                store.db.execute(
+                    """INSERT INTO passage_marks(passage_id, coder, no_code, updated_at) VALUES (?, ?, 1, ?)
+                       ON CONFLICT(passage_id, coder) DO UPDATE SET no_code = 1""", [pid, who, stamp])
+    return CodingsImport(codings=sum(1 for r in resolved if r[2]), no_code=sum(1 for r in resolved if not r[2]),
+                         coders=sorted({r[1] for r in resolved}), passages=len({(r[0], r[1]) for r in resolved}))

@@ -1,0 +1,148 @@
+"""Study-level workflows: import a batch of transcripts with their metadata, build the demo."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import BeicoderError
+from .ingest import ImportProblem, ParsedTranscript, read_transcript
+
+
+class MetaError(BeicoderError):
+    """An interviewee metadata CSV that cannot be used; one line naming the file and row."""
+
+
+@dataclass
+class FileResult:
+    """The outcome of importing one file: ``status`` is ``imported``, ``unchanged`` (same
+    sha256 as a stored transcript) or ``error`` (``message`` says why)."""
+
+    path: Path
+    status: str
+    message: str = ""
+    interviewee: str = ""
+    passages: int = 0
+    encoding: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_meta(path: str | Path) -> list[dict]:
+    """Read an interviewee metadata CSV (UTF-8, BOM allowed).
+
+    Columns: ``interviewee`` (required), ``group``, ``tenure_years``, ``branch``; other
+    columns are kept as JSON in ``extra``. Returns dicts ready for
+    :meth:`~beicoder.core.store.Store.upsert_interviewees` (``id``, ``grp``, ...).
+
+    Raises:
+        MetaError: unreadable, no ``interviewee`` column, an empty or repeated interviewee,
+            or a tenure that is not a number.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise MetaError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise MetaError(f"{path}: not UTF-8; save the CSV as UTF-8") from None
+    reader = csv.DictReader(text.splitlines())
+    fields = [f.strip() for f in reader.fieldnames or []]
+    if "interviewee" not in fields:
+        raise MetaError(f"{path}: no 'interviewee' column")
+    out, seen = [], set()
+    for row in reader:
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        where = f"{path.name} line {reader.line_num}"
+        iv = row.get("interviewee", "")
+        if not iv:
+            raise MetaError(f"{where}: empty interviewee")
+        if iv in seen:
+            raise MetaError(f"{where}: interviewee {iv} appears twice")
+        seen.add(iv)
+        tenure = row.get("tenure_years", "")
+        try:
+            tenure_val = float(tenure) if tenure else None
+        except ValueError:
+            raise MetaError(f"{where}: tenure_years {tenure!r} is not a number") from None
+        extra = {k: v for k, v in row.items() if k not in ("interviewee", "group", "tenure_years", "branch")}
+        out.append({"id": iv, "grp": row.get("group") or None, "tenure_years": tenure_val,
+                    "branch": row.get("branch") or None, "extra": json.dumps(extra, ensure_ascii=False) if extra else None})
+    return out
+
+
+def parse_files(paths, interviewee: str | None = None) -> list[tuple[Path, ParsedTranscript | None, FileResult | None]]:
+    """Read and parse every file; a file that fails yields a FileResult with status ``error``."""
+    out = []
+    for p in paths:
+        p = Path(p)
+        try:
+            out.append((p, read_transcript(p, interviewee), None))
+        except ImportProblem as exc:
+            out.append((p, None, FileResult(p, "error", str(exc))))
+    return out
+
+
+def import_parsed(store, parsed_files, meta: list[dict] | None = None) -> list[FileResult]:
+    """Store parsed transcripts (see :func:`parse_files`) and metadata in ``store``.
+
+    The interviewee of a transcript is the metadata row whose ``interviewee`` equals the file
+    name without extension (``MC01.txt`` -> ``MC01``), or that name itself. A file whose sha256
+    is already stored is ``unchanged``. Each transcript is its own transaction.
+    """
+    if meta:
+        store.upsert_interviewees(meta)
+    results = []
+    for path, parsed, failure in parsed_files:
+        if failure:
+            results.append(failure)
+            continue
+        iv = path.stem
+        known = store.transcript_by_sha(parsed.sha256)
+        if known:
+            results.append(FileResult(path, "unchanged", f"already imported as {known['interviewee']}",
+                                      known["interviewee"]))
+            continue
+        store.add_transcript(parsed, iv)
+        results.append(FileResult(path, "imported", "", iv, len(parsed.passages), parsed.encoding, parsed.warnings))
+    return results
+
+
+def build_demo(db_path: str | Path, progress=print) -> Path:
+    """Create the demo study at ``db_path`` from the bundled transcripts, metadata and the
+    expert's reference codings (coder ``reference``). Suggestions are left to the TUI, which
+    computes them in a worker. Returns ``db_path``.
+
+    Raises:
+        BeicoderError: the bundled files are missing or broken.
+    """
+    from .dictionary import load_dictionary
+    from .export import import_codings
+    from .paths import default_dictionary, demo_study
+    from .store import Store
+
+    folder = demo_study()
+    dictionary = load_dictionary(default_dictionary())
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".txt")
+    parsed = parse_files(files)
+    bad = [r for _, _, r in parsed if r]
+    if bad:
+        raise BeicoderError(bad[0].message)
+    meta = read_meta(folder / "interviewees.csv")
+    db_path = Path(db_path)
+    tmp = db_path.with_name(db_path.name + ".building")
+    for leftover in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+        leftover.unlink(missing_ok=True)
+    store = Store(tmp)
+    try:
+        store.set_dictionary(dictionary)
+        results = import_parsed(store, parsed, meta)
+        loaded = import_codings(store, folder / "reference_codings.csv", coder="reference")
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        store.close()
+    tmp.replace(db_path)
+    progress(f"built {db_path}: {len(results)} transcripts, {loaded.codings} reference codings "
+             f"and {loaded.no_code} no-code decisions by coder 'reference'")
+    return db_path

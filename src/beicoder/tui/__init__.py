@@ -1,0 +1,1 @@
+"""The Textual TUI of beicoder. Talks to :mod:`beicoder.core` only."""

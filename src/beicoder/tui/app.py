@@ -1,0 +1,382 @@
+"""The coding TUI: transcripts on the left, the passage in the middle, codes on the right.
+
+Every decision goes straight to the study file through :class:`beicoder.core.store.Store`;
+the NLP pipeline (jieba + spaCy) loads in a thread worker, so the screen paints first and
+suggestions appear when ready.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ..core.store import Store, StoreError
+from .screens import HelpScreen, LevelScreen, MemoScreen
+
+CODE_STYLES = ["on dark_red", "on dark_blue", "on dark_green", "on dark_magenta", "on dark_cyan",
+               "on orange4", "on purple4", "on deep_pink4", "on grey37"]
+
+
+class PassagePane(VerticalScroll, can_focus=True):
+    """The question and the passage being coded (focusable, so coding keys reach the screen)."""
+
+    # The arrows move between passages rather than scroll (a passage is short).
+    BINDINGS = [Binding("up", "screen.prev_passage", show=False), Binding("down", "screen.next_passage", show=False)]
+
+
+class CodingScreen(Screen):
+    """The main screen; holds the coding state and every coding action."""
+
+    BINDINGS = [
+        Binding("j", "next_passage", "Next", key_display="j/↓"),
+        Binding("k", "prev_passage", "Prev", key_display="k/↑"),
+        Binding("down", "next_passage", "Next", show=False),
+        Binding("up", "prev_passage", "Prev", show=False),
+        Binding("n", "next_undecided", "Next undecided"),
+        Binding("a", "accept", "Accept suggestions"),
+        Binding("x", "no_code", "No code"),
+        Binding("l", "level", "Level"),
+        Binding("m", "memo", "Memo"),
+        Binding("u", "undo", "Undo"),
+        Binding("t", "focus_transcripts", "Transcripts"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ] + [Binding(str(i), f"toggle({i})", f"code {i}", show=False) for i in range(1, 10)]
+
+    def __init__(self, db_path: str, coder: str):
+        super().__init__()
+        self.db_path = db_path
+        self.coder = coder
+        self.store = Store(db_path, create=False)
+        self.dictionary = self.store.dictionary()
+        if self.dictionary is None:
+            raise StoreError(f"{db_path}: the study has no dictionary")
+        self.competencies = {c.code: c for c in self.dictionary.competencies}
+        self.code_order = self.dictionary.codes
+        self.transcripts: list[dict] = []
+        self.transcript_id: int | None = None
+        self.passages = []
+        self.index = 0
+        self.last_code: str | None = None
+        self.nlp_state = "loading jieba + spaCy…"
+
+    # -- layout -------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            with Vertical(id="left"):
+                yield Static("Transcripts", classes="title")
+                yield DataTable(id="transcripts", cursor_type="row", zebra_stripes=True)
+            with PassagePane(id="center"):
+                yield Static(id="where", classes="title")
+                yield Static(id="question")
+                yield Static(id="passage")
+                yield Static(id="mine")
+            with VerticalScroll(id="right"):
+                yield Static(id="codes")
+                yield Static(id="evidence")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.title = "beicoder"
+        self.app.sub_title = f"{self.store.path.name} · coder {self.coder}"
+        table = self.query_one("#transcripts", DataTable)
+        table.add_column("interviewee", key="interviewee")
+        table.add_column("group", key="group")
+        table.add_column("done", key="done")
+        self.transcripts = self.store.transcripts(self.coder)
+        for t in self.transcripts:
+            table.add_row(t["interviewee"], t["grp"] or "", f"{t['n_decided']}/{t['n_passages']}", key=str(t["id"]))
+        if self.transcripts:
+            first = next((t for t in self.transcripts if t["n_decided"] < t["n_passages"]), self.transcripts[0])
+            self.open_transcript(first["id"])
+        else:
+            self.query_one("#passage", Static).update("This study has no transcripts yet: run 'beicoder import'.")
+        self.query_one(PassagePane).focus()
+        self.load_suggestions()
+
+    # -- suggestions worker -------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="suggest")
+    def load_suggestions(self) -> None:
+        """Load jieba + spaCy and suggest codes for every passage not suggested yet (the open
+        transcript first), in a thread with its own database connection."""
+        from ..core.suggest.lexicon import suggest_study
+
+        store = Store(self.db_path, create=False)
+        try:
+            ids = store.passages_needing_suggestions("lexicon", self.dictionary.sha256)
+            if not ids:
+                self.app.call_from_thread(self._suggestions_ready, "suggestions ready")
+                return
+            first = {p.id for p in self.passages}
+            ids.sort(key=lambda i: i not in first)
+
+            def progress(done: int, total: int) -> None:
+                self.app.call_from_thread(self._suggestions_ready, f"suggesting… {done}/{total}")
+
+            suggest_study(store, self.dictionary, ids, batch=100, progress=progress)
+            self.app.call_from_thread(self._suggestions_ready, "suggestions ready")
+        finally:
+            store.close()
+
+    def _suggestions_ready(self, state: str) -> None:
+        self.nlp_state = state
+        self.refresh_passage()
+
+    # -- navigation ---------------------------------------------------------------------------
+    def open_transcript(self, transcript_id: int, index: int = 0) -> None:
+        self.transcript_id = transcript_id
+        self.passages = self.store.passages(transcript_id)
+        self.index = max(0, min(index, len(self.passages) - 1))
+        table = self.query_one("#transcripts", DataTable)
+        row = table.get_row_index(str(transcript_id))
+        if table.cursor_row != row:
+            table.move_cursor(row=row)
+        self.refresh_passage()
+
+    @property
+    def passage(self):
+        return self.passages[self.index] if self.passages else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.open_transcript(int(event.row_key.value))
+        self.query_one(PassagePane).focus()
+
+    def action_focus_transcripts(self) -> None:
+        self.query_one("#transcripts", DataTable).focus()
+
+    def action_next_passage(self) -> None:
+        if self.passages and self.index < len(self.passages) - 1:
+            self.index += 1
+            self.refresh_passage()
+
+    def action_prev_passage(self) -> None:
+        if self.passages and self.index > 0:
+            self.index -= 1
+            self.refresh_passage()
+
+    def action_next_undecided(self) -> None:
+        decided = self.store.decided_passages(self.coder)
+        order = [t["id"] for t in self.transcripts]
+        start = order.index(self.transcript_id) if self.transcript_id in order else 0
+        for k in range(len(order)):
+            tid = order[(start + k) % len(order)]
+            passages = self.passages if tid == self.transcript_id else self.store.passages(tid)
+            begin = self.index + 1 if k == 0 else 0
+            for i in range(begin, len(passages)):
+                if passages[i].id not in decided:
+                    if tid != self.transcript_id:
+                        self.open_transcript(tid, i)
+                    else:
+                        self.index = i
+                        self.refresh_passage()
+                    return
+        for i in range(0, self.index + 1):  # wrap around inside the first transcript
+            if self.passages and self.passages[i].id not in decided:
+                self.index = i
+                self.refresh_passage()
+                return
+        self.notify("every passage is decided by you")
+
+    # -- coding actions -----------------------------------------------------------------------
+    def _after_change(self, message: str) -> None:
+        self.refresh_passage()
+        self._refresh_progress()
+        self.notify(message, timeout=2)
+
+    def action_toggle(self, n: int) -> None:
+        if self.passage is None or n > len(self.code_order):
+            return
+        code = self.code_order[n - 1]
+        added = self.store.toggle_code(self.passage.id, self.coder, code)
+        self.last_code = code if added else self.last_code
+        self._after_change(f"{'added' if added else 'removed'} {code} · saved")
+
+    def action_accept(self) -> None:
+        if self.passage is None:
+            return
+        suggested = [s["code"] for s in self.store.suggestions_for(self.passage.id)]
+        if not suggested:
+            self.notify("no suggestions for this passage", severity="warning")
+            return
+        added = self.store.add_codes(self.passage.id, self.coder, {c: None for c in suggested})
+        if added:
+            self.last_code = added[-1]
+        self._after_change(f"accepted {', '.join(added) or 'nothing new'} · saved")
+
+    def action_no_code(self) -> None:
+        if self.passage is None:
+            return
+        self.store.mark_no_code(self.passage.id, self.coder)
+        self._after_change("no code · saved")
+
+    def action_undo(self) -> None:
+        what = self.store.undo(self.coder)
+        if what is None:
+            self.notify("nothing to undo", severity="warning")
+            return
+        self.refresh_passage()
+        self._refresh_progress()
+        self.notify(f"undone: {what}", timeout=2)
+
+    def action_level(self) -> None:
+        if self.passage is None:
+            return
+        codings = self.store.codings_for(self.passage.id, self.coder)
+        if not codings:
+            self.notify("add a code first (1–9 or a)", severity="warning")
+            return
+        pid = self.passage.id
+
+        def done(result) -> None:
+            if result is None:
+                return
+            code, level = result
+            self.store.set_level(pid, self.coder, code, level)
+            self.last_code = code
+            self._after_change(f"{code} level {level if level is not None else 'cleared'} · saved")
+
+        self.app.push_screen(LevelScreen(codings, self.competencies, self.last_code), done)
+
+    def action_memo(self) -> None:
+        if self.passage is None:
+            return
+        mark = self.store.mark_for(self.passage.id, self.coder)
+        pid = self.passage.id
+
+        def done(text) -> None:
+            if text is not None:
+                self.store.set_memo(pid, self.coder, text)
+                self._after_change("memo saved")
+
+        self.app.push_screen(MemoScreen((mark or {}).get("memo") or ""), done)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(list(self.dictionary.competencies)))
+
+    async def action_quit(self) -> None:
+        self.app.exit()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _refresh_progress(self) -> None:
+        self.transcripts = self.store.transcripts(self.coder)
+        table = self.query_one("#transcripts", DataTable)
+        for t in self.transcripts:
+            table.update_cell(str(t["id"]), "done", f"{t['n_decided']}/{t['n_passages']}")
+
+    def refresh_passage(self) -> None:
+        p = self.passage
+        where = self.query_one("#where", Static)
+        if p is None:
+            where.update("no passages in this transcript")
+            return
+        t = next(t for t in self.transcripts if t["id"] == self.transcript_id)
+        suggestions = self.store.suggestions_for(p.id)
+        codings = {c["code"]: c for c in self.store.codings_for(p.id, self.coder)}
+        mark = self.store.mark_for(p.id, self.coder) or {}
+        where.update(Text.assemble(
+            (f"{t['interviewee']}", "bold"), f"  ({t['grp'] or 'no group'})  ·  passage {p.ordinal}/{len(self.passages)}",
+            f"  ·  characters {p.start}–{p.end}  ·  {self.nlp_state}"))
+        question = self.store.question_for(p)
+        self.query_one("#question", Static).update(
+            Text.assemble(("访谈者 / interviewer: ", "bold dim"), (question or "—", "dim")))
+        body = Text(p.text)
+        for s in suggestions:
+            style = CODE_STYLES[self.code_order.index(s["code"]) % len(CODE_STYLES)]
+            for ev in s["evidence"]:
+                body.stylize(style, ev["start"], ev["end"])
+        self.query_one("#passage", Static).update(body)
+        mine = Text("Your decision: ", style="bold")
+        if codings:
+            mine.append(", ".join(f"{c}{'' if v['level'] is None else ' L' + str(v['level'])}" for c, v in codings.items()))
+            missing = [c for c, v in codings.items() if v["level"] is None]
+            if missing:
+                mine.append(f"   (no level yet: {', '.join(missing)} — press l)", style="yellow")
+        elif mark.get("no_code"):
+            mine.append("no code")
+        else:
+            mine.append("not decided", style="yellow")
+        if mark.get("memo"):
+            mine.append(f"\nMemo: {mark['memo']}", style="italic")
+        self.query_one("#mine", Static).update(mine)
+        self._draw_codes(suggestions, codings)
+
+    def _draw_codes(self, suggestions: list[dict], codings: dict) -> None:
+        scores = {s["code"]: s for s in suggestions}
+        table = Table(expand=True, box=None, pad_edge=False, title="Codes", title_justify="left")
+        table.add_column("key", width=3)
+        table.add_column("code")
+        table.add_column("competency", ratio=1)
+        table.add_column("suggested", justify="right")
+        table.add_column("yours", justify="right")
+        for i, code in enumerate(self.code_order, start=1):
+            comp = self.competencies[code]
+            s = scores.get(code)
+            c = codings.get(code)
+            style = CODE_STYLES[(i - 1) % len(CODE_STYLES)] if s else ""
+            yours = "" if c is None else ("✓ L?" if c["level"] is None else f"✓ L{c['level']}")
+            table.add_row(str(i) if i <= 9 else "", Text(code, style=style), comp.name_zh or comp.name_en,
+                          f"{s['score']:.2f}" if s else "", yours, style="bold" if c else None)
+        self.query_one("#codes", Static).update(table)
+        ev_text = Text("Evidence\n", style="bold")
+        if not suggestions:
+            ev_text.append("none" if self.nlp_state == "suggestions ready" else self.nlp_state, style="dim")
+        for s in suggestions:
+            words = []
+            for e in s["evidence"]:
+                w = e["matched"]
+                if e["token"] and e["token"] != w:
+                    w += f" (in {e['token']})"
+                if w not in words:
+                    words.append(w)
+            style = CODE_STYLES[self.code_order.index(s["code"]) % len(CODE_STYLES)]
+            ev_text.append(f"{s['code']}", style=style)
+            ev_text.append(f" {s['score']:.2f} [{s['source']}]: {'、'.join(words)}\n")
+        self.query_one("#evidence", Static).update(ev_text)
+
+
+class BeicoderApp(App):
+    """``BeicoderApp(db_path, coder).run()`` opens the coding screen on a study file."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "beicoder"
+
+    def __init__(self, db_path: str, coder: str):
+        super().__init__()
+        self.db_path = db_path
+        self.coder = coder
+
+    def on_mount(self) -> None:
+        self.push_screen(CodingScreen(self.db_path, self.coder))
+
+    @property
+    def coding(self) -> CodingScreen:
+        return next(s for s in self.screen_stack if isinstance(s, CodingScreen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        coding = self.coding
+        yield SystemCommand("Next passage", "Move to the next passage (j)", coding.action_next_passage)
+        yield SystemCommand("Previous passage", "Move to the previous passage (k)", coding.action_prev_passage)
+        yield SystemCommand("Next undecided passage", "Next passage you have not coded or marked (n)",
+                            coding.action_next_undecided)
+        yield SystemCommand("Accept suggestions", "Add every suggested code to this passage (a)", coding.action_accept)
+        yield SystemCommand("No code", "Record that this passage shows no competency (x)", coding.action_no_code)
+        yield SystemCommand("Set level", "Set the level of a code on this passage (l)", coding.action_level)
+        yield SystemCommand("Memo", "Write a memo on this passage (m)", coding.action_memo)
+        yield SystemCommand("Undo", "Undo your last action (u)", coding.action_undo)
+        yield SystemCommand("Transcripts", "Go to the transcript list (t)", coding.action_focus_transcripts)
+        yield SystemCommand("Keys and codes", "Show the keys and the dictionary (?)", coding.action_help)
+        for i, code in enumerate(coding.code_order[:9], start=1):
+            comp = coding.competencies[code]
+            yield SystemCommand(f"Toggle {code} {comp.name_zh}", f"Add or remove {comp.name_en} ({i})",
+                                lambda i=i: coding.action_toggle(i))
