@@ -1,0 +1,147 @@
+import math
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from beicoder.core.analysis import (
+    AnalysisError, Rule, compare_groups, compute_scores, normalize_group, study_frames, verdict,
+)
+from beicoder.core.store import Store
+from beicoder.core.textutil import han_count, speech_length
+
+LEVELS = {  # ACH codings per interviewee (levels)
+    "O1": [3, 5], "O2": [2, 2, 4, 4], "O3": [1] * 6,
+    "A1": [1], "A2": [1, 3], "A3": [2, 2, 2],
+}
+LENGTH = {"O1": 1000, "O2": 2000, "O3": 1000, "A1": 1000, "A2": 1000, "A3": 500}
+
+
+@pytest.fixture
+def tiny():
+    codings = pd.DataFrame([{"interviewee": iv, "code": "ACH", "level": lv} for iv, lvs in LEVELS.items() for lv in lvs])
+    interviewees = pd.DataFrame([{"interviewee": iv, "group": "优秀" if iv[0] == "O" else "普通", "speech_length": LENGTH[iv]}
+                                 for iv in LEVELS])
+    scores = compute_scores(codings, interviewees, ["ACH", "INFO"])
+    return scores, compare_groups(scores, ["ACH", "INFO"], Rule(alpha=0.05))
+
+
+def test_scores_per_interviewee_and_code(tiny):
+    scores, _ = tiny
+    ach = scores[scores.code == "ACH"].set_index("interviewee")
+    assert list(ach.frequency) == [2, 4, 6, 1, 2, 3]
+    assert list(ach.mean_level) == [4.0, 3.0, 1.0, 1.0, 2.0, 2.0]
+    assert list(ach.max_level) == [5.0, 4.0, 1.0, 1.0, 3.0, 2.0]
+    assert list(ach.rate) == [2.0, 2.0, 6.0, 1.0, 2.0, 6.0]  # per 1,000 Han characters
+    assert list(ach.presence) == [1] * 6
+    info = scores[scores.code == "INFO"]
+    assert list(info.frequency) == [0] * 6 and list(info.mean_level) == [0.0] * 6 and list(info.presence) == [0] * 6
+
+
+def test_group_comparison_matches_hand_computation(tiny):
+    _, comp = tiny
+    row = comp[(comp.code == "ACH") & (comp.score == "frequency")].iloc[0]
+    # outstanding 2, 4, 6 (mean 4, var 4); average 1, 2, 3 (mean 2, var 1)
+    assert (row.n_outstanding, row.n_average) == (3, 3)
+    assert row.mean_outstanding == 4 and row.sd_outstanding == 2
+    assert row.mean_average == 2 and row.sd_average == 1
+    t = 2 / math.sqrt(4 / 3 + 1 / 3)
+    df = (5 / 3) ** 2 / ((4 / 3) ** 2 / 2 + (1 / 3) ** 2 / 2)  # Welch-Satterthwaite = 50/17
+    assert row.welch_t == pytest.approx(t, abs=1e-12)
+    assert row.welch_df == pytest.approx(50 / 17, abs=1e-12) and df == pytest.approx(50 / 17)
+    assert row.welch_p == pytest.approx(2 * stats.t.sf(t, 50 / 17), abs=1e-12)
+    # U for outstanding: 2 beats 1 and ties 2 (1.5), 4 and 6 beat all three: 7.5
+    assert row.mw_u == 7.5
+    assert row.rank_biserial == pytest.approx(2 * 7.5 / 9 - 1)
+    d = 2 / math.sqrt((2 * 4 + 2 * 1) / 4)
+    assert row.cohens_d == pytest.approx(d, abs=1e-12)
+    assert row.hedges_g == pytest.approx(d * (1 - 3 / (4 * 6 - 9)), abs=1e-12)
+    # the only finite p among the codes of this score: q equals p
+    assert row.q_bh == pytest.approx(row.welch_p)
+    assert row.verdict == "threshold"  # not significant with n = 3, but shown by everybody
+    info = comp[(comp.code == "INFO") & (comp.score == "frequency")].iloc[0]
+    assert math.isnan(info.welch_p) and info.verdict == "none"
+
+
+def test_benjamini_hochberg_across_codes():
+    rows = []
+    values = {"X": ([5, 6, 7, 8], [1, 2, 3, 4]), "Y": ([2, 3, 4, 5], [1, 2, 3, 4]), "Z": ([1, 3, 2, 4], [2, 4, 1, 3])}
+    for code, (o, a) in values.items():
+        for i, v in enumerate(o):
+            rows.append({"interviewee": f"O{i}", "group": "outstanding", "code": code, "frequency": v, "presence": 1})
+        for i, v in enumerate(a):
+            rows.append({"interviewee": f"A{i}", "group": "average", "code": code, "frequency": v, "presence": 1})
+    scores = pd.DataFrame(rows)
+    for col in ("rate", "mean_level", "max_level"):
+        scores[col] = scores["frequency"]
+    comp = compare_groups(scores, ["X", "Y", "Z"])
+    freq = comp[comp.score == "frequency"].set_index("code")
+    p = [stats.ttest_ind(*values[c], equal_var=False).pvalue for c in "XYZ"]
+    order = sorted(range(3), key=lambda i: p[i])
+    q = [0.0] * 3
+    running = 1.0
+    for rank in range(3, 0, -1):  # step-up: q_(i) = min_{j>=i} p_(j) * m / j
+        i = order[rank - 1]
+        running = min(running, p[i] * 3 / rank)
+        q[i] = running
+    assert list(freq.q_bh) == pytest.approx(q, abs=1e-12)
+    assert freq.loc["X", "verdict"] == "differentiating"
+    assert freq.loc["Z", "verdict"] == "threshold"
+
+
+def test_verdict_rule_branches():
+    base = {"mean_outstanding": 3.0, "mean_average": 1.0, "welch_p": 0.01, "q_bh": 0.04,
+            "presence_outstanding": 1.0, "presence_average": 0.2}
+    assert verdict(base, Rule()) == "differentiating"
+    assert verdict({**base, "q_bh": 0.2}, Rule()) == "none"
+    assert verdict({**base, "q_bh": 0.2}, Rule(corrected=False)) == "differentiating"
+    assert verdict({**base, "mean_outstanding": 0.5}, Rule()) == "none"  # average higher is not differentiating
+    assert verdict({**base, "q_bh": 0.3, "presence_average": 0.6}, Rule()) == "threshold"
+    assert verdict({**base, "q_bh": 0.3, "presence_average": 0.6}, Rule(threshold_presence=0.7)) == "none"
+    assert verdict({**base, "q_bh": float("nan"), "welch_p": float("nan")}, Rule()) == "none"
+    assert "q of Welch's t-test across codes < 0.05" in Rule().describe()
+
+
+def test_group_labels():
+    assert normalize_group("优秀") == "outstanding" and normalize_group(" Average ") == "average"
+    assert normalize_group("一般组") == "average" and normalize_group("") is None
+    with pytest.raises(AnalysisError, match="neither outstanding"):
+        normalize_group("中等")
+
+
+def test_missing_group_is_a_clear_error(tiny):
+    scores, _ = tiny
+    only_out = scores[scores.group == "优秀"]
+    with pytest.raises(AnalysisError, match="no average interviewees"):
+        compare_groups(only_out, ["ACH"])
+
+
+def test_study_frames_use_the_interviewees_speech(tiny_study):
+    store = Store(tiny_study)
+    a_passages = [p for p in store.passages() if p.transcript_id == 1]
+    store.toggle_code(a_passages[0].id, "alice", "INFO")
+    store.set_level(a_passages[0].id, "alice", "INFO", 3)
+    store.mark_no_code(a_passages[1].id, "alice")
+    codings, interviewees, codes = study_frames(store, "alice")
+    assert list(interviewees.interviewee) == ["A01"]  # B01 has no decision by alice
+    speech = "去年有个养猪户来贷款。我去他家实地走访，还查了他的电费单和银行流水。后来他按时还款了。我们还一直保持联系。"
+    assert han_count(speech) == 48 and speech_length(speech) == 48
+    assert list(interviewees.speech_length) == [48]
+    assert list(interviewees.decided) == [2]
+    scores = compute_scores(codings, interviewees, codes)
+    info = scores[scores.code == "INFO"].iloc[0]
+    assert info.frequency == 1 and info.mean_level == 3 and info.rate == pytest.approx(1000 / 48)
+    with pytest.raises(AnalysisError, match="no decisions"):
+        study_frames(store, "nobody")
+    store.close()
+
+
+def test_demo_reference_coding_names_differentiating_competencies(demo_db):
+    store = Store(demo_db)
+    codings, interviewees, codes = study_frames(store, "reference")
+    store.close()
+    assert len(interviewees) == 10
+    comp = compare_groups(compute_scores(codings, interviewees, codes), codes)
+    freq = comp[comp.score == "frequency"].set_index("code")
+    assert freq.loc["INFO", "verdict"] == "differentiating"
+    assert freq.loc["SCT", "verdict"] == "threshold"

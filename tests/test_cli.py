@@ -1,0 +1,88 @@
+import sqlite3
+
+from click.testing import CliRunner
+
+from beicoder.cli import main
+from conftest import TINY_A, demo_files, demo_meta  # noqa: F401
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return result
+
+
+def test_import_reports_a_bad_file_in_one_line_and_imports_the_rest(tmp_path):
+    good = tmp_path / "A01.txt"
+    good.write_text(TINY_A, encoding="gbk")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    db = tmp_path / "s.db"
+    result = run("import", good, empty, "--db", db)
+    assert result.exit_code == 2
+    assert f"beicoder: {empty}: file is empty" in result.stderr.splitlines()
+    assert "imported A01.txt: interviewee A01, 2 passages (gb18030)" in result.stdout
+    again = run("import", good, "--db", db)
+    assert again.exit_code == 0 and "unchanged A01.txt" in again.stdout
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM transcripts").fetchone() == (1,)
+
+
+def test_nothing_is_written_for_bad_input(tmp_path):
+    binary = tmp_path / "scan.txt"
+    binary.write_bytes(b"\x00\x01\x02garbage\x00" * 50)
+    db = tmp_path / "s.db"
+    result = run("import", binary, "--db", db)
+    assert result.exit_code == 2 and "looks binary" in result.stderr
+    assert not db.exists()
+    bad_dict = tmp_path / "d.yaml"
+    bad_dict.write_text("competencies:\n  - code: ACH\n    levels: [{level: 1, indicator_en: x}]\n", encoding="utf-8")
+    good = tmp_path / "A01.txt"
+    good.write_text(TINY_A, encoding="utf-8")
+    result = run("import", good, "--db", db, "--dictionary", bad_dict)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "beicoder: d.yaml: competency #1 (ACH): missing name (name_zh or name_en)"
+    assert not db.exists()
+
+
+def test_demo_analyze_export_and_codings_import(tmp_path):
+    db = tmp_path / "demo.db"
+    built = run("demo", "--db", db, "--no-tui")
+    assert built.exit_code == 0 and "coder 'reference'" in built.stdout
+    out = tmp_path / "out"
+    result = run("analyze", "--db", db, "--coder", "reference", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "Differentiating competencies:" in result.stdout and "INFO 信息搜集" in result.stdout
+    assert "Rule: differentiating = outstanding mean higher" in result.stdout
+    scores = (out / "scores.csv").read_bytes()
+    assert scores.startswith(b"\xef\xbb\xbf")
+    header = scores.decode("utf-8-sig").splitlines()[0]
+    assert header == "interviewee,group,code,frequency,mean_level,max_level,rate,presence,speech_length"
+    assert (out / "comparison.csv").read_bytes().decode("utf-8-sig").splitlines()[0].startswith("code,score,n_outstanding")
+    export = tmp_path / "codings.csv"
+    result = run("export", "--format", "csv", "--out", export, "--db", db)
+    n = sqlite3.connect(db).execute("SELECT count(*) FROM codings").fetchone()[0]
+    assert result.exit_code == 0 and f"wrote {n} codings" in result.stdout
+    assert len(export.read_text(encoding="utf-8-sig").splitlines()) > n  # header + rows (texts may hold newlines)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("interviewee,passage,code,level\nMC01,1,INFO,3\nMC77,1,INFO,3\nMC01,2,ABC,1\n", encoding="utf-8")
+    result = run("codings", "import", bad, "--coder", "zoe", "--db", db)
+    assert result.exit_code == 2
+    assert "beicoder: bad.csv line 3: unknown interviewee 'MC77'" in result.stderr
+    assert "beicoder: bad.csv line 4: unknown code 'ABC'" in result.stderr
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM codings WHERE coder = 'zoe'").fetchone() == (0,)
+
+
+def test_analyze_without_codings_and_missing_db(tmp_path):
+    result = run("analyze", "--db", tmp_path / "none.db")
+    assert result.exit_code == 2 and "no such study file" in result.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_suggest_command(tmp_path):
+    good = tmp_path / "A01.txt"
+    good.write_text(TINY_A, encoding="utf-8")
+    db = tmp_path / "s.db"
+    assert run("import", good, "--db", db).exit_code == 0
+    result = run("suggest", "--db", db)
+    assert result.exit_code == 0 and "suggested codes for 2 passages" in result.stdout
+    codes = {r[0] for r in sqlite3.connect(db).execute("SELECT code FROM suggestions")}
+    assert "INFO" in codes

@@ -1,0 +1,72 @@
+import pytest
+
+from beicoder.core.dictionary import DictionaryError, load_dictionary, parse_dictionary
+
+GOOD = """
+name: test
+competencies:
+  - code: ACH
+    name_zh: 成就导向
+    name_en: Achievement orientation
+    levels:
+      - {level: 0, indicator_zh: 只做分内事}
+      - {level: 1, indicator_zh: 想把事情做好}
+    keywords: [定了目标, 复盘]
+  - code: INFO
+    name_zh: 信息搜集
+    levels:
+      - {level: 0, indicator_en: takes what is given}
+    keywords: [电费单]
+"""
+
+
+def test_bundled_dictionary_has_the_eight_dimensions(dictionary):
+    assert dictionary.codes == ["ACH", "INFO", "IU", "CSO", "RB", "SCT", "FLX", "EXP"]
+    for comp in dictionary.competencies:
+        assert comp.name_zh and comp.name_en and comp.definition_zh and comp.definition_en
+        assert len(comp.keywords) >= 15
+        assert [lv.level for lv in comp.levels] == [0, 1, 2, 3, 4, 5]
+        assert all(lv.indicator_zh and lv.indicator_en for lv in comp.levels)
+    assert dictionary.get("SCT").name_zh == "自我控制"
+    assert len(dictionary.sha256) == 64
+
+
+def test_good_dictionary_parses():
+    d = parse_dictionary(GOOD, "test.yaml")
+    assert d.codes == ["ACH", "INFO"]
+    assert d.get("ACH").max_level == 1
+    assert d.get("INFO").keywords == ("电费单",)
+
+
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        ("code: INFO", "code: ACH", "test.yaml: competency #2 (ACH): duplicate code ACH"),
+        ("    name_zh: 信息搜集\n", "", "test.yaml: competency #2 (INFO): missing name (name_zh or name_en)"),
+        ("[电费单]", "[电费单, '']", "test.yaml: competency #2 (INFO): keyword #2 is empty"),
+        ("{level: 1,", "{level: one,", "test.yaml: competency #1 (ACH): level 'one' is not an integer"),
+        ("{level: 1,", "{level: 1.5,", "test.yaml: competency #1 (ACH): level 1.5 is not an integer"),
+        ("[定了目标, 复盘]", "[定了目标, 复盘, 复盘]", "test.yaml: competency #1 (ACH): keyword '复盘' appears twice"),
+    ],
+)
+def test_bad_entries_give_one_line_naming_file_and_entry(old, new, message):
+    assert old in GOOD
+    with pytest.raises(DictionaryError) as err:
+        parse_dictionary(GOOD.replace(old, new, 1), "test.yaml")
+    assert str(err.value) == message
+    assert "\n" not in str(err.value)
+
+
+def test_bad_yaml_names_the_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("competencies:\n  - code: ACH\n    name_zh: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DictionaryError) as err:
+        load_dictionary(path)
+    msg = str(err.value)
+    assert msg.startswith("broken.yaml: bad YAML at line")
+    assert "\n" not in msg
+
+
+def test_missing_file_is_one_line(tmp_path):
+    with pytest.raises(DictionaryError, match="cannot read dictionary"):
+        load_dictionary(tmp_path / "none.yaml")

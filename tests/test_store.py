@@ -1,0 +1,118 @@
+import sqlite3
+
+import pytest
+
+from beicoder.core.store import Store, StoreError, normalize_coder
+
+
+def rows(db, sql, *params):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def test_passages_are_offsets_into_the_stored_text(tiny_study):
+    store = Store(tiny_study)
+    for t in store.transcripts():
+        text = store.transcript_text(t["id"])
+        for p in store.passages(t["id"]):
+            assert text[p.start:p.end] == p.text
+    first = store.passages()[0]
+    assert store.question_for(first) == "请讲一件您觉得成功的事情。"
+    assert rows(tiny_study, "PRAGMA journal_mode") == [("wal",)]
+    store.close()
+
+
+def test_decisions_are_committed_at_once_and_undo_restores(tiny_study):
+    store = Store(tiny_study)
+    p = store.passages()[0].id
+    assert store.toggle_code(p, " alice ", "INFO") is True
+    # another connection sees it immediately: committed, not pending
+    assert rows(tiny_study, "SELECT coder, code, level, origin FROM codings") == [("alice", "INFO", None, "manual")]
+    store.set_level(p, "alice", "INFO", 4)
+    assert rows(tiny_study, "SELECT level FROM codings") == [(4,)]
+    assert store.add_codes(p, "alice", {"INFO": None, "ACH": None, "EXP": 2}) == ["ACH", "EXP"]
+    assert sorted(rows(tiny_study, "SELECT code, level FROM codings")) == [("ACH", None), ("EXP", 2), ("INFO", 4)]
+    assert store.undo("alice") == "accept suggestions"  # the three-code accept was one action
+    assert rows(tiny_study, "SELECT code, level FROM codings") == [("INFO", 4)]
+    assert store.undo("alice") == "level INFO=4"
+    assert rows(tiny_study, "SELECT code, level FROM codings") == [("INFO", None)]
+    assert store.undo("alice") == "add INFO"
+    assert rows(tiny_study, "SELECT count(*) FROM codings") == [(0,)]
+    assert store.undo("alice") is None
+    store.close()
+
+
+def test_no_code_replaces_codes_and_a_code_clears_no_code(tiny_study):
+    store = Store(tiny_study)
+    p = store.passages()[1].id
+    store.toggle_code(p, "bob", "RB")
+    store.mark_no_code(p, "bob")
+    assert rows(tiny_study, "SELECT count(*) FROM codings") == [(0,)]
+    assert rows(tiny_study, "SELECT no_code FROM passage_marks") == [(1,)]
+    assert store.decided_passages("bob") == {p}
+    store.set_memo(p, "bob", "  只是结果，不是行为  ")
+    assert rows(tiny_study, "SELECT no_code, memo FROM passage_marks") == [(1, "只是结果，不是行为")]
+    store.toggle_code(p, "bob", "RB")
+    assert rows(tiny_study, "SELECT no_code, memo FROM passage_marks") == [(0, "只是结果，不是行为")]
+    store.undo("bob")
+    assert rows(tiny_study, "SELECT no_code FROM passage_marks") == [(1,)]
+    store.close()
+
+
+def test_coders_are_kept_apart(tiny_study):
+    store = Store(tiny_study)
+    p = store.passages()[0].id
+    store.toggle_code(p, "alice", "INFO")
+    store.toggle_code(p, "bob", "ACH")
+    assert [c["code"] for c in store.codings_for(p, "alice")] == ["INFO"]
+    assert [c["code"] for c in store.codings_for(p, "bob")] == ["ACH"]
+    store.undo("alice")
+    assert [c["code"] for c in store.codings_for(p, "bob")] == ["ACH"]
+    assert store.coders() == ["bob"]
+    store.close()
+
+
+def test_bad_code_and_level_are_refused(tiny_study):
+    store = Store(tiny_study)
+    p = store.passages()[0].id
+    with pytest.raises(StoreError, match="unknown code 'XYZ'"):
+        store.toggle_code(p, "alice", "XYZ")
+    store.toggle_code(p, "alice", "INFO")
+    with pytest.raises(StoreError, match="outside INFO's scale 0..5"):
+        store.set_level(p, "alice", "INFO", 9)
+    with pytest.raises(StoreError, match="not coded"):
+        store.set_level(p, "alice", "ACH", 1)
+    assert rows(tiny_study, "SELECT level FROM codings") == [(None,)]
+    store.close()
+
+
+def test_coder_names_are_normalised():
+    assert normalize_coder("  Cafe\u0301 ") == "Café"
+    assert normalize_coder("Alice") != normalize_coder("alice")  # case kept
+    with pytest.raises(StoreError):
+        normalize_coder("   ")
+
+
+def test_a_foreign_or_newer_database_is_refused(tmp_path):
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE foo(x)")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="not a beicoder study file"):
+        Store(other)
+    newer = tmp_path / "newer.db"
+    Store(newer).close()
+    con = sqlite3.connect(newer)
+    con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="newer beicoder"):
+        Store(newer)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match="not a beicoder study file"):
+        Store(junk)
