@@ -91,14 +91,19 @@ class CodingScreen(Screen):
         self.app.sub_title = f"{self.store.path.name} · coder {self.coder}"
         table = self.query_one("#transcripts", DataTable)
         table.add_column("interviewee", key="interviewee")
-        table.add_column("group", key="group")
         table.add_column("done", key="done")
+        table.add_column("group", key="group")
         self.transcripts = self.store.transcripts(self.coder)
         for t in self.transcripts:
-            table.add_row(t["interviewee"], t["grp"] or "", f"{t['n_decided']}/{t['n_passages']}", key=str(t["id"]))
+            name = t["interviewee"] if len(t["interviewee"]) <= 14 else t["interviewee"][:13] + "…"
+            table.add_row(name, f"{t['n_decided']}/{t['n_passages']}", t["grp"] or "", key=str(t["id"]))
         if self.transcripts:
+            # Resume where this coder stopped: the first passage not decided yet.
             first = next((t for t in self.transcripts if t["n_decided"] < t["n_passages"]), self.transcripts[0])
-            self.open_transcript(first["id"])
+            decided = self.store.decided_passages(self.coder)
+            passages = self.store.passages(first["id"])
+            index = next((i for i, p in enumerate(passages) if p.id not in decided), 0)
+            self.open_transcript(first["id"], index)
         else:
             self.query_one("#passage", Static).update("This study has no transcripts yet: run 'beicoder import'.")
         self.query_one(PassagePane).focus()

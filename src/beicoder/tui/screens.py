@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -41,11 +42,10 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
-        index = 0
-        for i, c in enumerate(self.codings):
-            if c["code"] == self.selected or (self.selected is None and c["level"] is None):
-                index = i
-                break
+        # The first code still without a level, else the code last touched, else the first.
+        unlevelled = [i for i, c in enumerate(self.codings) if c["level"] is None]
+        touched = [i for i, c in enumerate(self.codings) if c["code"] == self.selected]
+        index = (unlevelled or touched or [0])[0]
         ol.highlighted = index
         self._show_indicators()
         self.query_one(Input).focus()
@@ -56,11 +56,12 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
 
     def _show_indicators(self) -> None:
         comp = self.competencies[self._code()]
-        text = Text()
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(justify="right", style="bold", no_wrap=True)
+        grid.add_column(ratio=1, overflow="fold")
         for lv in comp.levels:
-            text.append(f"{lv.level:>2}  ", style="bold")
-            text.append((lv.indicator_zh or lv.indicator_en) + "\n")
-        self.query_one("#level-indicators", Static).update(text)
+            grid.add_row(str(lv.level), lv.indicator_zh or lv.indicator_en)
+        self.query_one("#level-indicators", Static).update(grid)
 
     def on_option_list_option_highlighted(self, _event) -> None:
         self._show_indicators()
