@@ -50,7 +50,8 @@ class CodingScreen(Screen):
         Binding("t", "focus_transcripts", "Transcripts"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
-    ] + [Binding(str(i), f"toggle({i})", f"code {i}", show=False) for i in range(1, 10)]
+    ] + [Binding("1", "toggle(1)", "Toggle code", key_display="1–9")] + [
+        Binding(str(i), f"toggle({i})", f"Toggle code {i}", show=False) for i in range(2, 10)]
 
     def __init__(self, db_path: str, coder: str):
         super().__init__()
@@ -113,7 +114,15 @@ class CodingScreen(Screen):
     @work(thread=True, exclusive=True, group="suggest")
     def load_suggestions(self) -> None:
         """Load jieba + spaCy and suggest codes for every passage not suggested yet (the open
-        transcript first), in a thread with its own database connection."""
+        transcript first), in a thread with its own database connection. A failure (NLP
+        libraries, a locked study file) is shown in the status line; coding goes on without
+        suggestions instead of the app closing."""
+        try:
+            self._suggest_all()
+        except Exception as exc:  # noqa: BLE001 - suggestions are optional
+            self.app.call_from_thread(self._suggestions_ready, f"suggestions unavailable ({exc})")
+
+    def _suggest_all(self) -> None:
         from ..core.suggest.lexicon import suggest_study
 
         store = Store(self.db_path, create=False)
@@ -283,6 +292,9 @@ class CodingScreen(Screen):
         where = self.query_one("#where", Static)
         if p is None:
             where.update("no passages in this transcript")
+            for selector in ("#question", "#passage", "#mine"):  # not the previous transcript's
+                self.query_one(selector, Static).update("")
+            self._draw_codes([], {})
             return
         t = next(t for t in self.transcripts if t["id"] == self.transcript_id)
         suggestions = self.store.suggestions_for(p.id)
