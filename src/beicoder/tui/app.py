@@ -18,12 +18,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
 from ..core.store import Store, StoreError
 from .screens import HelpScreen, LevelScreen, MemoScreen
 
 CODE_STYLES = ["on dark_red", "on dark_blue", "on dark_green", "on dark_magenta", "on dark_cyan",
                "on orange4", "on purple4", "on deep_pink4", "on grey37"]
+
+
+class _Cancelled(Exception):
+    """Raised inside the suggestion worker when the app is closing."""
 
 
 class PassagePane(VerticalScroll, can_focus=True):
@@ -117,12 +122,16 @@ class CodingScreen(Screen):
         transcript first), in a thread with its own database connection. A failure (NLP
         libraries, a locked study file) is shown in the status line; coding goes on without
         suggestions instead of the app closing."""
+        worker = get_current_worker()
         try:
-            self._suggest_all()
+            self._suggest_all(worker)
+        except _Cancelled:
+            return  # the app is closing: stop between batches, everything done so far is stored
         except Exception as exc:  # noqa: BLE001 - suggestions are optional
-            self.app.call_from_thread(self._suggestions_ready, f"suggestions unavailable ({exc})")
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._suggestions_ready, f"suggestions unavailable ({exc})")
 
-    def _suggest_all(self) -> None:
+    def _suggest_all(self, worker) -> None:
         from ..core.suggest.lexicon import suggest_study
 
         store = Store(self.db_path, create=False)
@@ -135,9 +144,11 @@ class CodingScreen(Screen):
             ids.sort(key=lambda i: i not in first)
 
             def progress(done: int, total: int) -> None:
+                if worker.is_cancelled:
+                    raise _Cancelled
                 self.app.call_from_thread(self._suggestions_ready, f"suggesting… {done}/{total}")
 
-            suggest_study(store, self.dictionary, ids, batch=100, progress=progress)
+            suggest_study(store, self.dictionary, ids, batch=50, progress=progress)
             self.app.call_from_thread(self._suggestions_ready, "suggestions ready")
         finally:
             store.close()
