@@ -469,3 +469,23 @@ async def test_level_screen_starts_on_a_code_without_level(study: Path):
         await pilot.press("escape")
         await pilot.pause()
         assert codings(study, p2) == {("INFO", 2), ("EXP", 4)}
+
+
+async def test_a_failed_write_is_reported_and_the_app_goes_on(study: Path, monkeypatch):
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(app, pilot)
+
+        def locked(*_args, **_kwargs):
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(screen.store, "toggle_code", locked)
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.is_running and app.screen is screen
+        messages = [n.message for n in app._notifications]
+        assert any("NOT saved (ACH): database is locked" in m for m in messages)
+        assert codings(study) == set()
+        monkeypatch.undo()
+        await pilot.press("1")
+        assert codings(study) == {(passage_ids(study)[0], "ACH", None)}

@@ -128,7 +128,12 @@ def _run_tui(db: str, coder: str) -> None:
     from .core.store import normalize_coder
     from .tui.app import BeicoderApp
 
-    _open_store(db).close()  # fail early, with one line, on a bad file
+    store = _open_store(db)  # fail early, with one line, on a bad file
+    try:
+        if store.dictionary() is None:
+            raise BeicoderError(f"{db}: the study has no dictionary; import transcripts first")
+    finally:
+        store.close()
     BeicoderApp(db, normalize_coder(coder)).run()
 
 

@@ -7,7 +7,8 @@ suggestions appear when ready.
 
 from __future__ import annotations
 
-from typing import Iterable
+import sqlite3
+from typing import Any, Callable, Iterable
 
 from rich.table import Table
 from rich.text import Text
@@ -213,6 +214,16 @@ class CodingScreen(Screen):
         self.notify("every passage is decided by you")
 
     # -- coding actions -----------------------------------------------------------------------
+    _FAILED = object()
+
+    def _save(self, what: str, fn: Callable[..., Any], *args) -> Any:
+        """Run a store write; on failure say so loudly and keep the app running."""
+        try:
+            return fn(*args)
+        except (StoreError, sqlite3.Error) as exc:
+            self.notify(f"NOT saved ({what}): {exc}", severity="error", timeout=10)
+            return self._FAILED
+
     def _after_change(self, message: str) -> None:
         self.refresh_passage()
         self._refresh_progress()
@@ -222,7 +233,9 @@ class CodingScreen(Screen):
         if self.passage is None or n > len(self.code_order):
             return
         code = self.code_order[n - 1]
-        added = self.store.toggle_code(self.passage.id, self.coder, code)
+        added = self._save(code, self.store.toggle_code, self.passage.id, self.coder, code)
+        if added is self._FAILED:
+            return
         self.last_code = code if added else self.last_code
         self._after_change(f"{'added' if added else 'removed'} {code} · saved")
 
@@ -233,7 +246,9 @@ class CodingScreen(Screen):
         if not suggested:
             self.notify("no suggestions for this passage", severity="warning")
             return
-        added = self.store.add_codes(self.passage.id, self.coder, {c: None for c in suggested})
+        added = self._save("accept", self.store.add_codes, self.passage.id, self.coder, {c: None for c in suggested})
+        if added is self._FAILED:
+            return
         if added:
             self.last_code = added[-1]
         self._after_change(f"accepted {', '.join(added) or 'nothing new'} · saved")
@@ -241,11 +256,14 @@ class CodingScreen(Screen):
     def action_no_code(self) -> None:
         if self.passage is None:
             return
-        self.store.mark_no_code(self.passage.id, self.coder)
+        if self._save("no code", self.store.mark_no_code, self.passage.id, self.coder) is self._FAILED:
+            return
         self._after_change("no code · saved")
 
     def action_undo(self) -> None:
-        what = self.store.undo(self.coder)
+        what = self._save("undo", self.store.undo, self.coder)
+        if what is self._FAILED:
+            return
         if what is None:
             self.notify("nothing to undo", severity="warning")
             return
@@ -266,7 +284,8 @@ class CodingScreen(Screen):
             if result is None:
                 return
             code, level = result
-            self.store.set_level(pid, self.coder, code, level)
+            if self._save("level", self.store.set_level, pid, self.coder, code, level) is self._FAILED:
+                return
             self.last_code = code
             self._after_change(f"{code} level {level if level is not None else 'cleared'} · saved")
 
@@ -279,8 +298,7 @@ class CodingScreen(Screen):
         pid = self.passage.id
 
         def done(text) -> None:
-            if text is not None:
-                self.store.set_memo(pid, self.coder, text)
+            if text is not None and self._save("memo", self.store.set_memo, pid, self.coder, text) is not self._FAILED:
                 self._after_change("memo saved")
 
         self.app.push_screen(MemoScreen((mark or {}).get("memo") or ""), done)
