@@ -112,7 +112,7 @@ def test_group_labels():
 def test_missing_group_is_a_clear_error(tiny):
     scores, _ = tiny
     only_out = scores[scores.group == "优秀"]
-    with pytest.raises(AnalysisError, match="no average interviewees"):
+    with pytest.raises(AnalysisError, match="no average interviewee among"):
         compare_groups(only_out, ["ACH"])
 
 

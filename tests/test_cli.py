@@ -86,3 +86,56 @@ def test_suggest_command(tmp_path):
     assert result.exit_code == 0 and "suggested codes for 2 passages" in result.stdout
     codes = {r[0] for r in sqlite3.connect(db).execute("SELECT code FROM suggestions")}
     assert "INFO" in codes
+
+
+def test_demo_on_a_broken_file_says_how_to_rebuild(tmp_path):
+    db = tmp_path / "demo.db"
+    db.write_bytes(b"")
+    result = run("demo", "--db", db, "--no-tui")
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("use --rebuild to build the demo study there again")
+    assert db.read_bytes() == b""
+    assert run("demo", "--db", db, "--no-tui", "--rebuild").exit_code == 0
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM transcripts").fetchone() == (10,)
+
+
+def test_export_refuses_to_overwrite_the_study_and_unknown_coders(tmp_path):
+    db = tmp_path / "demo.db"
+    assert run("demo", "--db", db, "--no-tui").exit_code == 0
+    before = db.stat().st_size
+    result = run("export", "--format", "csv", "--out", db, "--db", db)
+    assert result.exit_code == 2 and "refusing to overwrite it" in result.stderr
+    assert db.stat().st_size == before
+    result = run("export", "--format", "csv", "--out", tmp_path / "x.csv", "--db", db, "--coder", "ghost")
+    assert result.exit_code == 2 and "no decisions by coder 'ghost' (coders: reference)" in result.stderr
+    assert not (tmp_path / "x.csv").exists()
+    result = run("export", "--format", "csv", "--out", tmp_path / "ref.csv", "--db", db, "--coder", "reference")
+    assert result.exit_code == 0 and "wrote 196 codings and 153 no-code decisions" in result.stdout
+
+
+def test_analyze_warns_about_partial_coding_and_checks_options(tmp_path):
+    db = tmp_path / "demo.db"
+    assert run("demo", "--db", db, "--no-tui").exit_code == 0
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM codings WHERE passage_id IN (SELECT id FROM passages WHERE ordinal > 20)")
+    con.execute("DELETE FROM passage_marks WHERE passage_id IN (SELECT id FROM passages WHERE ordinal > 20)")
+    con.commit()
+    con.close()
+    result = run("analyze", "--db", db)
+    assert result.exit_code == 0
+    assert "coder: reference (200 decided passages)" in result.stdout
+    assert "warning: only 200 of 288 passages of these interviewees are decided" in result.stdout
+    assert run("analyze", "--db", db, "--alpha", "2").exit_code == 2
+    result = run("analyze", "--db", db, "--out", db)
+    assert result.exit_code == 2 and "is a file; --out takes a folder" in result.stderr
+
+
+def test_import_of_an_edited_file_fails_without_adding_it(tmp_path):
+    path = tmp_path / "A01.txt"
+    path.write_text(TINY_A, encoding="utf-8")
+    db = tmp_path / "s.db"
+    assert run("import", path, "--db", db).exit_code == 0
+    path.write_text(TINY_A + "\n被访者：补充。\n", encoding="utf-8")
+    result = run("import", path, "--db", db)
+    assert result.exit_code == 2 and "already has a transcript with other text" in result.stderr
+    assert "0 imported, 0 unchanged, 1 failed" in result.stdout

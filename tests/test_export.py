@@ -25,7 +25,7 @@ def test_export_every_coding_with_context(tiny_study, tmp_path):
     frame = codings_frame(store)
     store.close()
     assert list(frame.columns) == ["interviewee", "group", "transcript", "passage", "start", "end", "passage_text",
-                                   "code", "level", "coder", "time"]
+                                   "code", "level", "coder", "memo", "time"]
     row = frame.iloc[0]
     assert (row.interviewee, row.group, row.transcript, row.passage, row.code, row.level, row.coder) == \
         ("A01", "outstanding", "A01", 1, "INFO", 4, "alice")
@@ -95,3 +95,56 @@ def test_reference_codings_cover_every_demo_passage(demo_db):
                              AND c.coder = 'reference') OR EXISTS (SELECT 1 FROM passage_marks m
                              WHERE m.passage_id = p.id AND m.coder = 'reference' AND m.no_code = 1)""").fetchone()[0]
     assert n_passages == decided > 250
+
+
+def test_export_includes_no_code_decisions_and_memos_and_loads_back(tiny_study, tmp_path):
+    store = Store(tiny_study)
+    p1, p2, p3 = store.passages()[:3]
+    store.add_codes(p1.id, "alice", {"INFO": 4, "ACH": None})
+    store.mark_no_code(p2.id, "alice")
+    store.set_memo(p2.id, "alice", "=只是结果")
+    store.toggle_code(p3.id, "bob", "EXP")
+    frame = codings_frame(store, "alice")
+    assert [(r.passage, r.code, r.memo) for r in frame.itertuples()] == [(1, "ACH", ""), (1, "INFO", ""), (2, "", "=只是结果")]
+    path = write_csv(frame, tmp_path / "alice.csv")
+    assert "'=只是结果" in path.read_text(encoding="utf-8-sig")
+    result = import_codings(store, path, coder="alice2")
+    assert (result.codings, result.no_code) == (2, 1)
+    assert store.decided_passages("alice2") == store.decided_passages("alice")
+    assert {(c["code"], c["level"]) for c in store.codings_for(p1.id, "alice2")} == {("INFO", 4), ("ACH", None)}
+    store.close()
+
+
+def test_duplicate_rows_and_contradictions_are_bad_rows(tiny_study, tmp_path):
+    csv = write(tmp_path / "dup.csv", "interviewee,passage,code,level\nA01,1,INFO,3\nA01,1,INFO,4\nA01,2,ACH,1\nA01,2,,\n")
+    store = Store(tiny_study)
+    with pytest.raises(CodingsFileError) as err:
+        import_codings(store, csv, coder="amy")
+    store.close()
+    assert err.value.problems == [
+        "dup.csv line 3: repeats line 2 (same interviewee, passage, code and coder)",
+        "dup.csv line 5: a no-code row for a passage that also has codes by amy",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["folder", "sqlite", "missing-folder"])
+def test_outputs_that_must_not_be_written(tiny_study, tmp_path, kind):
+    from beicoder.core.export import OutputError
+
+    target = {"folder": tmp_path, "sqlite": tiny_study, "missing-folder": tmp_path / "no" / "x.csv"}[kind]
+    before = tiny_study.read_bytes()
+    with pytest.raises(OutputError) as err:
+        write_csv(pd.DataFrame({"a": [1]}), target)
+    assert str(target) in str(err.value) and "\n" not in str(err.value)
+    assert tiny_study.read_bytes() == before
+
+
+def test_written_csv_has_ordinary_permissions(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = write_csv(pd.DataFrame({"a": [1]}), tmp_path / "p.csv")
+    finally:
+        os.umask(old)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)

@@ -109,7 +109,7 @@ def test_plain_paragraphs_without_labels_warn():
     "data,message",
     [
         (b"", "file is empty"),
-        (b"  \r\n\r\n ", "file is empty"),
+        (b"  \r\n\r\n ", "file has no text"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "looks binary"),
         (bytes(range(1, 32)) * 20, "looks binary"),
         (codecs.BOM_UTF8 + b"\xff\xfe\xfa bad", "not valid UTF-8"),
@@ -159,3 +159,40 @@ def test_real_english_transcripts_pick_the_interviewee():
         parsed = read_transcript(f)
         assert parsed.interviewee_speaker == "Audrey Tang", f.name
         assert check_offsets(parsed)
+
+
+@pytest.mark.parametrize(
+    "data,encoding,start",
+    [
+        ("问：你在哪里工作？\n答：银行。\n问：多久了？\n答：六年。\n".encode("gbk"), "gb18030", "问：你在哪里工作？"),
+        ("Q: a\nA: Très bien, café crème à Zürich.\n".encode("latin-1"), "cp1252", "Q: a\nA: Très bien, café"),
+        ("Q: a naïve “quote”\nA: ok\n".encode("cp1252"), "cp1252", "Q: a naïve “quote”"),
+        ("访谈者：你好\n被访者：好的\n".encode("utf-16-le"), "utf-16-le", "访谈者：你好"),
+        ("Q: hi\nA: ok\n".encode("utf-16-be"), "utf-16-be", "Q: hi\nA: ok"),
+    ],
+)
+def test_short_and_bomless_files_get_the_right_encoding(data, encoding, start):
+    text, enc = decode_bytes(data, "f.txt")
+    assert (enc, text[:len(start)]) == (encoding, start)
+
+
+def test_timestamps_before_labels_are_not_speech():
+    text = "[00:00:05] 访谈者：你好？\n[00:00:09] 被访者：好的。\n00:12 访谈者：再说说？\n(00:15) 被访者：嗯。\n"
+    turns, _, _ = parse_turns(text)
+    assert [(t.role, text[t.start:t.end]) for t in turns] == [
+        ("interviewer", "你好？"), ("interviewee", "好的。"), ("interviewer", "再说说？"), ("interviewee", "嗯。")]
+
+
+def test_a_file_with_only_interviewer_turns_warns():
+    turns, _, warnings = parse_turns("访谈者：你好？\n访谈者：在吗？\n")
+    assert [t.role for t in turns] == ["interviewer", "interviewer"]
+    assert warnings == ["no interviewee turn found: nothing to code"]
+
+
+def test_english_turns_are_cut_at_sentence_ends_not_commas():
+    sentence = "We went to the market, talked to the suppliers, and checked the ledger against the bank statements. "
+    text = "Q: What did you do?\nA: " + sentence * 8 + "\n"
+    turns, _, _ = parse_turns(text)
+    pieces = [text[p.start:p.end] for p in cut_passages(text, turns)]
+    assert all(p.startswith("We went") and p.endswith("statements.") for p in pieces)
+    assert all(len(p) <= 600 for p in pieces) and len(pieces) == 2

@@ -56,8 +56,8 @@ db_option = click.option("--db", default=DEFAULT_DB, show_default=True, help="Th
 @db_option
 @click.option("--dictionary", "dictionary_path", type=click.Path(path_type=Path),
               help="Competency dictionary (YAML); default: the study's, or the bundled micro-credit one.")
-@click.option("--interviewee", help="Speaker label of the interviewee when turns carry names.")
-def import_cmd(files, meta, db, dictionary_path, interviewee):
+@click.option("--interviewee-label", help="Speaker label of the interviewee when turns carry names (e.g. 唐鳳).")
+def import_cmd(files, meta, db, dictionary_path, interviewee_label):
     """Import transcripts (.txt/.md in UTF-8, GB18030/GBK, Big5 or UTF-16) into the study.
 
     Each file's interviewee is its name without extension. Files already imported (same
@@ -65,32 +65,39 @@ def import_cmd(files, meta, db, dictionary_path, interviewee):
     is then 2."""
     from .core.dictionary import load_dictionary
     from .core.paths import default_dictionary
-    from .core.study import import_parsed, parse_files, read_meta
+    from .core.study import import_parsed, meta_warnings, parse_files, read_meta
 
     meta_rows = read_meta(meta) if meta else None
     dictionary = load_dictionary(dictionary_path) if dictionary_path else None
-    parsed = parse_files(files, interviewee)
+    parsed = parse_files(files, interviewee_label)
     good = [p for p in parsed if p[2] is None]
-    for _, _, failure in parsed:
-        if failure:
-            click.echo(f"beicoder: {failure.message}", err=True)
+    results = [p[2] for p in parsed if p[2] is not None]
     if good or meta_rows:
         store = _open_store(db, create=True)
         try:
             if dictionary is not None or store.dictionary() is None:
                 store.set_dictionary(dictionary or load_dictionary(default_dictionary()))
-            results = import_parsed(store, good, meta_rows)
+            results += import_parsed(store, good, meta_rows)
+            notes = meta_warnings(meta_rows or [], store)
         finally:
             store.close()
-        for r in results:
-            if r.status == "imported":
-                click.echo(f"imported {r.path.name}: interviewee {r.interviewee}, {r.passages} passages ({r.encoding})")
-                for w in r.warnings:
-                    click.echo(f"  warning: {r.path.name}: {w}", err=True)
-            else:
-                click.echo(f"unchanged {r.path.name}: {r.message}")
-    n_bad = sum(1 for p in parsed if p[2])
-    click.echo(f"{len(good)} file(s) read, {n_bad} failed; study: {db}")
+    else:
+        notes = []
+    for r in results:
+        if r.status == "imported":
+            click.echo(f"imported {r.path.name}: interviewee {r.interviewee}, {r.passages} passages ({r.encoding})")
+            for w in r.warnings:
+                click.echo(f"  warning: {r.path.name}: {w}")
+        elif r.status == "unchanged":
+            click.echo(f"unchanged {r.path.name}: {r.message}")
+        else:
+            click.echo(f"beicoder: {r.message}", err=True)
+    for note in notes:
+        click.echo(f"warning: {note}")
+    n_new = sum(1 for r in results if r.status == "imported")
+    n_bad = sum(1 for r in results if r.status == "error")
+    where = f"study: {db}" if Path(db).exists() else "no study file written"
+    click.echo(f"{n_new} imported, {sum(1 for r in results if r.status == 'unchanged')} unchanged, {n_bad} failed; {where}")
     if n_bad:
         sys.exit(2)
 
@@ -149,6 +156,12 @@ def demo(db, coder, rebuild, no_tui):
 
     if rebuild or not Path(db).exists():
         build_demo(db, progress=click.echo)
+    else:
+        try:
+            _open_store(db).close()
+        except BeicoderError as exc:
+            raise BeicoderError(f"{exc}; use --rebuild to build the demo study there again") from None
+        click.echo(f"opening the existing demo study {db} (--rebuild starts it afresh)")
     if not no_tui:
         _run_tui(db, coder or _default_coder())
 
@@ -173,9 +186,10 @@ def _pick_coder(store, coder: str | None) -> str:
 @db_option
 @click.option("--coder", default=None, help="Whose codings to analyse (default: the coder with most decisions).")
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for scores.csv and comparison.csv.")
-@click.option("--alpha", default=0.05, show_default=True, help="Significance level of the verdict rule.")
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="Significance level of the verdict rule.")
 @click.option("--uncorrected", is_flag=True, help="Judge by Welch's p instead of Benjamini-Hochberg q.")
-@click.option("--threshold-presence", default=0.5, show_default=True,
+@click.option("--threshold-presence", default=0.5, show_default=True, type=click.FloatRange(0, 1),
               help="Share of each group that must show a code for a threshold competency.")
 def analyze(db, coder, out, alpha, uncorrected, threshold_presence):
     """Scores per interviewee and competency, and which competencies differentiate the
@@ -195,6 +209,13 @@ def analyze(db, coder, out, alpha, uncorrected, threshold_presence):
     comparison = compare_groups(scores, codes, rule)
     _print_comparison(comparison, names, interviewees, rule)
     if out:
+        out = Path(out)
+        if out.exists() and not out.is_dir():
+            raise BeicoderError(f"{out}: is a file; --out takes a folder")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BeicoderError(f"{out}: cannot create the folder ({exc.strerror})") from None
         write_csv(scores, Path(out) / "scores.csv")
         write_csv(comparison, Path(out) / "comparison.csv")
         click.echo(f"wrote {Path(out) / 'scores.csv'} and {Path(out) / 'comparison.csv'}")
@@ -206,6 +227,15 @@ def _fmt(v, nd=2) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     return f"{v:.{nd}f}"
+
+
+def _fmt_p(p) -> str:
+    """A p or q value as papers print it: three decimals, '<.001' below that."""
+    import math
+
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return "<.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _print_comparison(comparison, names, interviewees, rule) -> None:
@@ -235,8 +265,8 @@ def _print_comparison(comparison, names, interviewees, rule) -> None:
             r["code"], SCORE_LABELS[r["score"]],
             f"{_fmt(r['mean_outstanding'])} ({_fmt(r['sd_outstanding'])})",
             f"{_fmt(r['mean_average'])} ({_fmt(r['sd_average'])})",
-            f"{_fmt(r['welch_t'])} ({_fmt(r['welch_df'], 1)})", _fmt(r["welch_p"], 3),
-            _fmt(r["mw_u"], 1), _fmt(r["mw_p"], 3), _fmt(r["hedges_g"]), _fmt(r["q_bh"], 3), r["verdict"],
+            f"{_fmt(r['welch_t'])} ({_fmt(r['welch_df'], 1)})", _fmt_p(r["welch_p"]),
+            _fmt(r["mw_u"], 1), _fmt_p(r["mw_p"]), _fmt(r["hedges_g"]), _fmt_p(r["q_bh"]), r["verdict"],
             style=style,
         )
     console.print(table)
@@ -244,16 +274,28 @@ def _print_comparison(comparison, names, interviewees, rule) -> None:
                   "adjusted p across the codes of each score.")
     console.print(f"Rule: {rule.describe()}.")
     diff = comparison[comparison["verdict"] == "differentiating"]
-    if len(diff):
+    diff_codes = list(dict.fromkeys(diff["code"]))
+    if diff_codes:
         parts = []
-        for code, sub in diff.groupby("code", sort=False):
-            parts.append(f"{code} {names.get(code, '')} ({', '.join(SCORE_LABELS[s] for s in sub['score'])})")
-        console.print("Differentiating competencies: " + "; ".join(parts))
+        for code in diff_codes:
+            scores = diff.loc[diff["code"] == code, "score"]
+            parts.append(f"{code} {names.get(code, '')} (on {', '.join(SCORE_LABELS[s] for s in scores)})")
+        console.print("Differentiating competencies: " + "; ".join(parts), soft_wrap=True)
     else:
         console.print("Differentiating competencies: none by this rule")
-    thr = comparison[(comparison["verdict"] == "threshold") & (comparison["score"] == "frequency")]
-    if len(thr):
-        console.print("Threshold competencies: " + "; ".join(f"{c} {names.get(c, '')}" for c in thr["code"]))
+    thr = comparison[comparison["verdict"] == "threshold"]
+    thr_codes = [c for c in dict.fromkeys(thr["code"]) if c not in diff_codes
+                 and set(thr.loc[thr["code"] == c, "score"]) == set(comparison.loc[comparison["code"] == c, "score"])]
+    if thr_codes:
+        console.print("Threshold competencies (threshold on every score): "
+                      + "; ".join(f"{c} {names.get(c, '')}" for c in thr_codes), soft_wrap=True)
+    if n_dec < n_all:
+        console.print(f"[yellow]warning: only {n_dec} of {n_all} passages of these interviewees are decided; "
+                      "the scores cover what is coded so far[/yellow]", soft_wrap=True)
+    small = [g for g in ("outstanding", "average") if 0 < groups.count(g) < 5]
+    if small:
+        console.print(f"[yellow]warning: fewer than 5 {' and '.join(small)} interviewees; "
+                      "tests have little power[/yellow]", soft_wrap=True)
 
 
 @main.command()
@@ -262,17 +304,23 @@ def _print_comparison(comparison, names, interviewees, rule) -> None:
 @db_option
 @click.option("--coder", default=None, help="Only this coder's codings (default: all coders).")
 def export(fmt, out, db, coder):
-    """Export every coding with its interviewee, group, transcript, passage, offsets, text,
-    code, level, coder and time."""
-    from .core.export import codings_frame, write_csv
+    """Export every decision: one row per coding, plus one row with an empty code for each
+    "no code" decision, with interviewee, group, transcript, passage ordinal, offsets, passage
+    text, code, level, coder, memo and time. The file loads back with 'beicoder codings import'."""
+    from .core.export import check_output, codings_frame, write_csv
 
+    check_output(out)
     store = _open_store(db)
     try:
+        if coder and coder not in store.coders():
+            known = ", ".join(store.coders()) or "none yet"
+            raise BeicoderError(f"{db}: no decisions by coder {coder!r} (coders: {known})")
         frame = codings_frame(store, coder)
     finally:
         store.close()
     write_csv(frame, out)
-    click.echo(f"wrote {len(frame)} codings to {out}")
+    n_codes = int((frame["code"] != "").sum())
+    click.echo(f"wrote {n_codes} codings and {len(frame) - n_codes} no-code decisions to {out}")
 
 
 @main.group(cls=Group)

@@ -155,7 +155,8 @@ def compare_groups(scores, codes, rule: Rule = Rule()):
     for needed in ("outstanding", "average"):
         if needed not in present:
             raise AnalysisError(
-                f"no {needed} interviewees with codings: give each interviewee a group (interviewees.csv, --meta)"
+                f"no {needed} interviewee among those this coder has decided passages of "
+                f"(groups come from the metadata CSV given to 'beicoder import --meta')"
             )
     out = []
     for score in SCORES:

@@ -18,7 +18,7 @@ from . import BeicoderError
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 CODING_COLUMNS = ["interviewee", "group", "transcript", "passage", "start", "end", "passage_text", "code",
-                  "level", "coder", "time"]
+                  "level", "coder", "memo", "time"]
 
 
 class CodingsFileError(BeicoderError):
@@ -36,42 +36,108 @@ def neutralize(value):
     return value
 
 
+class OutputError(BeicoderError):
+    """An output file that cannot or must not be written; one line naming it."""
+
+
+def check_output(path: str | Path) -> Path:
+    """Check that ``path`` may be written as an export: not a folder, not a SQLite database
+    (so an export can never overwrite a study), in an existing folder.
+
+    Raises:
+        OutputError: when it may not.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    if path.exists():
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(16)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot read ({exc.strerror})") from None
+        if head == b"SQLite format 3\x00":
+            raise OutputError(f"{path}: is a SQLite database (a study?); refusing to overwrite it")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: folder {path.parent} does not exist")
+    return path
+
+
 def write_csv(frame, path: str | Path) -> Path:
     """Write a DataFrame to ``path`` as UTF-8 CSV with BOM, formula-like text neutralised.
 
-    The file is written to a temporary name and renamed, so a failure leaves no half file.
-    Floats are written with up to 6 significant decimals; NaN is an empty cell.
+    The file is written to a temporary name and renamed, so a failure leaves no half file;
+    it gets the usual permissions (0666 less the umask). Floats are written with up to 6
+    significant digits; NaN is an empty cell.
+
+    Raises:
+        OutputError: see :func:`check_output`, or the file system refuses the write.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_output(path)
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object or str(safe[col].dtype).startswith(("string", "str")):
             safe[col] = safe[col].map(neutralize)
-    fd, tmp = tempfile.mkstemp(prefix=".beicoder-", suffix=".csv", dir=str(path.parent))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".beicoder-", suffix=".csv", dir=str(path.parent))
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
             safe.to_csv(fh, index=False, float_format="%.6g")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+    finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
     return path
 
 
 def codings_frame(store, coder: str | None = None):
-    """Every coding (of ``coder``, or of all coders) as a DataFrame with columns
-    :data:`CODING_COLUMNS`: interviewee, group, transcript (title), passage (ordinal),
-    start, end (character offsets into the stored transcript text), passage_text, code,
-    level, coder, time (UTC, ISO 8601, when the coding was last changed)."""
+    """Every decision (of ``coder``, or of all coders) as a DataFrame with columns
+    :data:`CODING_COLUMNS`: interviewee, group, transcript (title), passage (ordinal), start,
+    end (character offsets into the stored transcript text), passage_text, code, level, coder,
+    memo, time (UTC, ISO 8601, when the decision was last changed).
+
+    One row per coding; a "no code" decision is a row with an empty code and level. The memo
+    of a passage is repeated on each of the coder's rows for it. Rows are in reading order.
+    """
     import pandas as pd
 
-    rows = [{"interviewee": r["interviewee"], "group": r["grp"], "transcript": r["transcript"],
-             "passage": r["passage_ordinal"], "start": r["start"], "end": r["end"],
-             "passage_text": r["passage_text"], "code": r["code"], "level": r["level"], "coder": r["coder"],
-             "time": r["updated_at"]} for r in store.coding_rows(coder)]
+    from .store import normalize_coder
+
+    params: list = []
+    where = ""
+    if coder:
+        where = " AND m.coder = ?"
+        params.append(normalize_coder(coder))
+    marks = {(r["passage_id"], r["coder"]): r for r in store.query(
+        "SELECT m.passage_id, m.coder, m.no_code, m.memo, m.updated_at FROM passage_marks m WHERE 1 = 1" + where, params)}
+    rows = []
+    for r in store.coding_rows(coder):
+        mark = marks.get((r["passage_id"], r["coder"]), {})
+        rows.append({"interviewee": r["interviewee"], "group": r["grp"], "transcript": r["transcript"],
+                     "passage": r["passage_ordinal"], "start": r["start"], "end": r["end"],
+                     "passage_text": r["passage_text"], "code": r["code"], "level": r["level"], "coder": r["coder"],
+                     "memo": mark.get("memo") or "", "time": r["updated_at"]})
+    no_code = [m for m in marks.values() if m["no_code"]]
+    if no_code:
+        info = {p["id"]: p for p in store.query(
+            """SELECT p.id, p.ordinal, p.start, p."end", p.text, t.interviewee, t.title, i.grp FROM passages p
+               JOIN transcripts t ON t.id = p.transcript_id LEFT JOIN interviewees i ON i.id = t.interviewee""")}
+        for m in no_code:
+            p = info[m["passage_id"]]
+            rows.append({"interviewee": p["interviewee"], "group": p["grp"], "transcript": p["title"],
+                         "passage": p["ordinal"], "start": p["start"], "end": p["end"], "passage_text": p["text"],
+                         "code": "", "level": None, "coder": m["coder"], "memo": m["memo"] or "",
+                         "time": m["updated_at"]})
     frame = pd.DataFrame(rows, columns=CODING_COLUMNS)
+    frame = frame.sort_values(["interviewee", "transcript", "passage", "coder"], kind="stable",
+                              ignore_index=True)
     frame["level"] = frame["level"].astype("Int64")
     return frame
 
@@ -137,6 +203,8 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
                 for r in store.query("SELECT id, transcript_id, ordinal FROM passages")}
     problems: list[str] = []
     resolved: list[tuple[int, str, str | None, int | None]] = []
+    lines: list[int] = []
+    first_line: dict[tuple, int] = {}
     for row in rows:
         line = row["_line"]
         where = f"{path.name} line {line}"
@@ -185,11 +253,17 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
         except BeicoderError:
             problems.append(f"{where}: empty coder")
             continue
+        key = (pid, who, code or None)
+        if key in first_line:
+            problems.append(f"{where}: repeats line {first_line[key]} (same interviewee, passage, code and coder)")
+            continue
+        first_line[key] = line
         resolved.append((pid, who, code or None, level))
+        lines.append(line)
     coded = {(pid, who) for pid, who, code, _ in resolved if code}
-    for pid, who, code, _ in resolved:
+    for (pid, who, code, _), line in zip(resolved, lines):
         if code is None and (pid, who) in coded:
-            problems.append(f"{path.name}: passage id {pid} has both codes and a no-code row for {who}")
+            problems.append(f"{path.name} line {line}: a no-code row for a passage that also has codes by {who}")
     if problems:
         raise CodingsFileError(f"{path}: {len(problems)} bad row(s); nothing loaded", problems)
     stamp = now()

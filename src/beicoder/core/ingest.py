@@ -27,10 +27,12 @@ INTERVIEWEE_LABELS = {
     "a", "r", "respondent", "interviewee", "resp",
 }
 
-# A possible speaker label at the start of a line: optional markdown heading marks or bold,
+# A possible speaker label at the start of a line: an optional timestamp ([00:01:05]),
+# optional markdown heading marks or bold,
 # a label of up to 24 characters, then a full-width or ASCII colon.
 _LABEL_RE = re.compile(
-    r"^[ \t\u3000]*(?:#{1,6}[ \t]*)?(?:\*\*)?(?P<label>[^\s:：#*][^:：\n]{0,23}?)[ \t]*(?:\*\*)?[ \t]*[:：](?:\*\*)?[ \t\u3000]*"
+    r"^[ \t\u3000]*(?:[\[(（]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])）]?[ \t]*)?"  # optional timestamp
+    r"(?:#{1,6}[ \t]*)?(?:\*\*)?(?P<label>[^\s:：#*][^:：\n]{0,23}?)[ \t]*(?:\*\*)?[ \t]*[:：](?:\*\*)?[ \t\u3000]*"
 )
 _LABEL_FORBIDDEN = set("，。！？,.!?、；;\"“”「」（）()[]【】《》/\\=")
 _TERMINATORS = set("。！？!?")
@@ -89,8 +91,10 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
         ImportProblem: empty file, binary content (NUL bytes without a UTF-16/32 BOM, or
             control characters), or bytes no encoding explains.
     """
-    if not data.strip(b" \t\r\n\x00"):
+    if not data:
         raise ImportProblem(f"{name}: file is empty")
+    if not data.strip(b" \t\r\n\x00"):
+        raise ImportProblem(f"{name}: file has no text (only white space)")
     boms = [
         (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
@@ -106,31 +110,69 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
             encoding = {"utf-8-sig": "utf-8-bom", "utf-16": "utf-16", "utf-32": "utf-32"}[enc]
             break
     if text is None:
-        if b"\x00" in data:
-            raise ImportProblem(f"{name}: looks binary (NUL bytes); save the transcript as plain text")
-        try:
-            text = data.decode("utf-8")
-            encoding = "utf-8"
-        except UnicodeDecodeError:
-            from charset_normalizer import from_bytes
-
-            best = from_bytes(data).best()
-            if best is None:
-                raise ImportProblem(f"{name}: cannot tell the text encoding (not UTF-8, GB18030, Big5 or UTF-16)") from None
-            encoding = best.encoding
-            if encoding in ("gbk", "gb2312"):
-                encoding = "gb18030"  # a superset: decodes everything GBK does
-            try:
-                text = data.decode(encoding)
-            except (UnicodeDecodeError, LookupError):
-                text = str(best)
+        text, encoding = _decode_without_bom(data, name)
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\t\f")
     if controls > max(2, len(text) // 200):
         raise ImportProblem(f"{name}: looks binary ({controls} control characters); save the transcript as plain text")
     if not text.strip():
-        raise ImportProblem(f"{name}: file is empty")
+        raise ImportProblem(f"{name}: file has no text (only white space)")
     return text, encoding
+
+
+# Encodings tried when a file is neither BOM-marked nor UTF-8: what Chinese and Western
+# transcription tools write. A wider set lets charset-normalizer pick exotic code pages
+# (cp874, cp1250, johab) for short GBK or Latin-1 files.
+_CANDIDATES = ["gb18030", "big5", "cp1252"]
+
+
+def _cjk_share(text: str) -> float:
+    """Share of the non-ASCII characters of ``text`` that are Han or CJK punctuation/full-width."""
+    non_ascii = [ch for ch in text if ord(ch) > 127]
+    if not non_ascii:
+        return 0.0
+    cjk = sum(1 for ch in non_ascii if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
+    return cjk / len(non_ascii)
+
+
+def _decode_without_bom(data: bytes, name: str) -> tuple[str, str]:
+    if b"\x00" in data:
+        # UTF-16 without a byte-order mark: accept a decoding with no control characters
+        # whose text is mostly ASCII (every other byte NUL) or mostly CJK.
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
+                continue
+            ascii_share = sum(1 for ch in text if ord(ch) < 128) / max(1, len(text))
+            if ascii_share > 0.6 or _cjk_share(text) >= 0.9:
+                return text, enc
+        raise ImportProblem(f"{name}: looks binary (NUL bytes); save the transcript as plain text")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=_CANDIDATES).best()
+    if best is not None:
+        encoding = best.encoding
+        try:
+            return data.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError):
+            return str(best), encoding
+    # Short texts give charset-normalizer too little to go on: take a strict Chinese decoding
+    # whose non-ASCII characters are nearly all Han or CJK punctuation.
+    for enc in ("gb18030", "big5"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _cjk_share(text) >= 0.9:
+            return text, enc
+    raise ImportProblem(f"{name}: cannot tell the text encoding (not UTF-8, UTF-16, GB18030, Big5 or Windows-1252)")
 
 
 def _label_of(line: str) -> tuple[str, int] | None:
@@ -180,7 +222,7 @@ def parse_turns(text: str, interviewee: str | None = None) -> tuple[list[Turn], 
         if got:
             candidates.append((start, got[0], got[1], line.lstrip().startswith("#")))
     role_hits = [c for c in candidates if _role_of(c[1])]
-    if len(role_hits) >= 2 and len({_role_of(c[1]) for c in role_hits}) == 2:
+    if len(role_hits) >= 2 and (len({_role_of(c[1]) for c in role_hits}) == 2 or len(role_hits) == len(candidates)):
         starts = role_hits
         mode = "roles"
     else:
@@ -291,16 +333,25 @@ def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, 
 
 
 def cut_passages(text: str, turns: list[Turn], max_chars: int = MAX_PASSAGE_CHARS) -> list[PassageSpan]:
-    """Cut the interviewee's turns into passages of at most ``max_chars`` characters.
+    """Cut the interviewee's turns into passages of at most ``max_chars`` characters
+    (three times that for turns written mostly in an alphabetic script, such as English).
 
     A turn that fits is one passage. A longer turn is split into sentences, which are packed
     greedily in order; a passage never crosses a turn or a blank line. A single sentence longer than the limit
     is cut at its last comma-like mark before the limit.
     """
+    from .textutil import han_count
+
     out: list[PassageSpan] = []
+    base = max_chars
     for ti, turn in enumerate(turns):
         if turn.role != "interviewee" or turn.end <= turn.start:
             continue
+        body = text[turn.start:turn.end]
+        letters = sum(1 for ch in body if ch.isalpha())
+        # Alphabetic text carries about a third of the meaning per character that Chinese
+        # does: allow three times the length so English sentences are not cut at commas.
+        max_chars = base if han_count(body) >= 0.3 * max(1, letters) else base * 3
         if turn.end - turn.start <= max_chars and "\n\n" not in text[turn.start:turn.end]:
             out.append(PassageSpan(ti, turn.start, turn.end))
             continue

@@ -111,22 +111,34 @@ class Store:
         import sqlite_utils  # lazy
 
         self.path = Path(path)
-        if not create and not self.path.exists():
-            raise StoreError(f"{self.path}: no such study file (run 'beicoder import' first)")
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder, not a study file")
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"{self.path}: no such study file (run 'beicoder import' first)")
+            if not self.path.parent.is_dir():
+                raise StoreError(f"{self.path}: folder {self.path.parent} does not exist")
+        elif self.path.stat().st_size == 0 and not create:
+            raise StoreError(f"{self.path}: empty file, not a beicoder study file")
         try:
             conn = sqlite3.connect(str(self.path), timeout=10, isolation_level=None)
             conn.execute("PRAGMA busy_timeout = 10000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             self.db = sqlite_utils.Database(conn)
-            self._migrate()
+            self._migrate(create)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a beicoder study file ({exc})") from None
 
     # -- schema -----------------------------------------------------------------------------
-    def _migrate(self) -> None:
+    def _migrate(self, create: bool) -> None:
+        """Create the schema in a new file, or check (and upgrade) an existing study.
+
+        Raises StoreError for a file that is not a beicoder study (other tables, or an empty
+        database when ``create`` is False) and for one made by a newer beicoder."""
         tables = set(self.db.table_names())
+        version = 0
         if "meta" in tables:
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             version = int(row[0]) if row else 0
@@ -136,6 +148,10 @@ class Store:
                 )
         elif tables:
             raise StoreError(f"{self.path}: not a beicoder study file (it has other tables)")
+        elif not create:
+            raise StoreError(f"{self.path}: empty database, not a beicoder study file")
+        if version == SCHEMA_VERSION:
+            return
         with self.db.atomic():
             for stmt in SCHEMA.split(";"):
                 if stmt.strip():
@@ -304,6 +320,19 @@ class Store:
             "SELECT substr(text, ?, ?) FROM transcripts WHERE id = ?", [row[0] + 1, row[1] - row[0], passage.transcript_id]
         ).fetchone()
         return text[0] if text else ""
+
+    def question_turn_for(self, passage: Passage) -> dict | None:
+        """The interviewer's last turn before ``passage``'s turn as ``{"speaker": label as
+        written in the transcript (may be ''), "text": its words}``; None when there is none.
+        Read-only, like :meth:`question_for`."""
+        row = self.db.execute(
+            """SELECT q.speaker, substr(tr.text, q.start + 1, q."end" - q.start)
+               FROM turns q JOIN turns t ON t.id = ? JOIN transcripts tr ON tr.id = q.transcript_id
+               WHERE q.transcript_id = t.transcript_id AND q.ordinal < t.ordinal AND q.role = 'interviewer'
+               ORDER BY q.ordinal DESC LIMIT 1""",
+            [passage.turn_id],
+        ).fetchone()
+        return {"speaker": row[0] or "", "text": row[1] or ""} if row else None
 
     # -- suggestions ------------------------------------------------------------------------
     def replace_suggestions(self, source: str, rows: list[dict], passage_ids: Iterable[int],
@@ -544,9 +573,10 @@ class Store:
 
     def coding_rows(self, coder: str | None = None) -> list[dict]:
         """Every coding (of ``coder``, or all) with its context, in reading order: dicts with
-        interviewee, grp, transcript_id, transcript (title), passage_ordinal, start, end,
+        passage_id, interviewee, grp, transcript_id, transcript (title), passage_ordinal, start, end,
         passage_text, code, level, coder, origin, created_at, updated_at."""
-        sql = """SELECT t.interviewee, i.grp, t.id AS transcript_id, t.title AS transcript, p.ordinal AS passage_ordinal,
+        sql = """SELECT c.passage_id, t.interviewee, i.grp, t.id AS transcript_id, t.title AS transcript,
+                        p.ordinal AS passage_ordinal,
                         p.start, p."end", p.text AS passage_text, c.code, c.level, c.coder, c.origin,
                         c.created_at, c.updated_at
                  FROM codings c JOIN passages p ON p.id = c.passage_id JOIN transcripts t ON t.id = p.transcript_id

@@ -32,14 +32,18 @@ class FileResult:
 def read_meta(path: str | Path) -> list[dict]:
     """Read an interviewee metadata CSV (UTF-8, BOM allowed).
 
-    Columns: ``interviewee`` (required), ``group``, ``tenure_years``, ``branch``; other
-    columns are kept as JSON in ``extra``. Returns dicts ready for
+    Columns: ``interviewee`` (required), ``group`` (``outstanding``/``average`` or
+    优秀/普通/一般; may be empty), ``tenure_years`` (a number >= 0), ``branch``; other columns
+    are kept as JSON in ``extra``. Returns dicts ready for
     :meth:`~beicoder.core.store.Store.upsert_interviewees` (``id``, ``grp``, ...).
 
     Raises:
-        MetaError: unreadable, no ``interviewee`` column, an empty or repeated interviewee,
-            or a tenure that is not a number.
+        MetaError: unreadable or not UTF-8, no ``interviewee`` column, an empty or repeated
+            interviewee, a group that is neither outstanding nor average, a tenure that is
+            not a number >= 0.
     """
+    from .analysis import AnalysisError, normalize_group
+
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -61,11 +65,17 @@ def read_meta(path: str | Path) -> list[dict]:
         if iv in seen:
             raise MetaError(f"{where}: interviewee {iv} appears twice")
         seen.add(iv)
+        try:
+            normalize_group(row.get("group"))
+        except AnalysisError as exc:
+            raise MetaError(f"{where}: interviewee {iv}: {exc}") from None
         tenure = row.get("tenure_years", "")
         try:
             tenure_val = float(tenure) if tenure else None
         except ValueError:
-            raise MetaError(f"{where}: tenure_years {tenure!r} is not a number") from None
+            tenure_val = -1.0
+        if tenure_val is not None and not tenure_val >= 0:
+            raise MetaError(f"{where}: tenure_years {tenure!r} is not a number of years >= 0")
         extra = {k: v for k, v in row.items() if k not in ("interviewee", "group", "tenure_years", "branch")}
         out.append({"id": iv, "grp": row.get("group") or None, "tenure_years": tenure_val,
                     "branch": row.get("branch") or None, "extra": json.dumps(extra, ensure_ascii=False) if extra else None})
@@ -87,9 +97,11 @@ def parse_files(paths, interviewee: str | None = None) -> list[tuple[Path, Parse
 def import_parsed(store, parsed_files, meta: list[dict] | None = None) -> list[FileResult]:
     """Store parsed transcripts (see :func:`parse_files`) and metadata in ``store``.
 
-    The interviewee of a transcript is the metadata row whose ``interviewee`` equals the file
-    name without extension (``MC01.txt`` -> ``MC01``), or that name itself. A file whose sha256
-    is already stored is ``unchanged``. Each transcript is its own transaction.
+    The interviewee of a transcript is the file name without extension (``MC01.txt`` ->
+    ``MC01``), matched to the metadata's ``interviewee`` column. A file whose sha256 is already
+    stored is ``unchanged``; a file with other text for an interviewee who already has a
+    transcript is an ``error`` (edited transcripts are not merged silently). Each transcript
+    is its own transaction.
     """
     if meta:
         store.upsert_interviewees(meta)
@@ -104,9 +116,28 @@ def import_parsed(store, parsed_files, meta: list[dict] | None = None) -> list[F
             results.append(FileResult(path, "unchanged", f"already imported as {known['interviewee']}",
                                       known["interviewee"]))
             continue
+        other = store.query("SELECT source_path FROM transcripts WHERE interviewee = ?", [iv])
+        if other:
+            results.append(FileResult(
+                path, "error",
+                f"{path}: interviewee {iv} already has a transcript with other text (from {other[0]['source_path']}); "
+                "nothing imported: rename the file for a second interview, or start a new study for an edited one", iv))
+            continue
         store.add_transcript(parsed, iv)
         results.append(FileResult(path, "imported", "", iv, len(parsed.passages), parsed.encoding, parsed.warnings))
     return results
+
+
+def meta_warnings(meta: list[dict], store) -> list[str]:
+    """One-line notes about metadata that matches no transcript, and transcripts without a group."""
+    known = {r["interviewee"] for r in store.query("SELECT DISTINCT interviewee FROM transcripts")}
+    notes = [f"metadata names interviewee {m['id']}, who has no transcript in the study"
+             for m in meta if m["id"] not in known]
+    ungrouped = [r["id"] for r in store.query(
+        "SELECT i.id FROM interviewees i JOIN transcripts t ON t.interviewee = i.id WHERE i.grp IS NULL GROUP BY i.id")]
+    if ungrouped:
+        notes.append(f"no group for {', '.join(ungrouped)}: give them one in the metadata CSV before 'beicoder analyze'")
+    return notes
 
 
 def build_demo(db_path: str | Path, progress=print) -> Path:
