@@ -116,3 +116,22 @@ def test_a_foreign_or_newer_database_is_refused(tmp_path):
     junk.write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(StoreError, match="not a beicoder study file"):
         Store(junk)
+
+
+def test_a_version_1_study_is_migrated_and_keeps_its_data(tiny_study):
+    store = Store(tiny_study)
+    p = store.passages()[0].id
+    store.toggle_code(p, "alice", "INFO")
+    store.close()
+    con = sqlite3.connect(tiny_study)  # make it look like a study written by schema 1
+    con.execute("ALTER TABLE suggestions DROP COLUMN level")
+    con.execute("ALTER TABLE suggestions DROP COLUMN level_cue")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    store = Store(tiny_study, create=False)
+    cols = [r["name"] for r in store.query("PRAGMA table_info(suggestions)")]
+    assert cols[-2:] == ["level", "level_cue"]
+    assert store.query("SELECT value FROM meta WHERE key = 'schema_version'") == [{"value": "2"}]
+    assert [c["code"] for c in store.codings_for(p, "alice")] == ["INFO"]
+    store.close()

@@ -82,3 +82,73 @@ def test_suggest_study_stores_code_score_and_evidence(tiny_study, dictionary):
     # nothing left to do with the same dictionary
     assert store.passages_needing_suggestions("lexicon", dictionary.sha256) == []
     store.close()
+
+
+def test_every_keyword_is_found_inside_a_longer_jieba_word_in_traditional_and_full_width(dictionary):
+    import jieba
+    import opencc
+
+    s2t = opencc.OpenCC("s2t")
+    suggester = LexiconSuggester(dictionary)
+    nlp = zh_pipeline()
+    for comp in dictionary.competencies:
+        for kw in comp.keywords:
+            compound = f"甲{kw}乙"
+            jieba.add_word(compound, freq=10**7)  # force jieba to hide the keyword in a longer word
+            try:
+                text = f"那天我们{compound}２０２３年的事。"
+                assert compound in [t.text for t in nlp(text)], kw
+                (result,) = suggester.suggest([text])
+                ev = [e for s in result if s.code == comp.code for e in s.evidence if e.keyword == kw]
+                assert ev and ev[0].token == compound and text[ev[0].start:ev[0].end] == kw, kw
+                trad = s2t.convert(f"那天我们{kw}了。")
+                hits = [(c, e) for c, e in suggester.find(trad) if e.keyword == kw]
+                assert hits and hits[0][0] == comp.code, (kw, trad)
+                assert trad[hits[0][1].start:hits[0][1].end] == hits[0][1].matched
+            finally:
+                jieba.del_word(compound)
+
+
+@pytest.mark.parametrize(
+    "text,negated_by",
+    [
+        ("当时我没有去核实他的说法。", "没有"),
+        ("我没去查他的电费单。", "没"),
+        ("如果当时我去看一下他的库存就好了。", "如果当时"),
+        ("早知道就先打听一下他的为人。", "早知道"),
+        ("後來我沒有去核實。", "没有"),
+    ],
+)
+def test_negated_and_hypothetical_statements_do_not_count(dictionary, text, negated_by):
+    (result,) = LexiconSuggester(dictionary).suggest([text])
+    assert [s.code for s in result if s.code == "INFO"] == []
+    hits = [e for c, e in LexiconSuggester(dictionary).find(text) if c == "INFO"]
+    assert hits and all(e.negated == negated_by for e in hits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我去核实了他的说法，没想到对不上。", "我没去他店里，但是查了电费单。", "我特别去看了库存。", "别人没注意，我去核实了。"],
+)
+def test_negation_stays_in_its_clause_and_exceptions_do_not_negate(dictionary, text):
+    (result,) = LexiconSuggester(dictionary).suggest([text])
+    info = [s for s in result if s.code == "INFO"]
+    assert info and any(not e.negated for e in info[0].evidence)
+
+
+def test_patterns_negative_cues_and_level_cues():
+    d = parse_dictionary(
+        "negation_cues: [没有]\n"
+        "competencies:\n"
+        "  - code: INFO\n    name_en: Information seeking\n"
+        "    levels:\n      - {level: 1, indicator_en: asks, cues: [问了]}\n"
+        "      - {level: 4, indicator_en: third parties, cues: [邻居]}\n"
+        "    keywords: [核实]\n"
+        "    patterns: [[{TEXT: 翻}, {TEXT: 了, OP: '?'}, {TEXT: 账本}]]\n"
+        "    negative_cues: [听说]\n", "t.yaml")
+    suggester = LexiconSuggester(d)
+    (r1,) = suggester.suggest(["我翻了账本，又问了邻居。"])
+    assert [(s.code, s.score, s.level, s.level_cue) for s in r1] == [("INFO", 0.65, 4, "邻居")]
+    assert [(e.keyword, e.matched) for e in r1[0].evidence] == [("pattern INFO#1", "翻了账本")]
+    (r2,) = suggester.suggest(["听说他核实过。"])
+    assert r2 == []

@@ -1,6 +1,8 @@
 """Load and validate a competency dictionary written in YAML.
 
-A dictionary file looks like::
+A dictionary file looks like (``negation_cues``, ``hypothetical_cues``,
+``negation_exceptions``, a competency's ``patterns`` and ``negative_cues`` and a level's
+``cues`` are optional)::
 
     name: 中小银行微贷客户经理胜任素质词典
     name_en: Competency dictionary for micro-credit account managers
@@ -15,6 +17,10 @@ A dictionary file looks like::
           - {level: 0, indicator_zh: ..., indicator_en: ...}
           - ...
         keywords: [定了目标, 复盘, ...]
+        patterns: [[{TEXT: 复盘}, {TEXT: 了}]]     # spaCy Matcher token patterns
+        negative_cues: [...]
+    negation_cues: [没有, 没, 未]
+    hypothetical_cues: [如果当时, 早知道]
 
 Every problem is reported as one :class:`DictionaryError` line that names the file and
 the entry (``micro_credit.yaml: competency #3 (IU): level 'two' is not an integer``).
@@ -37,11 +43,13 @@ class DictionaryError(BeicoderError):
 
 @dataclass(frozen=True)
 class Level:
-    """One step of a competency's intensity scale: an integer and its behavioural indicator."""
+    """One step of a competency's intensity scale: an integer, its behavioural indicator and
+    optional cues (phrases whose presence in a passage points to this level)."""
 
     level: int
     indicator_zh: str
     indicator_en: str
+    cues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class Competency:
     definition_en: str
     levels: tuple[Level, ...]
     keywords: tuple[str, ...]
+    patterns: tuple = ()  # spaCy Matcher token patterns (each a list of token dicts)
+    negative_cues: tuple[str, ...] = ()  # phrases that cancel this code within their clause
 
     @property
     def min_level(self) -> int:
@@ -87,6 +97,9 @@ class Dictionary:
     source: str
     sha256: str
     yaml_text: str = field(repr=False, default="")
+    negation_cues: tuple[str, ...] = ()
+    hypothetical_cues: tuple[str, ...] = ()
+    negation_exceptions: tuple[str, ...] = ()
 
     @property
     def codes(self) -> list[str]:
@@ -108,6 +121,36 @@ def _text(value, where: str, key: str, required: bool = True) -> str:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise DictionaryError(f"{where}: {key} must be text")
     return str(value).strip()
+
+
+def _phrases(value, where: str, key: str) -> tuple[str, ...]:
+    """A list of non-empty, distinct phrases (``[]`` when absent)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DictionaryError(f"{where}: '{key}' must be a list")
+    out: list[str] = []
+    for k, item in enumerate(value, start=1):
+        if item is None or isinstance(item, (dict, list)) or not str(item).strip():
+            raise DictionaryError(f"{where}: {key} #{k} is empty")
+        item = str(item).strip()
+        if item in out:
+            raise DictionaryError(f"{where}: {key} {item!r} appears twice")
+        out.append(item)
+    return tuple(out)
+
+
+def _patterns(value, where: str) -> tuple:
+    """spaCy Matcher patterns: a list of non-empty lists of token dicts (checked for shape here,
+    by spaCy when the matcher is built)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DictionaryError(f"{where}: 'patterns' must be a list of token-pattern lists")
+    for k, pat in enumerate(value, start=1):
+        if not isinstance(pat, list) or not pat or not all(isinstance(t, dict) and t for t in pat):
+            raise DictionaryError(f"{where}: pattern #{k} must be a non-empty list of token attribute mappings")
+    return tuple(tuple(dict(t) for t in pat) for pat in value)
 
 
 def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
@@ -169,18 +212,8 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
             ind_en = _text(lv.get("indicator_en"), where, f"indicator of level {value}", required=False)
             if not ind_zh and not ind_en:
                 raise DictionaryError(f"{where}: level {value} has no behavioural indicator")
-            levels.append(Level(value, ind_zh, ind_en))
-        kws_raw = entry.get("keywords") or []
-        if not isinstance(kws_raw, list):
-            raise DictionaryError(f"{where}: 'keywords' must be a list")
-        keywords: list[str] = []
-        for k, kw in enumerate(kws_raw, start=1):
-            if kw is None or not str(kw).strip():
-                raise DictionaryError(f"{where}: keyword #{k} is empty")
-            kw = str(kw).strip()
-            if kw in keywords:
-                raise DictionaryError(f"{where}: keyword {kw!r} appears twice")
-            keywords.append(kw)
+            levels.append(Level(value, ind_zh, ind_en, _phrases(lv.get("cues"), where, f"cue of level {value}")))
+        keywords = _phrases(entry.get("keywords") or [], where, "keyword")
         out.append(
             Competency(
                 code=code,
@@ -189,7 +222,9 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
                 definition_zh=_text(entry.get("definition_zh"), where, "definition_zh", required=False),
                 definition_en=_text(entry.get("definition_en"), where, "definition_en", required=False),
                 levels=tuple(sorted(levels, key=lambda lv: lv.level)),
-                keywords=tuple(keywords),
+                keywords=keywords,
+                patterns=_patterns(entry.get("patterns"), where),
+                negative_cues=_phrases(entry.get("negative_cues"), where, "negative cue"),
             )
         )
     return Dictionary(
@@ -200,6 +235,9 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
         source=source,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         yaml_text=text,
+        negation_cues=_phrases(data.get("negation_cues"), name, "negation cue"),
+        hypothetical_cues=_phrases(data.get("hypothetical_cues"), name, "hypothetical cue"),
+        negation_exceptions=_phrases(data.get("negation_exceptions"), name, "negation exception"),
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from . import BeicoderError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE TABLE IF NOT EXISTS suggestions (
     passage_id INTEGER NOT NULL REFERENCES passages(id), code TEXT NOT NULL REFERENCES codes(code),
     score REAL NOT NULL, evidence TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT,
-    PRIMARY KEY (passage_id, code, source));
+    level INTEGER, level_cue TEXT, PRIMARY KEY (passage_id, code, source));
 CREATE TABLE IF NOT EXISTS suggested (
     passage_id INTEGER NOT NULL REFERENCES passages(id), source TEXT NOT NULL, dictionary_sha256 TEXT,
     at TEXT, PRIMARY KEY (passage_id, source));
@@ -66,6 +66,11 @@ CREATE INDEX IF NOT EXISTS idx_turns_transcript ON turns(transcript_id, ordinal)
 CREATE INDEX IF NOT EXISTS idx_codings_coder ON codings(coder, passage_id);
 CREATE INDEX IF NOT EXISTS idx_audit_coder ON audit(coder, action);
 """
+
+# Upgrades of an existing study, by the schema version they lead to. A new study gets SCHEMA.
+MIGRATIONS = {
+    2: ["ALTER TABLE suggestions ADD COLUMN level INTEGER", "ALTER TABLE suggestions ADD COLUMN level_cue TEXT"],
+}
 
 _KEYS = {"codings": ("passage_id", "coder", "code"), "passage_marks": ("passage_id", "coder")}
 
@@ -153,9 +158,14 @@ class Store:
         if version == SCHEMA_VERSION:
             return
         with self.db.atomic():
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    self.db.execute(stmt)
+            if version == 0:
+                for stmt in SCHEMA.split(";"):
+                    if stmt.strip():
+                        self.db.execute(stmt)
+            else:
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    for stmt in MIGRATIONS.get(target, []):
+                        self.db.execute(stmt)
             self.db.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
@@ -338,7 +348,8 @@ class Store:
     def replace_suggestions(self, source: str, rows: list[dict], passage_ids: Iterable[int],
                             dictionary_sha256: str = "") -> int:
         """Replace the suggestions of ``source`` for ``passage_ids`` by ``rows``: dicts with
-        passage_id, code, score (0..1) and evidence (list of dicts, stored as JSON). The passages
+        passage_id, code, score (0..1), evidence (list of dicts, stored as JSON) and optionally
+        level and level_cue (a suggested level and the cue behind it). The passages
         are recorded as suggested with that dictionary hash, also when they got no suggestion.
         One transaction; returns the number of suggestion rows written."""
         passage_ids = list(passage_ids)
@@ -348,9 +359,10 @@ class Store:
                 "DELETE FROM suggestions WHERE source = ? AND passage_id = ?", [(source, p) for p in passage_ids]
             )
             self.db.conn.executemany(
-                "INSERT INTO suggestions(passage_id, code, score, evidence, source, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [(r["passage_id"], r["code"], float(r["score"]), json.dumps(r["evidence"], ensure_ascii=False), source, stamp)
-                 for r in rows],
+                "INSERT INTO suggestions(passage_id, code, score, evidence, source, created_at, level, level_cue) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r["passage_id"], r["code"], float(r["score"]), json.dumps(r["evidence"], ensure_ascii=False), source,
+                  stamp, r.get("level"), r.get("level_cue") or None) for r in rows],
             )
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO suggested(passage_id, source, dictionary_sha256, at) VALUES (?, ?, ?, ?)",
@@ -359,10 +371,12 @@ class Store:
         return len(rows)
 
     def suggestions_for(self, passage_id: int) -> list[dict]:
-        """Suggestions of a passage, best first: dicts with code, score, source and evidence
-        (a list of ``{"start", "end", "keyword", "matched"}`` with offsets relative to the passage)."""
+        """Suggestions of a passage, best first: dicts with code, score, source, level,
+        level_cue and evidence (a list of ``{"start", "end", "keyword", "matched", "token"
+        [, "negated"]}`` with offsets relative to the passage)."""
         rows = self.query(
-            """SELECT s.code, s.score, s.source, s.evidence FROM suggestions s JOIN codes c ON c.code = s.code
+            """SELECT s.code, s.score, s.source, s.level, s.level_cue, s.evidence FROM suggestions s
+               JOIN codes c ON c.code = s.code
                WHERE s.passage_id = ? ORDER BY s.score DESC, c.position""",
             [passage_id],
         )

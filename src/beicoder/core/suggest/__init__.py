@@ -21,19 +21,27 @@ class Evidence:
     keyword: str
     matched: str
     token: str = ""
+    negated: str = ""  # the negation or hypothetical cue that cancels this match, if any
 
     def as_dict(self) -> dict:
-        return {"start": self.start, "end": self.end, "keyword": self.keyword, "matched": self.matched,
-                "token": self.token}
+        out = {"start": self.start, "end": self.end, "keyword": self.keyword, "matched": self.matched,
+               "token": self.token}
+        if self.negated:
+            out["negated"] = self.negated
+        return out
 
 
 @dataclass
 class Suggestion:
-    """A suggested code for a passage: ``score`` in [0, 1], ``evidence`` the spans behind it."""
+    """A suggested code for a passage: ``score`` in [0, 1], ``evidence`` the spans behind it
+    (negated matches included, flagged, for the coder to see), and optionally a suggested
+    ``level`` with the cue that points to it."""
 
     code: str
     score: float
     evidence: list[Evidence] = field(default_factory=list)
+    level: int | None = None
+    level_cue: str = ""
 
 
 class Suggester(Protocol):

@@ -1,26 +1,42 @@
-"""The lexicon suggester: the dictionary's keywords found in a passage, with evidence.
+"""The lexicon suggester: the dictionary's keywords and token patterns found in a passage,
+with evidence, negation and a level proposal.
 
-Text runs through spaCy's ``blank("zh")`` pipeline with the jieba segmenter, so each piece of
-evidence names the jieba word(s) that hold it. Matching itself is done on characters, not on
-tokens: jieba often puts a keyword inside a longer word (``银行流水`` in ``查银行流水账``), and a
-token matcher would miss it. Before matching, both passage and keywords are folded without
-changing length: NFKC per character (full-width digits and letters), lower case, and OpenCC
-Traditional-to-Simplified conversion character by character, so offsets stay on the original.
+Matching works on a folded copy of the passage with the same length (so offsets stay on the
+original): NFKC per character (full-width digits and letters), lower case, and OpenCC
+Traditional-to-Simplified conversion character by character. Keywords are found at character
+level, not token level: jieba often puts a keyword inside a longer word (``流水`` in
+``流水账``), where a token matcher would miss it. spaCy's ``blank("zh")`` pipeline with the jieba
+segmenter still runs on the folded text: each piece of evidence names the jieba word(s) holding
+it, and the dictionary's optional token ``patterns`` run through spaCy's ``Matcher``.
 
-Score of a code for a passage: ``1 - prod(1 - w_k)`` over the distinct keywords of that code
-found in it, with ``w_k = 0.35 + 0.1 * min(len(k), 4)`` (0.55 for a two-character keyword,
-0.75 for four or more): one long keyword gives 0.75, two short ones 0.80; repeats of the same
-keyword add nothing.
+Negation: a match does not count when, in its clause (text between ，。！？；：, and line
+breaks), a negation cue of the dictionary ends at most 6 characters before it (``没有去核实``),
+or a hypothetical cue stands earlier in its sentence (``如果当时去看一下就好了``), or the code's
+own negative cue appears in the clause. Cues inside one of ``negation_exceptions``
+(``没想到``) do not negate. Negated matches stay in the evidence, flagged.
+
+Score of a code for a passage: ``1 - prod(1 - w_k)`` over the distinct keywords (and
+patterns) of that code matched and not negated, with ``w_k = 0.35 + 0.1 * min(len(k), 4)``
+(0.55 for a two-character keyword, 0.75 for four or more; 0.65 for a pattern): one long
+keyword gives 0.75, two short ones 0.80; repeats of the same keyword add nothing.
+
+Level: the highest level of the code whose ``cues`` occur in the passage.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from typing import Sequence
 
 from ..textutil import match_form
 from . import Evidence, Suggestion
+
+NEGATION_WINDOW = 6  # characters allowed between a negation cue and the match it negates
+PATTERN_WEIGHT = 0.65
+_CLAUSE_END = re.compile(r"[，,。！？!?；;：:\n]")
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
 
 
 @lru_cache(maxsize=1)
@@ -68,8 +84,16 @@ def keyword_weight(keyword: str) -> float:
     return 0.35 + 0.1 * min(len(keyword), 4)
 
 
+def _occurrences(folded: str, needle: str):
+    i = folded.find(needle)
+    while i >= 0:
+        yield i
+        i = folded.find(needle, i + 1)
+
+
 class LexiconSuggester:
-    """Suggest codes from the keywords of a :class:`~beicoder.core.dictionary.Dictionary`."""
+    """Suggest codes from the keywords, patterns and cues of a
+    :class:`~beicoder.core.dictionary.Dictionary`."""
 
     name = "lexicon"
 
@@ -81,42 +105,123 @@ class LexiconSuggester:
             for kw in comp.keywords:
                 self._keywords.setdefault(fold(kw), []).append((comp.code, kw))
         self._order = {c: i for i, c in enumerate(dictionary.codes)}
+        self._negations = [fold(c) for c in dictionary.negation_cues]
+        self._hypotheticals = [fold(c) for c in dictionary.hypothetical_cues]
+        self._exceptions = [fold(c) for c in dictionary.negation_exceptions]
+        self._negative = {c.code: [fold(x) for x in c.negative_cues] for c in dictionary.competencies}
+        self._level_cues = {c.code: [(lv.level, fold(cue), cue) for lv in c.levels for cue in lv.cues]
+                            for c in dictionary.competencies}
+        self._matcher = None
+
+    # -- matching -----------------------------------------------------------------------------
+    def _pattern_matcher(self, vocab):
+        if self._matcher is None:
+            from spacy.matcher import Matcher
+
+            matcher = Matcher(vocab)
+            for comp in self.dictionary.competencies:
+                for k, pat in enumerate(comp.patterns, start=1):
+                    matcher.add(f"{comp.code}#{k}", [[dict(t) for t in pat]])
+            self._matcher = matcher
+        return self._matcher
+
+    def _negation(self, folded: str, code: str, start: int) -> str:
+        """The cue that cancels a match of ``code`` starting at ``start``, or ''."""
+        clause_start = max((m.end() for m in _CLAUSE_END.finditer(folded, 0, start)), default=0)
+        m = _CLAUSE_END.search(folded, start)
+        clause_end = m.start() if m else len(folded)
+        clause = folded[clause_start:clause_end]
+        for cue in self._negative.get(code, ()):
+            if cue in clause:
+                return cue
+        sentence_start = max((m.end() for m in _SENTENCE_END.finditer(folded, 0, start)), default=0)
+        before = folded[sentence_start:start]
+        for cue in self._hypotheticals:
+            if cue in before:
+                return cue
+        window = folded[max(clause_start, start - NEGATION_WINDOW - 3):start]
+        offset = start - len(window)
+        for cue in self._negations:
+            for i in _occurrences(window, cue):
+                end = offset + i + len(cue)
+                if start - end > NEGATION_WINDOW:
+                    continue
+                if any(self._inside(folded, offset + i, end, exc) for exc in self._exceptions):
+                    continue
+                return cue
+        return ""
+
+    @staticmethod
+    def _inside(folded: str, start: int, end: int, exception: str) -> bool:
+        """True when the span [start, end) lies inside an occurrence of ``exception``."""
+        lo = max(0, end - len(exception))
+        for i in _occurrences(folded[lo:start + len(exception)], exception):
+            if lo + i <= start and lo + i + len(exception) >= end:
+                return True
+        return False
 
     def find(self, text: str) -> list[tuple[str, Evidence]]:
-        """Every keyword occurrence in ``text`` as ``(code, Evidence)`` pairs, in text order.
-        Evidence has no ``token`` yet (see :meth:`suggest`)."""
-        folded = fold(text)
+        """Every keyword occurrence in ``text`` as ``(code, Evidence)`` pairs, in text order,
+        with negation marked. Evidence has no ``token`` yet (see :meth:`suggest`)."""
+        return self._find(text, fold(text))
+
+    def _find(self, text: str, folded: str) -> list[tuple[str, Evidence]]:
         hits: list[tuple[str, Evidence]] = []
         for fk, owners in self._keywords.items():
-            i = folded.find(fk)
-            while i >= 0:
+            for i in _occurrences(folded, fk):
                 for code, kw in owners:
-                    hits.append((code, Evidence(i, i + len(fk), kw, text[i:i + len(fk)])))
-                i = folded.find(fk, i + 1)
+                    ev = Evidence(i, i + len(fk), kw, text[i:i + len(fk)])
+                    ev.negated = self._negation(folded, code, i)
+                    hits.append((code, ev))
         hits.sort(key=lambda h: (h[1].start, h[1].end, self._order[h[0]]))
         return hits
 
     def suggest(self, texts: Sequence[str]) -> list[list[Suggestion]]:
         """Suggestions for each text, best first (score, then dictionary order).
 
-        Each evidence span is annotated with the jieba word(s) that contain it."""
+        A code is suggested when at least one of its matches is not negated. Each evidence
+        span is annotated with the jieba word(s) that contain it."""
         nlp = zh_pipeline()
+        folded_texts = [fold(t) for t in texts]
+        has_patterns = any(c.patterns for c in self.dictionary.competencies)
         results: list[list[Suggestion]] = []
-        for text, doc in zip(texts, nlp.pipe(texts)):
+        for text, folded, doc in zip(texts, folded_texts, nlp.pipe(folded_texts)):
+            hits = self._find(text, folded)
+            if has_patterns:
+                matcher = self._pattern_matcher(nlp.vocab)
+                for match_id, s, e in matcher(doc):
+                    label = nlp.vocab.strings[match_id]
+                    code = label.split("#")[0]
+                    span = doc[s:e]
+                    ev = Evidence(span.start_char, span.end_char, f"pattern {label}", text[span.start_char:span.end_char])
+                    ev.negated = self._negation(folded, code, span.start_char)
+                    hits.append((code, ev))
             by_code: dict[str, list[Evidence]] = {}
-            for code, ev in self.find(text):
+            for code, ev in hits:
                 span = doc.char_span(ev.start, ev.end, alignment_mode="expand")
-                ev.token = span.text if span is not None else ""
+                ev.token = text[span.start_char:span.end_char] if span is not None else ""
                 by_code.setdefault(code, []).append(ev)
             suggestions = []
             for code, evs in by_code.items():
+                live = {e.keyword for e in evs if not e.negated}
+                if not live:
+                    continue
                 miss = 1.0
-                for kw in {e.keyword for e in evs}:
-                    miss *= 1.0 - keyword_weight(kw)
-                suggestions.append(Suggestion(code, round(1.0 - miss, 4), evs))
+                for kw in live:
+                    miss *= 1.0 - (PATTERN_WEIGHT if kw.startswith("pattern ") else keyword_weight(kw))
+                sugg = Suggestion(code, round(1.0 - miss, 4), sorted(evs, key=lambda e: e.start))
+                sugg.level, sugg.level_cue = self._level(code, folded)
+                suggestions.append(sugg)
             suggestions.sort(key=lambda s: (-s.score, self._order[s.code]))
             results.append(suggestions)
         return results
+
+    def _level(self, code: str, folded: str) -> tuple[int | None, str]:
+        best: tuple[int | None, str] = (None, "")
+        for level, fcue, cue in self._level_cues.get(code, ()):
+            if fcue in folded and (best[0] is None or level > best[0]):
+                best = (level, cue)
+        return best
 
 
 def suggest_study(store, dictionary, passage_ids: Sequence[int] | None = None, batch: int = 200,
@@ -131,13 +236,15 @@ def suggest_study(store, dictionary, passage_ids: Sequence[int] | None = None, b
     if passage_ids is None:
         passage_ids = store.passages_needing_suggestions(suggester.name, dictionary.sha256)
     ids = list(passage_ids)
-    texts = {p.id: p.text for p in store.passages() if p.id in set(ids)} if ids else {}
+    wanted = set(ids)
+    texts = {p.id: p.text for p in store.passages() if p.id in wanted} if ids else {}
     done = 0
     for k in range(0, len(ids), batch):
         chunk = ids[k:k + batch]
         results = suggester.suggest([texts[i] for i in chunk])
         rows = [
-            {"passage_id": pid, "code": s.code, "score": s.score, "evidence": [e.as_dict() for e in s.evidence]}
+            {"passage_id": pid, "code": s.code, "score": s.score, "level": s.level, "level_cue": s.level_cue,
+             "evidence": [e.as_dict() for e in s.evidence]}
             for pid, sugg in zip(chunk, results) for s in sugg
         ]
         store.replace_suggestions(suggester.name, rows, chunk, dictionary.sha256)
