@@ -123,6 +123,91 @@ def suggest(db):
 
 @main.command()
 @db_option
+@click.option("--coder", default=None, help="Whose decisions to learn from (default: the coder with most decisions).")
+def train(db, coder):
+    """Train a text classifier (spaCy textcat_multilabel) on a coder's decisions, save it
+    beside the study, and store its suggestions for every passage."""
+    from .core.suggest.learned import LearnedSuggester, store_model_suggestions
+    from .core.suggest.learned import train as train_model
+
+    store = _open_store(db)
+    try:
+        who = _pick_coder(store, coder)
+        dictionary = store.dictionary()
+        result = train_model(store, who, dictionary, db)
+        model = LearnedSuggester.load(result.path, dictionary)
+        done = store_model_suggestions(store, model, who)
+    finally:
+        store.close()
+    meta = result.meta
+    click.echo(f"trained on {meta['examples']} decided passages of {who} ({meta['examples_with_codes']} with codes), "
+               f"seed {meta['seed']}, {meta['epochs']} epochs; saved to {result.path}; scored {done} passages")
+
+
+@main.command()
+@db_option
+@click.option("--coder", default=None, help="Whose decisions are the truth (default: the coder with most decisions).")
+@click.option("--gold", type=click.Path(path_type=Path), help="Score this gold file (id,text,codes) instead of cross-validating.")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 50), help="Folds over interviewees.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write the table as CSV (UTF-8 with BOM).")
+def evaluate(db, coder, gold, folds, out):
+    """Precision, recall and F1 per code (micro and macro) and top-3 recall of the lexicon,
+    learned and blended suggesters: cross-validated over interviewees, or on a gold file."""
+    from .core.evaluate import GoldFileError, cross_validate, evaluate_gold, metrics, read_gold
+    from .core.export import check_output, write_csv
+
+    if out:
+        check_output(out)
+    store = _open_store(db)
+    try:
+        who = _pick_coder(store, coder)
+        dictionary = store.dictionary()
+        if gold:
+            try:
+                items = read_gold(gold, dictionary.codes)
+            except GoldFileError as exc:
+                for p in exc.problems:
+                    click.echo(f"beicoder: {p}", err=True)
+                raise
+            scored = evaluate_gold(store, who, dictionary, items)
+            design = f"trained on {who}'s decisions in {db}, scored on {len(items)} passages of {gold}"
+        else:
+            scored = cross_validate(store, who, dictionary, folds,
+                                    progress=lambda k, n: click.echo(f"  fold {k}/{n} done", err=True))
+            design = f"{folds}-fold cross-validation over interviewees on {len(scored.gold)} passages decided by {who}"
+    finally:
+        store.close()
+    table = metrics(scored, dictionary.codes)
+    _print_evaluation(table, design)
+    if out:
+        write_csv(table, out)
+        click.echo(f"wrote {out}")
+
+
+def _print_evaluation(table, design: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False, width=max(Console().width, 100))
+    console.print(f"Evaluation: {design}")
+    t = Table(box=None, header_style="bold")
+    for col in ("suggester", "code", "precision", "recall", "F1", "support", "top-3 recall"):
+        t.add_column(col, justify="left" if col in ("suggester", "code") else "right")
+    previous = None
+    for r in table.to_dict("records"):
+        if previous is not None and r["suggester"] != previous:
+            t.add_section()
+        previous = r["suggester"]
+        style = "bold" if r["code"] in ("micro", "macro") else None
+        t.add_row(r["suggester"], r["code"], _fmt(r["precision"]), _fmt(r["recall"]), _fmt(r["f1"]),
+                  str(r["support"]), _fmt(r["top3_recall"]), style=style)
+    console.print(t)
+    micro = table[table["code"] == "micro"].set_index("suggester")["f1"]
+    console.print("micro-F1: " + ", ".join(f"{name} {value:.3f}" for name, value in micro.items()))
+
+
+@main.command()
+@db_option
 @click.option("--coder", default=None, help="Your coder name (default: $BEICODER_CODER or your user name).")
 def code(db, coder):
     """Code passages in the terminal (Textual TUI)."""

@@ -1,0 +1,226 @@
+"""How well the suggesters agree with a coder: precision, recall and F1 per code, micro and
+macro averages, and recall of the top three suggestions.
+
+Two designs: K-fold cross-validation over interviewees on a study's decided passages (the
+model never sees the interviewees it is scored on), or training on the whole study and
+scoring an external gold file. Metrics come from scikit-learn
+(``precision_recall_fscore_support`` on multi-label indicator matrices, zero_division=0).
+
+Prediction rules: lexicon suggests a code when any non-negated keyword or pattern matches
+(score > 0); the model when its probability is at least ``MODEL_THRESHOLD``; the blend when
+``LEXICON_WEIGHT * lexicon + (1 - LEXICON_WEIGHT) * model`` is at least ``BLEND_THRESHOLD``
+(constants of :mod:`beicoder.core.suggest.learned`).
+Top-3 recall: the share of the gold (passage, code) pairs whose code is among the three
+highest-scoring codes (score > 0) of the suggester for that passage.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from . import BeicoderError
+
+SUGGESTERS = ("lexicon", "model", "blend")
+
+
+class GoldFileError(BeicoderError):
+    """A gold file that cannot be used; ``problems`` lists one line per bad row."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass
+class GoldItem:
+    """One gold passage: its id, text and the set of codes an expert gave it."""
+
+    id: str
+    text: str
+    codes: set[str]
+
+
+def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
+    """Read a gold file: UTF-8 CSV (BOM allowed) with columns ``id,text,codes``; ``codes`` is
+    dictionary codes separated by ``;`` (empty = no code).
+
+    Raises:
+        GoldFileError: unreadable, not UTF-8, missing columns, no rows, or bad rows (an empty
+            id or text, a repeated id, an unknown code), each listed with its line number.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise GoldFileError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise GoldFileError(f"{path}: not UTF-8; save the gold file as UTF-8") from None
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    fields = [f.strip() for f in reader.fieldnames or []]
+    missing = [c for c in ("id", "text", "codes") if c not in fields]
+    if missing:
+        raise GoldFileError(f"{path}: missing column(s) {', '.join(missing)}; expected id,text,codes")
+    known = set(codes)
+    items: list[GoldItem] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        row = {(k or "").strip(): (v or "") for k, v in row.items()}
+        where = f"{path.name} line {reader.line_num}"
+        if None in row or "" in row and row[""]:
+            problems.append(f"{where}: more cells than columns (quote texts that hold commas)")
+            continue
+        gid, body = row.get("id", "").strip(), row.get("text", "").strip()
+        labels = {c.strip() for c in row.get("codes", "").replace("；", ";").split(";") if c.strip()}
+        if not gid:
+            problems.append(f"{where}: empty id")
+            continue
+        if gid in seen:
+            problems.append(f"{where}: id {gid!r} repeats line {seen[gid]}")
+            continue
+        seen[gid] = reader.line_num
+        if not body:
+            problems.append(f"{where}: empty text")
+            continue
+        unknown = sorted(labels - known)
+        if unknown:
+            problems.append(f"{where}: unknown code(s) {', '.join(unknown)}")
+            continue
+        items.append(GoldItem(gid, body, labels))
+    if problems:
+        raise GoldFileError(f"{path}: {len(problems)} bad row(s)", problems)
+    if not items:
+        raise GoldFileError(f"{path}: no rows")
+    return items
+
+
+@dataclass
+class Scored:
+    """Scores of every suggester for a list of passages, with the gold codes."""
+
+    gold: list[set[str]]
+    scores: dict[str, list[dict[str, float]]]  # suggester -> per passage: code -> score
+
+
+def score_passages(texts: Sequence[str], dictionary, model) -> dict[str, list[dict[str, float]]]:
+    """Lexicon, model and blended scores (code -> score) for each text; ``model`` is a
+    :class:`~beicoder.core.suggest.learned.LearnedSuggester` or None."""
+    from .suggest.learned import blend
+    from .suggest.lexicon import LexiconSuggester
+
+    lex = [{s.code: s.score for s in sugg} for sugg in LexiconSuggester(dictionary).suggest(texts)]
+    out = {"lexicon": lex}
+    if model is not None:
+        mod = model.scores(texts)
+        out["model"] = mod
+        out["blend"] = [blend(a, b) for a, b in zip(lex, mod)]
+    return out
+
+
+def predicted(suggester: str, scores: dict[str, float]) -> set[str]:
+    """The codes a suggester suggests, by the rules in the module docstring."""
+    if suggester == "lexicon":
+        return {c for c, s in scores.items() if s > 0}
+    from .suggest.learned import BLEND_THRESHOLD, MODEL_THRESHOLD
+
+    threshold = MODEL_THRESHOLD if suggester == "model" else BLEND_THRESHOLD
+    return {c for c, s in scores.items() if s >= threshold}
+
+
+def top_k_recall(gold: Sequence[set[str]], scores: Sequence[dict[str, float]], k: int = 3) -> float:
+    """Share of gold (passage, code) pairs whose code is among the ``k`` best-scoring codes
+    (score > 0) of its passage; NaN when there is no gold code."""
+    hit = total = 0
+    for labels, sc in zip(gold, scores):
+        top = {c for c, s in sorted(sc.items(), key=lambda kv: (-kv[1], kv[0]))[:k] if s > 0}
+        hit += len(labels & top)
+        total += len(labels)
+    return hit / total if total else float("nan")
+
+
+def metrics(scored: Scored, codes: Sequence[str]):
+    """The evaluation table.
+
+    Returns:
+        DataFrame with one row per suggester x (code, ``micro``, ``macro``), columns:
+        suggester, code, precision, recall, f1, support (gold passages with the code; for
+        micro/macro all gold codes), top3_recall (on the micro row; NaN elsewhere).
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import precision_recall_fscore_support
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    mlb = MultiLabelBinarizer(classes=list(codes))
+    y_true = mlb.fit_transform(scored.gold)
+    rows = []
+    for name in SUGGESTERS:
+        if name not in scored.scores:
+            continue
+        y_pred = mlb.transform([predicted(name, s) for s in scored.scores[name]])
+        p, r, f, n = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=0,
+                                                     labels=list(range(len(codes))))
+        for i, code in enumerate(codes):
+            rows.append({"suggester": name, "code": code, "precision": p[i], "recall": r[i], "f1": f[i],
+                         "support": int(n[i]), "top3_recall": np.nan})
+        for avg in ("micro", "macro"):
+            p_, r_, f_, _ = precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=0)
+            rows.append({"suggester": name, "code": avg, "precision": p_, "recall": r_, "f1": f_,
+                         "support": int(y_true.sum()),
+                         "top3_recall": top_k_recall(scored.gold, scored.scores[name]) if avg == "micro" else np.nan})
+    return pd.DataFrame(rows)
+
+
+def fold_of(interviewees: Sequence[str], k: int) -> dict[str, int]:
+    """Assign interviewees to ``k`` folds: sorted by name, dealt round-robin (deterministic)."""
+    return {iv: i % k for i, iv in enumerate(sorted(set(interviewees)))}
+
+
+def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None) -> Scored:
+    """K-fold cross-validation over interviewees on ``coder``'s decided passages: for each
+    fold, a model is trained on the other interviewees and every suggester scores the fold.
+
+    Raises:
+        BeicoderError: fewer than 2 folds or fewer interviewees than folds.
+    """
+    from .store import normalize_coder
+    from .suggest.learned import LearnedSuggester, train_model
+
+    coder = normalize_coder(coder)
+    decided = store.decided_passages(coder)
+    labels: dict[int, set[str]] = {}
+    for r in store.coding_rows(coder):
+        labels.setdefault(r["passage_id"], set()).add(r["code"])
+    owner = {r["id"]: r["interviewee"] for r in store.query(
+        "SELECT p.id, t.interviewee FROM passages p JOIN transcripts t ON t.id = p.transcript_id")}
+    passages = [p for p in store.passages() if p.id in decided]
+    ivs = sorted({owner[p.id] for p in passages})
+    if folds < 2 or len(ivs) < folds:
+        raise BeicoderError(f"cross-validation needs at least 2 folds and as many interviewees as folds "
+                            f"({len(ivs)} interviewees decided by {coder}, {folds} folds)")
+    assign = fold_of(ivs, folds)
+    gold: list[set[str]] = []
+    scores: dict[str, list[dict[str, float]]] = {name: [] for name in SUGGESTERS}
+    for k in range(folds):
+        train_set = [(p.text, labels.get(p.id, set())) for p in passages if assign[owner[p.id]] != k]
+        test_set = [p for p in passages if assign[owner[p.id]] == k]
+        model = LearnedSuggester(train_model(train_set, dictionary.codes))
+        fold_scores = score_passages([p.text for p in test_set], dictionary, model)
+        for name in SUGGESTERS:
+            scores[name].extend(fold_scores[name])
+        gold.extend(labels.get(p.id, set()) for p in test_set)
+        if progress:
+            progress(k + 1, folds)
+    return Scored(gold, scores)
+
+
+def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem]) -> Scored:
+    """Train on all of ``coder``'s decisions in the study and score the gold items."""
+    from .store import normalize_coder
+    from .suggest.learned import LearnedSuggester, examples_from_study, train_model
+
+    model = LearnedSuggester(train_model(examples_from_study(store, normalize_coder(coder)), dictionary.codes))
+    return Scored([it.codes for it in items], score_passages([it.text for it in items], dictionary, model))

@@ -1,0 +1,241 @@
+"""The learned suggester: a spaCy ``textcat_multilabel`` model trained on one coder's
+decisions, and the blend of its scores with the lexicon's.
+
+Training data: every passage the coder has decided; its labels are the codes the coder gave
+it (none for a "no code" decision). Text is folded like the lexicon's (Simplified, NFKC) and
+segmented by jieba. The model is spaCy's bag-of-words text classifier (``TextCatBOW``, unigrams
+and bigrams of jieba words; no pretrained vectors), trained with a fixed seed and a fixed
+example order, so two runs on the same data give the same scores.
+
+The model is saved in a folder beside the study (``STUDY.db.model-CODER/``) with
+``beicoder-model.json``: dictionary hash, coder, number of examples, codes, seed, epochs, date.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from .. import BeicoderError
+from . import Suggestion
+
+META_FILE = "beicoder-model.json"
+SEED = 0
+EPOCHS = 12
+LEARN_RATE = 0.01
+# Blend: each source's score weighted; lexicon scores are 0 where no keyword matched.
+# Weight, thresholds, epochs and learning rate were chosen by 5-fold cross-validation over
+# the interviewees of the bundled study (beicoder evaluate), never on a gold file.
+LEXICON_WEIGHT = 0.5
+BLEND_THRESHOLD = 0.3
+MODEL_THRESHOLD = 0.2
+
+
+class ModelError(BeicoderError):
+    """A model that cannot be trained or loaded; one line."""
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` did: where the model is, and its metadata."""
+
+    path: Path
+    meta: dict
+
+
+def model_dir(db_path: str | Path, coder: str) -> Path:
+    """The folder of ``coder``'s model beside the study file ``db_path``."""
+    db_path = Path(db_path)
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in coder)
+    return db_path.with_name(f"{db_path.name}.model-{safe}")
+
+
+def examples_from_study(store, coder: str) -> list[tuple[str, set[str]]]:
+    """``(passage text, set of codes)`` for every passage ``coder`` has decided, in
+    reading order; a "no code" decision gives an empty set."""
+    decided = store.decided_passages(coder)
+    codes: dict[int, set[str]] = {}
+    for r in store.coding_rows(coder):
+        codes.setdefault(r["passage_id"], set()).add(r["code"])
+    return [(p.text, codes.get(p.id, set())) for p in store.passages() if p.id in decided]
+
+
+def _blank(codes: Sequence[str]):
+    import spacy
+
+    from .lexicon import zh_pipeline
+
+    zh_pipeline()  # silence jieba's log before spaCy loads it
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    textcat = nlp.add_pipe("textcat_multilabel", config={"model": {
+        "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False, "ngram_size": 2,
+        "no_output_layer": False, "length": 262144}})
+    for code in codes:
+        textcat.add_label(code)
+    return nlp
+
+
+def train_model(examples: Sequence[tuple[str, set[str]]], codes: Sequence[str], seed: int = SEED,
+                epochs: int | None = None):
+    """Train a multi-label text classifier on ``examples`` and return the spaCy pipeline.
+
+    Raises:
+        ModelError: fewer than 10 examples, or no example with a code.
+    """
+    import spacy
+    from spacy.training import Example
+
+    from .lexicon import fold
+
+    if len(examples) < 10 or not any(labels for _, labels in examples):
+        raise ModelError(f"too little to learn from: {len(examples)} decided passages "
+                         f"({sum(1 for _, l in examples if l)} with codes); code at least 10 first")
+    epochs = epochs or EPOCHS
+    spacy.util.fix_random_seed(seed)
+    nlp = _blank(codes)
+    data = [Example.from_dict(nlp.make_doc(fold(text)), {"cats": {c: float(c in labels) for c in codes}})
+            for text, labels in examples]
+    optimizer = nlp.initialize(lambda: data)
+    optimizer.learn_rate = LEARN_RATE
+    rng = random.Random(seed)
+    order = list(range(len(data)))
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for start in range(0, len(order), 16):
+            nlp.update([data[i] for i in order[start:start + 16]], sgd=optimizer, drop=0.0)
+    return nlp
+
+
+def train(store, coder: str, dictionary, db_path: str | Path, seed: int = SEED, epochs: int = EPOCHS) -> TrainResult:
+    """Train ``coder``'s model on the study and save it beside ``db_path`` (see
+    :func:`model_dir`), replacing an older one. Returns the path and metadata."""
+    import shutil
+
+    from ..store import normalize_coder
+
+    coder = normalize_coder(coder)
+    examples = examples_from_study(store, coder)
+    nlp = train_model(examples, dictionary.codes, seed, epochs)
+    path = model_dir(db_path, coder)
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    nlp.to_disk(tmp)
+    meta = {"coder": coder, "dictionary_sha256": dictionary.sha256, "examples": len(examples),
+            "examples_with_codes": sum(1 for _, labels in examples if labels), "codes": list(dictionary.codes),
+            "seed": seed, "epochs": epochs, "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    shutil.rmtree(path, ignore_errors=True)
+    tmp.rename(path)
+    return TrainResult(path, meta)
+
+
+class LearnedSuggester:
+    """Scores from a trained model: ``suggest(texts)`` gives every code with its probability."""
+
+    name = "model"
+
+    def __init__(self, nlp, meta: dict | None = None):
+        self.nlp = nlp
+        self.meta = meta or {}
+        self.codes = list(nlp.get_pipe("textcat_multilabel").labels)
+
+    @classmethod
+    def load(cls, path: str | Path, dictionary=None) -> "LearnedSuggester":
+        """Load a saved model.
+
+        Raises:
+            ModelError: no model there, or it was trained with another dictionary.
+        """
+        import spacy
+
+        path = Path(path)
+        meta_path = path / META_FILE
+        if not meta_path.exists():
+            raise ModelError(f"{path}: no trained model (run 'beicoder train')")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if dictionary is not None and meta.get("dictionary_sha256") != dictionary.sha256:
+            raise ModelError(f"{path}: trained with another version of the dictionary; run 'beicoder train' again")
+        from .lexicon import zh_pipeline
+
+        zh_pipeline()
+        return cls(spacy.load(path), meta)
+
+    def scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Probability of each code for each text."""
+        from .lexicon import fold
+
+        return [dict(doc.cats) for doc in self.nlp.pipe(fold(t) for t in texts)]
+
+    def suggest(self, texts: Sequence[str]) -> list[list[Suggestion]]:
+        return [[Suggestion(code, round(p, 4)) for code, p in sorted(cats.items(), key=lambda kv: -kv[1])]
+                for cats in self.scores(texts)]
+
+
+def blend(lexicon: dict[str, float], model: dict[str, float], weight: float = LEXICON_WEIGHT) -> dict[str, float]:
+    """Blended score per code: ``weight * lexicon + (1 - weight) * model`` (a missing lexicon
+    score is 0: no keyword matched)."""
+    codes = set(lexicon) | set(model)
+    return {c: round(weight * lexicon.get(c, 0.0) + (1 - weight) * model.get(c, 0.0), 4) for c in codes}
+
+
+def model_source(coder: str) -> str:
+    """The ``source`` under which a coder's model suggestions are stored."""
+    return f"model:{coder}"
+
+
+def store_model_suggestions(store, model: LearnedSuggester, coder: str, passage_ids: Sequence[int] | None = None,
+                            batch: int = 200, floor: float = 0.01) -> int:
+    """Score passages (all by default) with ``coder``'s model and store, per passage, every
+    code with probability >= ``floor`` under source ``model:CODER``. Returns passages done."""
+    wanted = None if passage_ids is None else set(passage_ids)
+    passages = [p for p in store.passages() if wanted is None or p.id in wanted]
+    for k in range(0, len(passages), batch):
+        chunk = passages[k:k + batch]
+        rows = [{"passage_id": p.id, "code": code, "score": round(score, 4), "evidence": []}
+                for p, cats in zip(chunk, model.scores([p.text for p in chunk]))
+                for code, score in cats.items() if score >= floor]
+        store.replace_suggestions(model_source(coder), rows, [p.id for p in chunk],
+                                  model.meta.get("dictionary_sha256", ""))
+    return len(passages)
+
+
+def blended_suggestions(rows: list[dict], coder: str, has_model: bool) -> list[dict]:
+    """Combine a passage's stored suggestion rows (:meth:`Store.suggestions_for`) into what
+    the coder is shown. Without a model for ``coder``: the lexicon's suggestions. With one:
+    every code whose blended score (see :func:`blend`) reaches ``BLEND_THRESHOLD``.
+
+    Returns dicts, best first, with code, score, sources (``["lexicon"]``, ``["model"]`` or
+    both: the sources that support the code on their own), lexicon_score, model_score,
+    level, level_cue and the lexicon's evidence."""
+    lex = {r["code"]: r for r in rows if r["source"] == "lexicon"}
+    mod = {r["code"]: r["score"] for r in rows if r["source"] == model_source(coder)} if has_model else {}
+    out = []
+    for code in dict.fromkeys(list(lex) + list(mod)):
+        lx = lex.get(code)
+        ls = lx["score"] if lx else 0.0
+        ms = mod.get(code, 0.0)
+        score = blend({code: ls}, {code: ms})[code] if has_model else ls
+        if has_model and score < BLEND_THRESHOLD:
+            continue
+        sources = [name for name, ok in (("lexicon", ls > 0), ("model", has_model and ms >= MODEL_THRESHOLD)) if ok]
+        out.append({"code": code, "score": score, "sources": sources, "lexicon_score": ls,
+                    "model_score": ms if has_model else None, "level": lx["level"] if lx else None,
+                    "level_cue": lx["level_cue"] if lx else None, "evidence": lx["evidence"] if lx else []})
+    out.sort(key=lambda r: -r["score"])
+    return out
+
+
+def usual_levels(store, coder: str) -> dict[str, int]:
+    """The level ``coder`` gives each code most often (ties: the lower level), from the
+    coder's levelled codings; codes never levelled are absent."""
+    from collections import Counter
+
+    counts: dict[str, Counter] = {}
+    for r in store.coding_rows(coder):
+        if r["level"] is not None:
+            counts.setdefault(r["code"], Counter())[r["level"]] += 1
+    return {code: min(c, key=lambda lv: (-c[lv], lv)) for code, c in counts.items()}
