@@ -1,0 +1,108 @@
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from beicoder.cli import main
+from beicoder.core.store import Store
+from beicoder.core.suggest.learned import (
+    LearnedSuggester, ModelError, blended_suggestions, examples_from_study, model_dir, train, train_model,
+    usual_levels,
+)
+
+
+@pytest.fixture(scope="module")
+def demo_examples(demo_db):
+    store = Store(demo_db)
+    examples = examples_from_study(store, "reference")
+    codes = store.dictionary().codes
+    store.close()
+    return examples, codes
+
+
+def test_examples_are_the_coders_decisions(demo_examples):
+    examples, _ = demo_examples
+    assert len(examples) == 288
+    assert sum(1 for _, labels in examples if not labels) == 153  # the no-code decisions
+    assert sum(len(labels) for _, labels in examples) == 196
+
+
+def test_training_is_deterministic(demo_examples):
+    examples, codes = demo_examples
+    held_out = [text for text, _ in examples[200:215]]
+    first = LearnedSuggester(train_model(examples[:200], codes)).scores(held_out)
+    second = LearnedSuggester(train_model(examples[:200], codes)).scores(held_out)
+    assert first == second
+    assert set(first[0]) == set(codes) and all(0.0 <= p <= 1.0 for p in first[0].values())
+    other_seed = LearnedSuggester(train_model(examples[:200], codes, seed=1)).scores(held_out)
+    assert other_seed != first
+
+
+def test_too_little_to_learn_from(demo_examples):
+    examples, codes = demo_examples
+    with pytest.raises(ModelError, match="too little to learn from: 5 decided passages"):
+        train_model(examples[:5], codes)
+
+
+def test_train_saves_model_with_metadata_and_reloads(demo_db, tmp_path):
+    db = tmp_path / "s.db"
+    db.write_bytes(demo_db.read_bytes())
+    store = Store(db)
+    dictionary = store.dictionary()
+    result = train(store, "reference", dictionary, db)
+    store.close()
+    assert result.path == model_dir(db, "reference") == tmp_path / "s.db.model-reference"
+    meta = json.loads((result.path / "beicoder-model.json").read_text(encoding="utf-8"))
+    assert (meta["coder"], meta["examples"], meta["examples_with_codes"], meta["seed"]) == ("reference", 288, 135, 0)
+    assert meta["dictionary_sha256"] == dictionary.sha256 and meta["trained_at"]
+    model = LearnedSuggester.load(result.path, dictionary)
+    assert model.codes == dictionary.codes
+    with pytest.raises(ModelError, match="another version of the dictionary"):
+        LearnedSuggester.load(result.path, type("D", (), {"sha256": "x"})())
+
+
+def test_blend_shows_sources_and_drops_weak_codes():
+    rows = [
+        {"code": "INFO", "score": 0.65, "source": "lexicon", "level": 4, "level_cue": "问了邻居", "evidence": [1]},
+        {"code": "EXP", "score": 0.55, "source": "lexicon", "level": None, "level_cue": None, "evidence": [2]},
+        {"code": "INFO", "score": 0.5, "source": "model:amy"},
+        {"code": "ACH", "score": 0.7, "source": "model:amy"},
+        {"code": "RB", "score": 0.9, "source": "model:bob"},
+    ]
+    without = blended_suggestions(rows, "amy", has_model=False)
+    assert [(r["code"], r["score"], r["sources"]) for r in without] == [("INFO", 0.65, ["lexicon"]), ("EXP", 0.55, ["lexicon"])]
+    shown = blended_suggestions(rows, "amy", has_model=True)
+    # INFO 0.5*0.65+0.5*0.5 = 0.575; ACH 0.5*0.7 = 0.35; EXP 0.5*0.55 = 0.275 < 0.3: dropped; bob's model ignored
+    assert [(r["code"], r["score"], r["sources"]) for r in shown] == [
+        ("INFO", 0.575, ["lexicon", "model"]), ("ACH", 0.35, ["model"])]
+    assert shown[0]["level"] == 4 and shown[0]["evidence"] == [1]
+
+
+def test_usual_levels(tiny_study):
+    store = Store(tiny_study)
+    a, b, c = [p.id for p in store.passages()[:3]]
+    store.add_codes(a, "amy", {"INFO": 3, "ACH": 2})
+    store.add_codes(b, "amy", {"INFO": 3})
+    store.add_codes(c, "amy", {"INFO": 2, "EXP": None})
+    assert usual_levels(store, "amy") == {"INFO": 3, "ACH": 2}
+    store.close()
+
+
+def test_cli_train_then_evaluate_on_the_demo(demo_db, tmp_path):
+    db = tmp_path / "demo.db"
+    db.write_bytes(demo_db.read_bytes())
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", "--db", str(db), "--coder", "reference"])
+    assert result.exit_code == 0, result.output
+    assert "trained on 288 decided passages of reference (135 with codes)" in result.stdout
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM suggested WHERE source = 'model:reference'").fetchone() == (288,)
+    assert con.execute("SELECT count(*) FROM suggestions WHERE source = 'model:reference' AND score < 0.01").fetchone() == (0,)
+    out = tmp_path / "eval.csv"
+    result = runner.invoke(main, ["evaluate", "--db", str(db), "--coder", "reference", "--folds", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3-fold cross-validation over interviewees on 288 passages decided by reference" in result.stdout
+    assert "micro-F1: lexicon" in result.stdout
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "suggester,code,precision,recall,f1,support,top3_recall" and len(lines) == 1 + 3 * 10
