@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from beicoder.core.dictionary import load_dictionary
 from beicoder.core.paths import default_dictionary
@@ -489,3 +490,241 @@ async def test_a_failed_write_is_reported_and_the_app_goes_on(study: Path, monke
         monkeypatch.undo()
         await pilot.press("1")
         assert codings(study) == {(passage_ids(study)[0], "ACH", None)}
+
+
+# -- layout on small terminals ------------------------------------------------------------------
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_passage_is_readable_on_small_terminals(study: Path, size):
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(app, pilot)
+        assert screen.query_one("#passage").size.width >= 30
+        assert P1_TEXT in painted(screen, "#passage")
+        assert screen.query_one("#codes").size.width >= 25  # the Codes pane stays usable
+        # coding keys still work
+        await pilot.press("1")
+        assert codings(study) == {(passage_ids(study)[0], "ACH", None)}
+
+
+async def test_wide_terminal_keeps_the_three_panes(study: Path):
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(app, pilot)
+        assert screen.query_one("#left").size.width == 40 - 1  # without its border
+        assert screen.query_one("#right").outer_size.width == 52
+        assert screen.query_one("#left").display and screen.query_one("#right").display
+
+
+async def test_narrow_terminal_hides_the_transcript_list_until_t(study: Path):
+    ids = passage_ids(study)
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(app, pilot)
+        left = screen.query_one("#left")
+        assert not left.display
+        await pilot.press("t")
+        assert left.display and screen.query_one("#transcripts").has_focus
+        assert left.size.width >= 30
+        assert screen.query_one("#passage").size.width >= 30
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert screen.passage.id == ids[3]
+        assert not left.display and screen.query_one("#center").has_focus
+        # t and Esc close the list again without opening anything
+        await pilot.press("t")
+        assert left.display
+        await pilot.press("t")
+        assert not left.display
+        await pilot.press("t", "escape")
+        assert not left.display and screen.passage.id == ids[3]
+        # the footer lists help and the transcript list first
+        footer_actions = [b.binding.action for b in screen.active_bindings.values() if b.binding.show]
+        assert footer_actions[:2] == ["help", "focus_transcripts"]
+
+
+# -- the level dialog ---------------------------------------------------------------------------
+def prompt(app) -> str:
+    return str(app.screen.query_one("#level-prompt").content)
+
+
+async def test_level_screen_does_not_wrap_and_names_the_target(study: Path):
+    p2 = passage_ids(study)[1]
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(app, pilot)
+        info, exp = screen.code_order.index("INFO") + 1, screen.code_order.index("EXP") + 1
+        await pilot.press("j", str(info), str(exp), "l")
+        assert app.screen._code() == "INFO"
+        assert prompt(app) == "Level for INFO 信息搜集 (0–5):"
+        await pilot.press("down")
+        assert app.screen._code() == "EXP"
+        assert prompt(app) == "Level for EXP 专业知识 (0–5):"
+        # ↓ on the last code stays there (it used to wrap to the first code)
+        await pilot.press("down", "down", "tab")
+        assert app.screen._code() == "EXP"
+        assert prompt(app) == "Level for EXP 专业知识 (0–5):"
+        await pilot.press("up", "up", "up")
+        assert app.screen._code() == "INFO"
+        await pilot.press("down", "4", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        assert codings(study, p2) == {("INFO", None), ("EXP", 4)}
+
+
+async def test_level_screen_accepts_full_width_digits(study: Path):
+    p1 = passage_ids(study)[0]
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("1", "l", "３")  # what a Chinese IME types
+        assert app.screen.query_one("#level-input").value == "３"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        assert codings(study) == {(p1, "ACH", 3)}
+        # a full-width minus is typed too, and the level is then checked like any other
+        await pilot.press("l")
+        # (Pilot cannot name the full-width minus; send the key a terminal sends)
+        app.screen.query_one("#level-input").post_message(events.Key("fullwidth_hyphen_minus", "－"))
+        await pilot.pause()
+        await pilot.press("１")
+        assert app.screen.query_one("#level-input").value == "－１"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LevelScreen)
+        assert any("levels run 0..5" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert codings(study) == {(p1, "ACH", 3)}
+
+
+async def test_level_screen_enter_on_empty_input_does_not_clear(study: Path):
+    p1 = passage_ids(study)[0]
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("1", "l", "2", "enter")
+        await pilot.pause()
+        assert codings(study) == {(p1, "ACH", 2)}
+        await pilot.press("l", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LevelScreen)  # still open
+        assert any(n.message == "type a level, or Esc to cancel" for n in app._notifications)
+        assert codings(study) == {(p1, "ACH", 2)}
+        # clearing a level takes an explicit "?"
+        await pilot.press("question_mark", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        assert codings(study) == {(p1, "ACH", None)}
+
+
+# -- the transcript list ------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [SIZE, (120, 40), (80, 24)])
+async def test_long_names_are_shortened_in_the_middle(tmp_path: Path, size):
+    names = ["2019-06-04-胡曉萍訪問.UTF-16LE-BOM", "2019-06-04-胡曉萍訪問.UTF-8-BOM-CRLF"]
+    for name, text in zip(names, (MC01, MC02)):
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    db = tmp_path / "study.db"
+    store = Store(db)
+    try:
+        store.set_dictionary(load_dictionary(default_dictionary()))
+        import_parsed(store, parse_files([tmp_path / f"{n}.txt" for n in names]))
+    finally:
+        store.close()
+    app = BeicoderApp(str(db), "alice")
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(app, pilot)
+        await pilot.press("t")  # shows the list on a narrow terminal
+        await pilot.pause()
+        from textual.widgets import DataTable
+        table = screen.query_one("#transcripts", DataTable)
+        shown = [str(table.get_row_at(i)[0]) for i in range(2)]
+        assert shown[0] != shown[1]
+        for full, cell in zip(names, shown):
+            assert "…" in cell
+            head, tail = cell.split("…")
+            assert full.startswith(head) and full.endswith(tail)
+            assert head.startswith("2019-06") and len(tail) >= 3
+        assert shown[0].endswith("BOM") and shown[1].endswith("CRLF")
+        # nothing is pushed out of sight: the table needs no horizontal scrolling
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        # the full name of the open transcript is on the #where line
+        assert names[0] in str(screen.query_one("#where").content)
+
+
+# -- number keys beyond the dictionary ----------------------------------------------------------
+async def test_key_beyond_the_dictionary_says_so(study: Path):
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(app, pilot)
+        assert len(screen.code_order) == 8
+        await pilot.press("9")
+        assert any(n.message == "no code 9 in this dictionary (8 codes)" for n in app._notifications)
+        assert codings(study) == set()
+
+
+# -- the interviewer's label --------------------------------------------------------------------
+NAMED = """### 李记者：请讲一件你觉得做得好的事？
+### 王经理：那年我给自己定了目标，要超额完成任务，最后拿了全行第一名，这件事我记得很清楚。
+### 李记者：后来呢？
+### 王经理：后来就按正常流程办完了，客户也很满意，一直在我们这里贷款。
+"""
+
+QA = """Q: Tell me about a time you did well?
+A: I set myself a target and beat it, and came first in the branch that year.
+Q: What happened next?
+A: Nothing special, the client stayed with us.
+"""
+
+
+@pytest.mark.parametrize("text,label,question", [
+    (NAMED, "李记者", "请讲一件你觉得做得好的事？"),
+    (QA, "Q", "Tell me about a time you did well?"),
+])
+async def test_question_shows_the_interviewer_label(tmp_path: Path, text, label, question):
+    (tmp_path / "T1.txt").write_text(text, encoding="utf-8")
+    db = tmp_path / "study.db"
+    store = Store(db)
+    try:
+        store.set_dictionary(load_dictionary(default_dictionary()))
+        results = import_parsed(store, parse_files([tmp_path / "T1.txt"]))
+        assert results[0].status == "imported" and results[0].passages == 2
+    finally:
+        store.close()
+    app = BeicoderApp(str(db), "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(app, pilot)
+        shown = str(screen.query_one("#question").content)
+        assert shown == f"{label}: {question}"
+        assert "访谈者" not in shown and "interviewer" not in shown
+    # an interviewer turn without a label falls back to "Interviewer"
+    conn = sqlite3.connect(str(db))
+    conn.execute("UPDATE turns SET speaker = '' WHERE role = 'interviewer'")
+    conn.commit()
+    conn.close()
+    app = BeicoderApp(str(db), "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(app, pilot)
+        assert str(screen.query_one("#question").content) == f"Interviewer: {question}"
+
+
+# -- the help dialog ----------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+async def test_help_keeps_definitions_indented_when_they_wrap(study: Path, size):
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=size) as pilot:
+        await ready(app, pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        box = app.screen.query_one("#help-box")
+        assert box.outer_size.width <= size[0]
+        codes = app.screen.query_one("#help-codes")
+        lines = ["".join(seg.text for seg in codes.render_line(y)).rstrip() for y in range(codes.size.height)]
+        start = next(i for i, line in enumerate(lines) if "ACH" in line)
+        indent = lines[start].index("成就导向")
+        continuation = [line for line in lines[start:] if line.strip() and not line.strip()[0].isdigit()]
+        assert len(continuation) >= 8  # 8 definitions, at least one line each
+        wrapped = len(continuation) > 8
+        assert all(len(line) - len(line.lstrip()) == indent for line in continuation)
+        if size == (80, 24):
+            assert wrapped  # definitions do wrap at this width, and stay indented

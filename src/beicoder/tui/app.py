@@ -10,9 +10,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Callable, Iterable
 
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,6 +25,8 @@ from textual.worker import get_current_worker
 
 from ..core.store import Store, StoreError
 from .screens import HelpScreen, LevelScreen, MemoScreen
+
+NARROW_BELOW = 110  # columns: below this the transcript list hides (t shows it)
 
 CODE_STYLES = ["on dark_red", "on dark_blue", "on dark_green", "on dark_magenta", "on dark_cyan",
                "on orange4", "on purple4", "on deep_pink4", "on grey37"]
@@ -39,8 +43,70 @@ class PassagePane(VerticalScroll, can_focus=True):
     BINDINGS = [Binding("up", "screen.prev_passage", show=False), Binding("down", "screen.next_passage", show=False)]
 
 
+def shorten_middle(name: str, width: int) -> str:
+    """``name`` cut to ``width`` terminal cells by dropping its middle (start and end kept:
+    ``2019-06-04-胡曉萍訪問.BIG5`` -> ``2019-06…訪問.BIG5``), so names sharing a long prefix
+    stay apart. Han characters count two cells."""
+    if cell_len(name) <= width:
+        return name
+    width = max(width, 3)
+    head_w = (width - 1) // 2
+    tail_w = width - 1 - head_w
+    head, used = "", 0
+    for ch in name:
+        if used + cell_len(ch) > head_w:
+            break
+        head += ch
+        used += cell_len(ch)
+    tail, used = "", 0
+    for ch in reversed(name):
+        if used + cell_len(ch) > tail_w:
+            break
+        tail = ch + tail
+        used += cell_len(ch)
+    return f"{head}…{tail}"
+
+
+class TranscriptList(DataTable):
+    """The transcript table; it re-fits the interviewee names whenever its width changes."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        if isinstance(self.screen, CodingScreen):
+            self.screen.fit_transcript_names()
+
+
+class CodesTable:
+    """The Codes pane: a rich table drawn at the width it gets, with short headers and no
+    wrapped names when the pane is narrow."""
+
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows  # (key, code Text, name, suggested, yours, row style)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        compact = options.max_width < 44
+        table = Table(expand=True, box=None, pad_edge=False, title="Codes", title_justify="left",
+                      collapse_padding=compact, padding=(0, 1))
+        table.add_column("#" if compact else "key", width=1 if compact else 3)
+        table.add_column("code", no_wrap=compact)
+        table.add_column("name" if compact else "competency", ratio=1, no_wrap=compact, overflow="ellipsis")
+        table.add_column("sug." if compact else "suggested", justify="right", no_wrap=True)
+        table.add_column("you" if compact else "yours", justify="right", no_wrap=True)
+        for key, code, name, suggested, yours, style in self.rows:
+            table.add_row(key, code, name, suggested, yours, style=style)
+        yield table
+
+
 class CodingScreen(Screen):
-    """The main screen; holds the coding state and every coding action."""
+    """The main screen; holds the coding state and every coding action.
+
+    The layout follows the terminal width (classes set by ``HORIZONTAL_BREAKPOINTS``): the
+    side panes take a share of the width within limits, so 160 columns look as they always
+    did; below 110 columns the transcript list is hidden and ``t`` shows it (in place of the
+    Codes pane) until a transcript is opened or ``t``/Esc is pressed again.
+    """
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+    AUTO_FOCUS = "#center"
 
     BINDINGS = [
         Binding("j", "next_passage", "Next", key_display="j/↓"),
@@ -54,6 +120,7 @@ class CodingScreen(Screen):
         Binding("m", "memo", "Memo"),
         Binding("u", "undo", "Undo"),
         Binding("t", "focus_transcripts", "Transcripts"),
+        Binding("escape", "close_transcripts", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ] + [Binding("1", "toggle(1)", "Toggle code", key_display="1–9")] + [
@@ -74,6 +141,8 @@ class CodingScreen(Screen):
         self.passages = []
         self.index = 0
         self.last_code: str | None = None
+        self._list_widths: tuple[int, int] | None = None  # (name, group) cells, None: uncut
+        self._narrow: bool | None = None  # below NARROW_BELOW columns (None: not laid out yet)
         self.nlp_state = "loading jieba + spaCy…"
 
     # -- layout -------------------------------------------------------------------------------
@@ -82,7 +151,7 @@ class CodingScreen(Screen):
         with Horizontal():
             with Vertical(id="left"):
                 yield Static("Transcripts", classes="title")
-                yield DataTable(id="transcripts", cursor_type="row", zebra_stripes=True)
+                yield TranscriptList(id="transcripts", cursor_type="row", zebra_stripes=True)
             with PassagePane(id="center"):
                 yield Static(id="where", classes="title")
                 yield Static(id="question")
@@ -96,14 +165,8 @@ class CodingScreen(Screen):
     def on_mount(self) -> None:
         self.app.title = "beicoder"
         self.app.sub_title = f"{self.store.path.name} · coder {self.coder}"
-        table = self.query_one("#transcripts", DataTable)
-        table.add_column("interviewee", key="interviewee")
-        table.add_column("done", key="done")
-        table.add_column("group", key="group")
         self.transcripts = self.store.transcripts(self.coder)
-        for t in self.transcripts:
-            name = t["interviewee"] if len(t["interviewee"]) <= 14 else t["interviewee"][:13] + "…"
-            table.add_row(name, f"{t['n_decided']}/{t['n_passages']}", t["grp"] or "", key=str(t["id"]))
+        self._fill_transcripts()
         if self.transcripts:
             # Resume where this coder stopped: the first passage not decided yet.
             first = next((t for t in self.transcripts if t["n_decided"] < t["n_passages"]), self.transcripts[0])
@@ -115,6 +178,33 @@ class CodingScreen(Screen):
             self.query_one("#passage", Static).update("This study has no transcripts yet: run 'beicoder import'.")
         self.query_one(PassagePane).focus()
         self.load_suggestions()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below NARROW_BELOW columns the footer lists first the keys one cannot guess, and a
+        transcript list that had the focus stays shown (otherwise it hides, see the
+        breakpoint classes in app.tcss)."""
+        narrow = event.size.width < NARROW_BELOW
+        if narrow and self._narrow is False and self.query_one("#transcripts", DataTable).has_focus:
+            self.add_class("-show-transcripts")
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self.refresh_bindings()
+
+    # Footer order on a narrow terminal, where the footer cannot show every key.
+    _NARROW_FOOTER_FIRST = ["help", "focus_transcripts", "level", "memo", "undo", "accept", "no_code", "toggle(1)"]
+
+    @property
+    def active_bindings(self):
+        bindings = super().active_bindings
+        if not self._narrow:
+            return bindings
+        first = self._NARROW_FOOTER_FIRST
+
+        def rank(item) -> int:
+            action = item[1].binding.action
+            return first.index(action) if action in first else len(first)
+
+        return dict(sorted(bindings.items(), key=rank))
 
     # -- suggestions worker -------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="suggest")
@@ -175,10 +265,22 @@ class CodingScreen(Screen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.open_transcript(int(event.row_key.value))
+        self.remove_class("-show-transcripts")
         self.query_one(PassagePane).focus()
 
     def action_focus_transcripts(self) -> None:
-        self.query_one("#transcripts", DataTable).focus()
+        """t: go to the transcript list (showing it on a narrow terminal); t again goes back."""
+        table = self.query_one("#transcripts", DataTable)
+        if table.has_focus:
+            self.action_close_transcripts()
+            return
+        self.add_class("-show-transcripts")
+        table.focus()
+
+    def action_close_transcripts(self) -> None:
+        if self.has_class("-show-transcripts") or self.query_one("#transcripts", DataTable).has_focus:
+            self.remove_class("-show-transcripts")
+            self.query_one(PassagePane).focus()
 
     def action_next_passage(self) -> None:
         if self.passages and self.index < len(self.passages) - 1:
@@ -230,7 +332,10 @@ class CodingScreen(Screen):
         self.notify(message, timeout=2)
 
     def action_toggle(self, n: int) -> None:
-        if self.passage is None or n > len(self.code_order):
+        if self.passage is None:
+            return
+        if n > len(self.code_order):
+            self.notify(f"no code {n} in this dictionary ({len(self.code_order)} codes)", severity="warning")
             return
         code = self.code_order[n - 1]
         added = self._save(code, self.store.toggle_code, self.passage.id, self.coder, code)
@@ -310,6 +415,53 @@ class CodingScreen(Screen):
         self.app.exit()
 
     # -- drawing ------------------------------------------------------------------------------
+    def _fill_transcripts(self, widths: tuple[int, int] | None = None) -> None:
+        """(Re)fill the transcript table; with ``widths`` = (name, group) cells, names are
+        shortened in the middle and groups at the end to fit. No group column when no
+        transcript has a group."""
+        table = self.query_one("#transcripts", DataTable)
+        cursor = table.cursor_row
+        name_w, group_w = widths or (10**6, 10**6)
+        table.clear(columns=True)
+        table.add_column("interviewee" if name_w >= 11 else "name", key="interviewee")
+        table.add_column("done", key="done")
+        with_groups = any(t["grp"] for t in self.transcripts)
+        if with_groups:
+            table.add_column("group", key="group")
+        for t in self.transcripts:
+            row = [shorten_middle(t["interviewee"], name_w), f"{t['n_decided']}/{t['n_passages']}"]
+            if with_groups:
+                group = t["grp"] or ""
+                row.append(group if cell_len(group) <= group_w else set_cell_size(group, group_w - 1).rstrip() + "…")
+            table.add_row(*row, key=str(t["id"]))
+        if self.transcripts:
+            table.move_cursor(row=min(max(cursor, 0), len(self.transcripts) - 1), animate=False)
+        self._list_widths = widths
+
+    def fit_transcript_names(self) -> None:
+        """Fit the list to its width: first the "interviewee" header becomes "name", then the
+        names are shortened in the middle (down to 12 cells), then the groups at the end (down
+        to 5 cells), then the names further."""
+        table = self.query_one("#transcripts", DataTable)
+        if table.size.width == 0:
+            return
+        with_groups = any(t["grp"] for t in self.transcripts)
+        done_w = max([4] + [cell_len(f"{t['n_passages']}/{t['n_passages']}") for t in self.transcripts])
+        group_nat = max([5] + [cell_len(t["grp"] or "") for t in self.transcripts]) if with_groups else 0
+        name_nat = max([4] + [cell_len(t["interviewee"]) for t in self.transcripts])
+        scrollbar = table.styles.scrollbar_size_vertical if len(self.transcripts) > table.size.height - 1 else 0
+        columns = 3 if with_groups else 2
+        room = table.size.width - columns * 2 * table.cell_padding - scrollbar - done_w
+        if max(name_nat, 11) + group_nat <= room:
+            widths = None  # nothing to cut
+        elif name_nat + group_nat <= room:
+            widths = (name_nat, group_nat)  # only the header is too wide: "name" for "interviewee"
+        else:
+            group_w = max(5, min(group_nat, room - 12)) if with_groups else 0
+            widths = (max(room - group_w, 4), group_w)
+        if widths != self._list_widths:
+            self._fill_transcripts(widths)
+
     def _refresh_progress(self) -> None:
         self.transcripts = self.store.transcripts(self.coder)
         table = self.query_one("#transcripts", DataTable)
@@ -332,9 +484,10 @@ class CodingScreen(Screen):
         where.update(Text.assemble(
             (f"{t['interviewee']}", "bold"), f"  ({t['grp'] or 'no group'})  ·  passage {p.ordinal}/{len(self.passages)}",
             f"  ·  characters {p.start}–{p.end}  ·  {self.nlp_state}"))
-        question = self.store.question_for(p)
+        question = self.store.question_turn_for(p) or {"speaker": "", "text": ""}
+        label = question["speaker"].strip() or "Interviewer"
         self.query_one("#question", Static).update(
-            Text.assemble(("访谈者 / interviewer: ", "bold dim"), (question or "—", "dim")))
+            Text.assemble((f"{label}: ", "bold dim"), (question["text"].strip() or "—", "dim")))
         body = Text(p.text)
         for s in suggestions:
             style = CODE_STYLES[self.code_order.index(s["code"]) % len(CODE_STYLES)]
@@ -358,21 +511,16 @@ class CodingScreen(Screen):
 
     def _draw_codes(self, suggestions: list[dict], codings: dict) -> None:
         scores = {s["code"]: s for s in suggestions}
-        table = Table(expand=True, box=None, pad_edge=False, title="Codes", title_justify="left")
-        table.add_column("key", width=3)
-        table.add_column("code")
-        table.add_column("competency", ratio=1)
-        table.add_column("suggested", justify="right")
-        table.add_column("yours", justify="right")
+        rows = []
         for i, code in enumerate(self.code_order, start=1):
             comp = self.competencies[code]
             s = scores.get(code)
             c = codings.get(code)
             style = CODE_STYLES[(i - 1) % len(CODE_STYLES)] if s else ""
             yours = "" if c is None else ("✓ L?" if c["level"] is None else f"✓ L{c['level']}")
-            table.add_row(str(i) if i <= 9 else "", Text(code, style=style), comp.name_zh or comp.name_en,
-                          f"{s['score']:.2f}" if s else "", yours, style="bold" if c else None)
-        self.query_one("#codes", Static).update(table)
+            rows.append((str(i) if i <= 9 else "", Text(code, style=style), comp.name_zh or comp.name_en,
+                         f"{s['score']:.2f}" if s else "", yours, "bold" if c else None))
+        self.query_one("#codes", Static).update(CodesTable(rows))
         ev_text = Text("Evidence\n", style="bold")
         if not suggestions:
             ev_text.append("none" if self.nlp_state == "suggestions ready" else self.nlp_state, style="dim")

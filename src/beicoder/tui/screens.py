@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,15 +14,33 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+# What the level input lets through while typing: an optional minus (ASCII, full-width or
+# the minus sign), digits (ASCII or full-width, as a Chinese IME types them), or "?" alone
+# (ASCII or full-width), which clears the level. The value is NFKC-normalised on Enter.
+LEVEL_INPUT = r"[-－−]?[0-9０-９]*|[?？]"
+
+
+def normalize_level(value: str) -> str:
+    """``value`` with full-width digits, minus and question mark made ASCII, spaces stripped."""
+    return unicodedata.normalize("NFKC", value).replace("−", "-").strip()
+
 
 class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
-    """Choose one of the passage's codes and type its level; returns (code, level) or None."""
+    """Choose one of the passage's codes and type its level; returns (code, level) or None.
+
+    The prompt above the input names the code the typed level goes to. ↑/↓ stop at the
+    first and last code (no wrapping, so a level never lands on a code the coder did not
+    see highlighted). Enter on an empty input only reminds; ``?`` + Enter clears the level.
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("up", "move(-1)", "Previous code", show=False),
         Binding("down", "move(1)", "Next code", show=False),
         Binding("tab", "move(1)", "Next code", show=False),
+        Binding("shift+tab", "move(-1)", "Previous code", show=False),
+        Binding("pageup", "scroll_indicators(-1)", "Scroll the levels", show=False),
+        Binding("pagedown", "scroll_indicators(1)", "Scroll the levels", show=False),
     ]
 
     def __init__(self, codings: list[dict], competencies: dict, selected: str | None = None):
@@ -30,15 +51,16 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="level-box", classes="modal-box"):
-            yield Label("Set the level of a code  (↑/↓ choose the code, type the level, Enter)")
-            options = []
-            for c in self.codings:
-                comp = self.competencies[c["code"]]
-                lv = "?" if c["level"] is None else str(c["level"])
-                options.append(Option(f"{c['code']}  {comp.name_zh or comp.name_en}  level {lv}", id=c["code"]))
-            yield OptionList(*options, id="level-codes")
-            yield Static(id="level-indicators")
-            yield Input(placeholder="level, e.g. 3", id="level-input", restrict=r"-?[0-9]*")
+            yield Static("[b]Set the level of a code[/b]   ↑/↓ choose the code · type the level · Enter saves · "
+                         "? + Enter clears the level · Esc cancels", id="level-help")
+            options = [Option(self._option_text(c, False), id=c["code"]) for c in self.codings]
+            codes = OptionList(*options, id="level-codes")
+            codes.can_focus = False  # the input keeps the focus; ↑/↓ are the screen's (no wrap)
+            yield codes
+            yield Label(id="level-prompt")
+            yield Input(placeholder="level, e.g. 3", id="level-input", restrict=LEVEL_INPUT)
+            with VerticalScroll(id="level-indicators-box"):
+                yield Static(id="level-indicators")
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
@@ -47,15 +69,27 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
         touched = [i for i, c in enumerate(self.codings) if c["code"] == self.selected]
         index = (unlevelled or touched or [0])[0]
         ol.highlighted = index
-        self._show_indicators()
+        self._show_code()
         self.query_one(Input).focus()
+
+    def _option_text(self, coding: dict, highlighted: bool) -> str:
+        comp = self.competencies[coding["code"]]
+        lv = "?" if coding["level"] is None else str(coding["level"])
+        return f"{'▶' if highlighted else ' '} {coding['code']}  {comp.name_zh or comp.name_en}  level {lv}"
 
     def _code(self) -> str:
         ol = self.query_one(OptionList)
         return self.codings[ol.highlighted or 0]["code"]
 
-    def _show_indicators(self) -> None:
+    def _show_code(self) -> None:
+        """Mark the highlighted code, name it in the prompt and list its level indicators."""
+        ol = self.query_one(OptionList)
+        for i, c in enumerate(self.codings):
+            ol.replace_option_prompt_at_index(i, self._option_text(c, i == (ol.highlighted or 0)))
         comp = self.competencies[self._code()]
+        self.query_one("#level-prompt", Label).update(Text.assemble(
+            "Level for ", (f"{comp.code} {comp.name_zh or comp.name_en}", "bold reverse"),
+            f" ({comp.min_level}–{comp.max_level}):"))
         grid = Table.grid(padding=(0, 1))
         grid.add_column(justify="right", style="bold", no_wrap=True)
         grid.add_column(ratio=1, overflow="fold")
@@ -64,16 +98,31 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
         self.query_one("#level-indicators", Static).update(grid)
 
     def on_option_list_option_highlighted(self, _event) -> None:
-        self._show_indicators()
+        self._show_code()
+
+    def on_option_list_option_selected(self, _event) -> None:
+        self.query_one(Input).focus()  # a click on a code: type its level next
 
     def action_move(self, step: int) -> None:
         ol = self.query_one(OptionList)
-        ol.highlighted = ((ol.highlighted or 0) + step) % len(self.codings)
+        current = ol.highlighted or 0
+        target = max(0, min(len(self.codings) - 1, current + step))
+        if target == current:
+            self.app.bell()  # already on the first / last code: stay there
+            return
+        ol.highlighted = target
+
+    def action_scroll_indicators(self, direction: int) -> None:
+        box = self.query_one("#level-indicators-box", VerticalScroll)
+        box.scroll_page_down() if direction > 0 else box.scroll_page_up()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        value = event.value.strip()
+        value = normalize_level(event.value)
         comp = self.competencies[self._code()]
         if value == "":
+            self.notify("type a level, or Esc to cancel", severity="warning")
+            return
+        if value == "?":
             self.dismiss((self._code(), None))
             return
         try:
@@ -114,22 +163,59 @@ class MemoScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-HELP = """\
-[b]Moving[/b]
-  j / ↓        next passage              k / ↑      previous passage
-  n            next passage you have not decided (across transcripts)
-  t            go to the transcript list (Enter opens the highlighted one)
-[b]Coding[/b]   (every decision is saved at once)
-  1 … 9        add / remove the n-th code of the dictionary (see the right-hand list)
-  a            accept all suggestions shown for this passage (one action)
-  x            mark the passage "no code" (removes your codes on it)
-  l            set the level of a code on this passage
-  m            write a memo on this passage
-  u            undo your last action
-[b]Other[/b]
-  ctrl+p       command palette (every action is there)
-  ?            this help            q   quit
-"""
+# (section, [(keys, what they do)]) for the help screen.
+KEYS = [
+    ("Moving", [
+        ("j / ↓", "next passage"),
+        ("k / ↑", "previous passage"),
+        ("PgUp / PgDn", "scroll a long passage"),
+        ("n", "next passage you have not decided (across transcripts)"),
+        ("t", "show / go to the transcript list (Enter opens the highlighted one; t or Esc goes back)"),
+    ]),
+    ("Coding   (every decision is saved at once)", [
+        ("1 … 9", "add / remove the n-th code of the dictionary (see the list below and the Codes pane)"),
+        ("a", "accept all suggestions shown for this passage (one action)"),
+        ("x", 'mark the passage "no code" (removes your codes on it)'),
+        ("l", "set the level of a code on this passage (? + Enter clears it)"),
+        ("m", "write a memo on this passage"),
+        ("u", "undo your last action"),
+    ]),
+    ("Other", [
+        ("ctrl+p", "command palette (every action is there)"),
+        ("?", "this help"),
+        ("q", "quit"),
+    ]),
+]
+
+
+def help_keys() -> Group:
+    """The keys as grids: a wrapped description stays indented under itself."""
+    parts = []
+    for title, rows in KEYS:
+        parts.append(Text(title, style="bold"))
+        grid = Table.grid(padding=(0, 2), pad_edge=False)
+        grid.add_column(no_wrap=True, min_width=13)
+        grid.add_column(ratio=1, overflow="fold")
+        for keys, what in rows:
+            grid.add_row(Text("  " + keys), what)
+        parts.append(grid)
+    return Group(*parts)
+
+
+def help_codes(competencies: list) -> Group:
+    """The dictionary's codes as a grid: number, code, then name and definition in one column
+    so a wrapped definition keeps its indent."""
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(justify="right", no_wrap=True, min_width=3)
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(ratio=1, overflow="fold")
+    for i, c in enumerate(competencies, start=1):
+        body = Text(" / ".join(n for n in (c.name_zh, c.name_en) if n))
+        definition = c.definition_zh or c.definition_en
+        if definition:
+            body.append("\n" + definition, style="dim")
+        grid.add_row(str(i) if i <= 9 else "", c.code, body)
+    return Group(Text("Dictionary codes", style="bold"), grid)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -143,13 +229,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box", classes="modal-box"):
-            yield Static(HELP, markup=True)
-            codes = Text("Dictionary codes\n", style="bold")
-            for i, c in enumerate(self.competencies, start=1):
-                codes.append(f"  {i}  {c.code:<5} {c.name_zh} / {c.name_en}\n")
-                codes.append(f"        {c.definition_zh or c.definition_en}\n", style="dim")
-            yield Static(codes)
-            yield Label("Esc closes")
+            yield Static(help_keys(), id="help-keys")
+            yield Static(help_codes(self.competencies), id="help-codes")
+            yield Label("Esc closes · ↑/↓ scroll")
 
     def action_close(self) -> None:
         self.dismiss(None)
