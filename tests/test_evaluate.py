@@ -25,8 +25,10 @@ def test_metrics_on_a_hand_checked_example():
 
 def test_prediction_rules_and_top_k():
     assert predicted("lexicon", {"A": 0.55, "B": 0.0}) == {"A"}
-    assert predicted("model", {"A": 0.19, "B": 0.2}) == {"B"}
-    assert predicted("blend", {"A": 0.29, "B": 0.31}) == {"B"}
+    from beicoder.core.suggest.learned import BLEND_THRESHOLD, MODEL_THRESHOLD
+
+    assert predicted("model", {"A": MODEL_THRESHOLD - 0.01, "B": MODEL_THRESHOLD}) == {"B"}
+    assert predicted("blend", {"A": BLEND_THRESHOLD - 0.01, "B": BLEND_THRESHOLD + 0.01}) == {"B"}
     scores = [{"A": 0.9, "B": 0.8, "C": 0.7, "D": 0.6}]
     assert top_k_recall([{"D"}], scores) == 0.0
     assert top_k_recall([{"C", "D"}], scores) == 0.5

@@ -16,9 +16,9 @@ from beicoder.core.suggest.learned import (
 def demo_examples(demo_db):
     store = Store(demo_db)
     examples = examples_from_study(store, "reference")
-    codes = store.dictionary().codes
+    dictionary = store.dictionary()
     store.close()
-    return examples, codes
+    return examples, dictionary
 
 
 def test_examples_are_the_coders_decisions(demo_examples):
@@ -29,20 +29,20 @@ def test_examples_are_the_coders_decisions(demo_examples):
 
 
 def test_training_is_deterministic(demo_examples):
-    examples, codes = demo_examples
+    examples, dictionary = demo_examples
     held_out = [text for text, _ in examples[200:215]]
-    first = LearnedSuggester(train_model(examples[:200], codes)).scores(held_out)
-    second = LearnedSuggester(train_model(examples[:200], codes)).scores(held_out)
+    first = LearnedSuggester(train_model(examples[:200], dictionary), dictionary).scores(held_out)
+    second = LearnedSuggester(train_model(examples[:200], dictionary), dictionary).scores(held_out)
     assert first == second
-    assert set(first[0]) == set(codes) and all(0.0 <= p <= 1.0 for p in first[0].values())
-    other_seed = LearnedSuggester(train_model(examples[:200], codes, seed=1)).scores(held_out)
+    assert set(first[0]) == set(dictionary.codes) and all(0.0 <= p <= 1.0 for p in first[0].values())
+    other_seed = LearnedSuggester(train_model(examples[:200], dictionary, seed=1), dictionary).scores(held_out)
     assert other_seed != first
 
 
 def test_too_little_to_learn_from(demo_examples):
-    examples, codes = demo_examples
+    examples, dictionary = demo_examples
     with pytest.raises(ModelError, match="too little to learn from: 5 decided passages"):
-        train_model(examples[:5], codes)
+        train_model(examples[:5], dictionary)
 
 
 def test_train_saves_model_with_metadata_and_reloads(demo_db, tmp_path):
@@ -73,9 +73,10 @@ def test_blend_shows_sources_and_drops_weak_codes():
     without = blended_suggestions(rows, "amy", has_model=False)
     assert [(r["code"], r["score"], r["sources"]) for r in without] == [("INFO", 0.65, ["lexicon"]), ("EXP", 0.55, ["lexicon"])]
     shown = blended_suggestions(rows, "amy", has_model=True)
-    # INFO 0.5*0.65+0.5*0.5 = 0.575; ACH 0.5*0.7 = 0.35; EXP 0.5*0.55 = 0.275 < 0.3: dropped; bob's model ignored
+    # weights 0.3 lexicon / 0.7 model, threshold 0.2:
+    # ACH 0.7*0.7 = 0.49; INFO 0.3*0.65+0.7*0.5 = 0.545; EXP 0.3*0.55 = 0.165 < 0.2: dropped; bob's model ignored
     assert [(r["code"], r["score"], r["sources"]) for r in shown] == [
-        ("INFO", 0.575, ["lexicon", "model"]), ("ACH", 0.35, ["model"])]
+        ("INFO", 0.545, ["lexicon", "model"]), ("ACH", 0.49, ["model"])]
     assert shown[0]["level"] == 4 and shown[0]["evidence"] == [1]
 
 

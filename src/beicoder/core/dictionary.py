@@ -64,7 +64,7 @@ class Competency:
     levels: tuple[Level, ...]
     keywords: tuple[str, ...]
     patterns: tuple = ()  # spaCy Matcher token patterns (each a list of token dicts)
-    negative_cues: tuple[str, ...] = ()  # phrases that cancel this code within their clause
+    negative_cues: tuple[str, ...] = ()  # phrases that cancel this code within their sentence
 
     @property
     def min_level(self) -> int:

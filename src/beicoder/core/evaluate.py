@@ -111,10 +111,11 @@ def score_passages(texts: Sequence[str], dictionary, model) -> dict[str, list[di
     from .suggest.learned import blend
     from .suggest.lexicon import LexiconSuggester
 
-    lex = [{s.code: s.score for s in sugg} for sugg in LexiconSuggester(dictionary).suggest(texts)]
+    prepared = model.prepare(texts) if model is not None else None
+    lex = [{s.code: s.score for s in sugg} for sugg in LexiconSuggester(dictionary).suggest(texts, prepared)]
     out = {"lexicon": lex}
     if model is not None:
-        mod = model.scores(texts)
+        mod = model.scores(texts, prepared)
         out["model"] = mod
         out["blend"] = [blend(a, b) for a, b in zip(lex, mod)]
     return out
@@ -207,7 +208,7 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None)
     for k in range(folds):
         train_set = [(p.text, labels.get(p.id, set())) for p in passages if assign[owner[p.id]] != k]
         test_set = [p for p in passages if assign[owner[p.id]] == k]
-        model = LearnedSuggester(train_model(train_set, dictionary.codes))
+        model = LearnedSuggester(train_model(train_set, dictionary), dictionary)
         fold_scores = score_passages([p.text for p in test_set], dictionary, model)
         for name in SUGGESTERS:
             scores[name].extend(fold_scores[name])
@@ -222,5 +223,5 @@ def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem]) -> S
     from .store import normalize_coder
     from .suggest.learned import LearnedSuggester, examples_from_study, train_model
 
-    model = LearnedSuggester(train_model(examples_from_study(store, normalize_coder(coder)), dictionary.codes))
+    model = LearnedSuggester(train_model(examples_from_study(store, normalize_coder(coder)), dictionary), dictionary)
     return Scored([it.codes for it in items], score_passages([it.text for it in items], dictionary, model))

@@ -25,14 +25,14 @@ from . import Suggestion
 
 META_FILE = "beicoder-model.json"
 SEED = 0
-EPOCHS = 12
+EPOCHS = 6
 LEARN_RATE = 0.01
 # Blend: each source's score weighted; lexicon scores are 0 where no keyword matched.
 # Weight, thresholds, epochs and learning rate were chosen by 5-fold cross-validation over
 # the interviewees of the bundled study (beicoder evaluate), never on a gold file.
-LEXICON_WEIGHT = 0.5
-BLEND_THRESHOLD = 0.3
-MODEL_THRESHOLD = 0.2
+LEXICON_WEIGHT = 0.3
+BLEND_THRESHOLD = 0.2
+MODEL_THRESHOLD = 0.15
 
 
 class ModelError(BeicoderError):
@@ -79,9 +79,23 @@ def _blank(codes: Sequence[str]):
     return nlp
 
 
-def train_model(examples: Sequence[tuple[str, set[str]]], codes: Sequence[str], seed: int = SEED,
+def prepare_texts(texts: Sequence[str], vocab, lexicon):
+    """Fold and segment ``texts`` once: ``(folded texts, docs, word starts)``. The docs carry
+    the jieba words and, appended, the lexicon's match tokens (see
+    :meth:`~beicoder.core.suggest.lexicon.LexiconSuggester.hit_tokens`)."""
+    from .lexicon import fold, segment
+
+    folded = [fold(t) for t in texts]
+    extras = [lexicon.hit_tokens(t, f) for t, f in zip(texts, folded)]
+    docs, starts = segment(folded, vocab, extras)
+    return folded, docs, starts
+
+
+def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int = SEED,
                 epochs: int | None = None):
-    """Train a multi-label text classifier on ``examples`` and return the spaCy pipeline.
+    """Train a multi-label text classifier on ``examples`` (text, set of codes) for the codes
+    of ``dictionary`` and return the spaCy pipeline. Features: jieba words and the
+    dictionary's keyword matches.
 
     Raises:
         ModelError: fewer than 10 examples, or no example with a code.
@@ -89,16 +103,18 @@ def train_model(examples: Sequence[tuple[str, set[str]]], codes: Sequence[str], 
     import spacy
     from spacy.training import Example
 
-    from .lexicon import fold
+    from .lexicon import LexiconSuggester
 
+    codes = dictionary.codes
     if len(examples) < 10 or not any(labels for _, labels in examples):
         raise ModelError(f"too little to learn from: {len(examples)} decided passages "
                          f"({sum(1 for _, l in examples if l)} with codes); code at least 10 first")
     epochs = epochs or EPOCHS
     spacy.util.fix_random_seed(seed)
     nlp = _blank(codes)
-    data = [Example.from_dict(nlp.make_doc(fold(text)), {"cats": {c: float(c in labels) for c in codes}})
-            for text, labels in examples]
+    _, docs, _ = prepare_texts([text for text, _ in examples], nlp.vocab, LexiconSuggester(dictionary))
+    data = [Example.from_dict(doc, {"cats": {c: float(c in labels) for c in codes}})
+            for doc, (_, labels) in zip(docs, examples)]
     optimizer = nlp.initialize(lambda: data)
     optimizer.learn_rate = LEARN_RATE
     rng = random.Random(seed)
@@ -119,7 +135,7 @@ def train(store, coder: str, dictionary, db_path: str | Path, seed: int = SEED, 
 
     coder = normalize_coder(coder)
     examples = examples_from_study(store, coder)
-    nlp = train_model(examples, dictionary.codes, seed, epochs)
+    nlp = train_model(examples, dictionary, seed, epochs)
     path = model_dir(db_path, coder)
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -138,13 +154,16 @@ class LearnedSuggester:
 
     name = "model"
 
-    def __init__(self, nlp, meta: dict | None = None):
+    def __init__(self, nlp, dictionary, meta: dict | None = None):
+        from .lexicon import LexiconSuggester
+
         self.nlp = nlp
+        self.lexicon = LexiconSuggester(dictionary)
         self.meta = meta or {}
         self.codes = list(nlp.get_pipe("textcat_multilabel").labels)
 
     @classmethod
-    def load(cls, path: str | Path, dictionary=None) -> "LearnedSuggester":
+    def load(cls, path: str | Path, dictionary) -> "LearnedSuggester":
         """Load a saved model.
 
         Raises:
@@ -157,22 +176,37 @@ class LearnedSuggester:
         if not meta_path.exists():
             raise ModelError(f"{path}: no trained model (run 'beicoder train')")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if dictionary is not None and meta.get("dictionary_sha256") != dictionary.sha256:
+        if meta.get("dictionary_sha256") != dictionary.sha256:
             raise ModelError(f"{path}: trained with another version of the dictionary; run 'beicoder train' again")
         from .lexicon import zh_pipeline
 
         zh_pipeline()
-        return cls(spacy.load(path), meta)
+        return cls(spacy.load(path), dictionary, meta)
 
-    def scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        """Probability of each code for each text."""
-        from .lexicon import fold
+    def scores(self, texts: Sequence[str], prepared=None) -> list[dict[str, float]]:
+        """Probability of each code for each text. ``prepared`` is ``(folded texts, docs,
+        token starts)`` from :func:`~beicoder.core.suggest.lexicon.segment` with this model's
+        vocabulary (see :meth:`prepare`), to share one jieba pass with the lexicon."""
+        if prepared is None:
+            prepared = self.prepare(texts)
+        textcat = self.nlp.get_pipe("textcat_multilabel")
+        return [dict(doc.cats) for doc in textcat.pipe(prepared[1], batch_size=256)]
 
-        return [dict(doc.cats) for doc in self.nlp.pipe(fold(t) for t in texts)]
+    def prepare(self, texts: Sequence[str]):
+        """Fold and segment ``texts`` once, for :meth:`scores` and the lexicon's ``suggest``."""
+        return prepare_texts(texts, self.nlp.vocab, self.lexicon)
 
     def suggest(self, texts: Sequence[str]) -> list[list[Suggestion]]:
         return [[Suggestion(code, round(p, 4)) for code, p in sorted(cats.items(), key=lambda kv: -kv[1])]
                 for cats in self.scores(texts)]
+
+
+def suggest_blended(texts: Sequence[str], lexicon, model: LearnedSuggester) -> list[dict[str, float]]:
+    """Blended scores (code -> score, see :func:`blend`) for each text, from one jieba pass
+    shared by the lexicon and the model."""
+    prepared = model.prepare(texts)
+    lex = [{s.code: s.score for s in sugg} for sugg in lexicon.suggest(texts, prepared)]
+    return [blend(a, b) for a, b in zip(lex, model.scores(texts, prepared))]
 
 
 def blend(lexicon: dict[str, float], model: dict[str, float], weight: float = LEXICON_WEIGHT) -> dict[str, float]:

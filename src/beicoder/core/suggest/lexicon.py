@@ -4,15 +4,16 @@ with evidence, negation and a level proposal.
 Matching works on a folded copy of the passage with the same length (so offsets stay on the
 original): NFKC per character (full-width digits and letters), lower case, and OpenCC
 Traditional-to-Simplified conversion character by character. Keywords are found at character
-level, not token level: jieba often puts a keyword inside a longer word (``流水`` in
-``流水账``), where a token matcher would miss it. spaCy's ``blank("zh")`` pipeline with the jieba
-segmenter still runs on the folded text: each piece of evidence names the jieba word(s) holding
-it, and the dictionary's optional token ``patterns`` run through spaCy's ``Matcher``.
+level, not token level, by an Aho-Corasick automaton (pyahocorasick): jieba often puts a
+keyword inside a longer word (``流水`` in ``流水账``), where a token matcher would miss it. jieba
+still segments the folded text once (into spaCy Docs of the ``blank("zh")`` vocabulary): each
+piece of evidence names the jieba word(s) holding it, and the dictionary's optional token
+``patterns`` run through spaCy's ``Matcher``.
 
 Negation: a match does not count when, in its clause (text between ，。！？；：, and line
 breaks), a negation cue of the dictionary ends at most 6 characters before it (``没有去核实``),
 or a hypothetical cue stands earlier in its sentence (``如果当时去看一下就好了``), or the code's
-own negative cue appears in the clause. Cues inside one of ``negation_exceptions``
+own negative cue appears in its sentence (``他拿着红包来，我就收下了`` is not self-control). Cues inside one of ``negation_exceptions``
 (``没想到``) do not negate. Negated matches stay in the evidence, flagged.
 
 Score of a code for a passage: ``1 - prod(1 - w_k)`` over the distinct keywords (and
@@ -79,6 +80,31 @@ def zh_pipeline():
     return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
 
 
+def segment(folded_texts: Sequence[str], vocab=None, extras: Sequence[Sequence[str]] | None = None):
+    """jieba words of each (folded) text as spaCy Docs, one jieba pass per text.
+
+    The Docs are built from the words alone (no spacing), which is all the Matcher and the
+    text classifier need and costs a third of spaCy's own tokenizer; ``starts`` gives each
+    word's character offset in the text. ``extras`` (one list per text) are tokens appended
+    after the words, such as the lexicon's matches for the learned model; they have no offset.
+    Returns ``(docs, starts)``.
+    """
+    import jieba
+    from spacy.tokens import Doc
+
+    vocab = vocab or zh_pipeline().vocab
+    docs, starts = [], []
+    for k, text in enumerate(folded_texts):
+        words = [w for w in jieba.lcut(text) if w]
+        offsets, pos = [], 0
+        for w in words:
+            offsets.append(pos)
+            pos += len(w)
+        docs.append(Doc(vocab, words=words + list(extras[k] if extras else [])))
+        starts.append(offsets)
+    return docs, starts
+
+
 def keyword_weight(keyword: str) -> float:
     """Weight of one distinct keyword in a code's score (see the module docstring)."""
     return 0.35 + 0.1 * min(len(keyword), 4)
@@ -99,11 +125,19 @@ class LexiconSuggester:
 
     def __init__(self, dictionary):
         self.dictionary = dictionary
-        # folded keyword -> list of (code, keyword as written)
+        import ahocorasick
+
+        # folded keyword -> list of (code, keyword as written), searched all at once with an
+        # Aho-Corasick automaton (every occurrence, overlapping ones included)
         self._keywords: dict[str, list[tuple[str, str]]] = {}
         for comp in dictionary.competencies:
             for kw in comp.keywords:
                 self._keywords.setdefault(fold(kw), []).append((comp.code, kw))
+        self._automaton = ahocorasick.Automaton()
+        for fk, owners in self._keywords.items():
+            self._automaton.add_word(fk, (fk, owners))
+        if self._keywords:
+            self._automaton.make_automaton()
         self._order = {c: i for i, c in enumerate(dictionary.codes)}
         self._negations = [fold(c) for c in dictionary.negation_cues]
         self._hypotheticals = [fold(c) for c in dictionary.hypothetical_cues]
@@ -111,30 +145,29 @@ class LexiconSuggester:
         self._negative = {c.code: [fold(x) for x in c.negative_cues] for c in dictionary.competencies}
         self._level_cues = {c.code: [(lv.level, fold(cue), cue) for lv in c.levels for cue in lv.cues]
                             for c in dictionary.competencies}
-        self._matcher = None
+        self._matchers: dict[int, object] = {}
 
     # -- matching -----------------------------------------------------------------------------
     def _pattern_matcher(self, vocab):
-        if self._matcher is None:
+        if id(vocab) not in self._matchers:
             from spacy.matcher import Matcher
 
             matcher = Matcher(vocab)
             for comp in self.dictionary.competencies:
                 for k, pat in enumerate(comp.patterns, start=1):
-                    matcher.add(f"{comp.code}#{k}", [[dict(t) for t in pat]])
-            self._matcher = matcher
-        return self._matcher
+                    matcher.add(f"{comp.code}#{k}", [[dict(t) for t in pat]], greedy="LONGEST")
+            self._matchers[id(vocab)] = matcher
+        return self._matchers[id(vocab)]
 
     def _negation(self, folded: str, code: str, start: int) -> str:
         """The cue that cancels a match of ``code`` starting at ``start``, or ''."""
         clause_start = max((m.end() for m in _CLAUSE_END.finditer(folded, 0, start)), default=0)
-        m = _CLAUSE_END.search(folded, start)
-        clause_end = m.start() if m else len(folded)
-        clause = folded[clause_start:clause_end]
-        for cue in self._negative.get(code, ()):
-            if cue in clause:
-                return cue
         sentence_start = max((m.end() for m in _SENTENCE_END.finditer(folded, 0, start)), default=0)
+        m = _SENTENCE_END.search(folded, start)
+        sentence = folded[sentence_start:m.start() if m else len(folded)]
+        for cue in self._negative.get(code, ()):
+            if cue in sentence:
+                return cue
         before = folded[sentence_start:start]
         for cue in self._hypotheticals:
             if cue in before:
@@ -167,39 +200,55 @@ class LexiconSuggester:
 
     def _find(self, text: str, folded: str) -> list[tuple[str, Evidence]]:
         hits: list[tuple[str, Evidence]] = []
-        for fk, owners in self._keywords.items():
-            for i in _occurrences(folded, fk):
-                for code, kw in owners:
-                    ev = Evidence(i, i + len(fk), kw, text[i:i + len(fk)])
-                    ev.negated = self._negation(folded, code, i)
-                    hits.append((code, ev))
+        if not self._keywords:
+            return hits
+        for end, (fk, owners) in self._automaton.iter(folded):
+            i = end + 1 - len(fk)
+            for code, kw in owners:
+                ev = Evidence(i, i + len(fk), kw, text[i:i + len(fk)])
+                ev.negated = self._negation(folded, code, i)
+                hits.append((code, ev))
         hits.sort(key=lambda h: (h[1].start, h[1].end, self._order[h[0]]))
         return hits
 
-    def suggest(self, texts: Sequence[str]) -> list[list[Suggestion]]:
+    def suggest(self, texts: Sequence[str], prepared=None) -> list[list[Suggestion]]:
         """Suggestions for each text, best first (score, then dictionary order).
 
         A code is suggested when at least one of its matches is not negated. Each evidence
-        span is annotated with the jieba word(s) that contain it."""
-        nlp = zh_pipeline()
-        folded_texts = [fold(t) for t in texts]
+        span is annotated with the jieba word(s) that contain it. ``prepared`` is
+        ``(folded texts, docs, token starts)`` from :func:`fold` and :func:`segment`, when the
+        caller segments once for several suggesters."""
+        from bisect import bisect_right
+
+        if prepared is None:
+            folded_texts = [fold(t) for t in texts]
+            docs, starts = segment(folded_texts)
+        else:
+            folded_texts, docs, starts = prepared
         has_patterns = any(c.patterns for c in self.dictionary.competencies)
         results: list[list[Suggestion]] = []
-        for text, folded, doc in zip(texts, folded_texts, nlp.pipe(folded_texts)):
+        for text, folded, doc, offs in zip(texts, folded_texts, docs, starts):
             hits = self._find(text, folded)
-            if has_patterns:
-                matcher = self._pattern_matcher(nlp.vocab)
+            if has_patterns and len(doc):
+                matcher = self._pattern_matcher(doc.vocab)
                 for match_id, s, e in matcher(doc):
-                    label = nlp.vocab.strings[match_id]
+                    if e > len(offs):  # a match that reaches into appended tokens
+                        continue
+                    label = doc.vocab.strings[match_id]
                     code = label.split("#")[0]
-                    span = doc[s:e]
-                    ev = Evidence(span.start_char, span.end_char, f"pattern {label}", text[span.start_char:span.end_char])
-                    ev.negated = self._negation(folded, code, span.start_char)
+                    a = offs[s]
+                    b = offs[e] if e < len(offs) else len(folded)
+                    ev = Evidence(a, b, f"pattern {label}", text[a:b])
+                    ev.negated = self._negation(folded, code, a)
                     hits.append((code, ev))
             by_code: dict[str, list[Evidence]] = {}
             for code, ev in hits:
-                span = doc.char_span(ev.start, ev.end, alignment_mode="expand")
-                ev.token = text[span.start_char:span.end_char] if span is not None else ""
+                if offs:  # the jieba word(s) holding the match
+                    first = max(0, bisect_right(offs, ev.start) - 1)
+                    last = max(0, bisect_right(offs, ev.end - 1) - 1)
+                    a = offs[first]
+                    b = offs[last + 1] if last + 1 < len(offs) else len(text)
+                    ev.token = text[a:b]
                 by_code.setdefault(code, []).append(ev)
             suggestions = []
             for code, evs in by_code.items():
@@ -215,6 +264,18 @@ class LexiconSuggester:
             suggestions.sort(key=lambda s: (-s.score, self._order[s.code]))
             results.append(suggestions)
         return results
+
+    def hit_tokens(self, text: str, folded: str) -> list[str]:
+        """Tokens standing for the lexicon's non-negated keyword matches in a text: one
+        ``⟦CODE⟧`` per code and one ``⟦keyword⟧`` per keyword, for the learned model, which so
+        learns from the coder how far each keyword and code can be trusted."""
+        tokens: list[str] = []
+        for code, ev in self._find(text, folded):
+            if not ev.negated:
+                for tok in (f"⟦{code}⟧", f"⟦{ev.keyword}⟧"):
+                    if tok not in tokens:
+                        tokens.append(tok)
+        return tokens
 
     def _level(self, code: str, folded: str) -> tuple[int | None, str]:
         best: tuple[int | None, str] = (None, "")
