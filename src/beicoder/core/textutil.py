@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # CJK Unified Ideographs, Extension A, compatibility ideographs, and the astral extensions B-H.
 HAN_RE = re.compile(
@@ -28,22 +29,29 @@ def speech_length(text: str) -> int:
     return han_count(text) + len(WORD_RE.findall(text))
 
 
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    """Code point -> replacement for :func:`match_form`: every BMP character whose NFKC form
+    (lower-cased) is one other character. Built once (about 65,000 look-ups)."""
+    table: dict[int, str] = {}
+    for cp in range(0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        n = unicodedata.normalize("NFKC", ch)
+        if len(n) == 1:
+            n = n.lower()
+            if len(n) == 1 and n != ch:
+                table[cp] = n
+    return table
+
+
 def match_form(text: str) -> str:
     """Fold ``text`` for keyword matching without changing its length.
 
     Each character is NFKC-normalised and lower-cased only where that gives exactly one
     character (full-width ``２０００ｉｎ`` becomes ``2000in``; ``……`` stays, since NFKC
-    would make it six dots). So offsets in the result are offsets in ``text``.
+    would make it six dots). So offsets in the result are offsets in ``text``. Characters
+    outside the Basic Multilingual Plane are left as they are.
     """
-    out = []
-    for ch in text:
-        if ch.isascii():
-            out.append(ch.lower())
-            continue
-        n = unicodedata.normalize("NFKC", ch)
-        if len(n) == 1:
-            n = n.lower()
-            out.append(n if len(n) == 1 else ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_fold_table())

@@ -80,15 +80,15 @@ def _blank(codes: Sequence[str]):
 
 
 def prepare_texts(texts: Sequence[str], vocab, lexicon):
-    """Fold and segment ``texts`` once: ``(folded texts, docs, word starts)``. The docs carry
-    the jieba words and, appended, the lexicon's match tokens (see
-    :meth:`~beicoder.core.suggest.lexicon.LexiconSuggester.hit_tokens`)."""
+    """Fold, match keywords in and segment ``texts`` once: ``(folded texts, docs, word
+    starts, keyword hits)``. The docs carry the jieba words and, appended, the lexicon's
+    match tokens (see :meth:`~beicoder.core.suggest.lexicon.LexiconSuggester.hit_tokens`)."""
     from .lexicon import fold, segment
 
     folded = [fold(t) for t in texts]
-    extras = [lexicon.hit_tokens(t, f) for t, f in zip(texts, folded)]
-    docs, starts = segment(folded, vocab, extras)
-    return folded, docs, starts
+    hits = [lexicon._find(t, f) for t, f in zip(texts, folded)]
+    docs, starts = segment(folded, vocab, [lexicon.hit_tokens(h) for h in hits])
+    return folded, docs, starts, hits
 
 
 def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int = SEED,
@@ -112,7 +112,7 @@ def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int 
     epochs = epochs or EPOCHS
     spacy.util.fix_random_seed(seed)
     nlp = _blank(codes)
-    _, docs, _ = prepare_texts([text for text, _ in examples], nlp.vocab, LexiconSuggester(dictionary))
+    _, docs, _, _ = prepare_texts([text for text, _ in examples], nlp.vocab, LexiconSuggester(dictionary))
     data = [Example.from_dict(doc, {"cats": {c: float(c in labels) for c in codes}})
             for doc, (_, labels) in zip(docs, examples)]
     optimizer = nlp.initialize(lambda: data)

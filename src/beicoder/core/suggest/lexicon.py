@@ -28,12 +28,17 @@ from __future__ import annotations
 
 import logging
 import re
+from itertools import accumulate
 from functools import lru_cache
 from typing import Sequence
 
 from ..textutil import match_form
 from . import Evidence, Suggestion
 
+# jieba's dictionary mode: its HMM guesses words jieba's dictionary lacks, which keyword
+# matching (done on characters) does not need and the learned model gains nothing from
+# (checked by cross-validation); it costs about 40% of segmentation time.
+JIEBA_HMM = True
 NEGATION_WINDOW = 6  # characters allowed between a negation cue and the match it negates
 PATTERN_WEIGHT = 0.65
 _CLAUSE_END = re.compile(r"[，,。！？!?；;：:\n]")
@@ -95,12 +100,10 @@ def segment(folded_texts: Sequence[str], vocab=None, extras: Sequence[Sequence[s
     vocab = vocab or zh_pipeline().vocab
     docs, starts = [], []
     for k, text in enumerate(folded_texts):
-        words = [w for w in jieba.lcut(text) if w]
-        offsets, pos = [], 0
-        for w in words:
-            offsets.append(pos)
-            pos += len(w)
-        docs.append(Doc(vocab, words=words + list(extras[k] if extras else [])))
+        words = jieba.lcut(text, HMM=JIEBA_HMM)
+        offsets = list(accumulate(map(len, words), initial=0))
+        offsets.pop()
+        docs.append(Doc(vocab, words=words + extras[k] if extras else words))
         starts.append(offsets)
     return docs, starts
 
@@ -108,6 +111,63 @@ def segment(folded_texts: Sequence[str], vocab=None, extras: Sequence[Sequence[s
 def keyword_weight(keyword: str) -> float:
     """Weight of one distinct keyword in a code's score (see the module docstring)."""
     return 0.35 + 0.1 * min(len(keyword), 4)
+
+
+def _boundaries(folded: str) -> tuple[list[int], list[int]]:
+    """Positions of clause-ending and sentence-ending characters in ``folded``."""
+    return ([m.start() for m in _CLAUSE_END.finditer(folded)], [m.start() for m in _SENTENCE_END.finditer(folded)])
+
+
+_SIMPLE_REGEX = re.compile(r"^\^?(?:[^\W\d_]\?)*(\((?:[^\W\d_]+\|)*[^\W\d_]+\)|[^\W\d_]+)")
+
+
+def _token_words(tok: dict) -> tuple[str, ...]:
+    """Words one of which a text must contain for the pattern token ``tok`` to match: from
+    ``TEXT``/``ORTH`` (a string or an ``IN`` list), or a simple ``REGEX`` such as
+    ``^我?(忍|憋)$`` (optional characters dropped, the alternatives kept). Empty: unknown."""
+    for key in ("TEXT", "ORTH", "LOWER", "NORM"):
+        val = tok.get(key)
+        if isinstance(val, str):
+            return (val,)
+        if isinstance(val, dict):
+            if isinstance(val.get("IN"), list) and val["IN"]:
+                return tuple(str(v) for v in val["IN"])
+            regex = val.get("REGEX")
+            if isinstance(regex, str):
+                m = _SIMPLE_REGEX.match(regex)
+                if m:
+                    return tuple(m.group(1).strip("()").split("|"))
+    return ()
+
+
+def _required_words(pattern) -> tuple[tuple[str, ...], ...]:
+    """For each obligatory token of a Matcher pattern whose words are known (see
+    :func:`_token_words`), those words: a text can only match when it contains at least one
+    word of every group."""
+    groups = []
+    for tok in pattern:
+        if tok.get("OP") not in (None, "+", "1"):
+            continue
+        words = _token_words(tok)
+        if words:
+            groups.append(words)
+    return tuple(groups)
+
+
+def _in_order(text: str, groups) -> bool:
+    """True when ``text`` holds a word of each group, in the groups' order (a pattern's
+    obligatory tokens match in order, so a text without that cannot match)."""
+    pos = 0
+    for group in groups:
+        best = -1
+        for w in group:
+            i = text.find(w, pos)
+            if i >= 0 and (best < 0 or i + len(w) < best):
+                best = i + len(w)
+        if best < 0:
+            return False
+        pos = best
+    return True
 
 
 def _occurrences(folded: str, needle: str):
@@ -148,23 +208,36 @@ class LexiconSuggester:
         self._matchers: dict[int, object] = {}
 
     # -- matching -----------------------------------------------------------------------------
-    def _pattern_matcher(self, vocab):
+    def _pattern_matchers(self, vocab) -> list[tuple[object, tuple[str, ...]]]:
+        """One spaCy Matcher per dictionary pattern, with the groups of literal words the
+        text must contain for the pattern to match at all (see :func:`_required_words`).
+        Matching is the costly part; the literal check skips most patterns for most passages."""
         if id(vocab) not in self._matchers:
             from spacy.matcher import Matcher
 
-            matcher = Matcher(vocab)
+            out = []
             for comp in self.dictionary.competencies:
                 for k, pat in enumerate(comp.patterns, start=1):
+                    matcher = Matcher(vocab)
                     matcher.add(f"{comp.code}#{k}", [[dict(t) for t in pat]], greedy="LONGEST")
-            self._matchers[id(vocab)] = matcher
+                    first = pat[0]
+                    anchor = _token_words(first) if first.get("OP") in (None, "+", "1") else ()
+                    out.append((matcher, _required_words(pat), anchor, len(pat)))
+            self._matchers[id(vocab)] = out
         return self._matchers[id(vocab)]
 
-    def _negation(self, folded: str, code: str, start: int) -> str:
-        """The cue that cancels a match of ``code`` starting at ``start``, or ''."""
-        clause_start = max((m.end() for m in _CLAUSE_END.finditer(folded, 0, start)), default=0)
-        sentence_start = max((m.end() for m in _SENTENCE_END.finditer(folded, 0, start)), default=0)
-        m = _SENTENCE_END.search(folded, start)
-        sentence = folded[sentence_start:m.start() if m else len(folded)]
+    def _negation(self, folded: str, code: str, start: int, bounds=None) -> str:
+        """The cue that cancels a match of ``code`` starting at ``start``, or ''.
+        ``bounds`` caches :func:`_boundaries` of ``folded``."""
+        from bisect import bisect_left, bisect_right
+
+        clause_ends, sentence_ends = bounds or _boundaries(folded)
+        k = bisect_left(clause_ends, start)
+        clause_start = clause_ends[k - 1] + 1 if k else 0
+        k = bisect_left(sentence_ends, start)
+        sentence_start = sentence_ends[k - 1] + 1 if k else 0
+        j = bisect_right(sentence_ends, start)
+        sentence = folded[sentence_start:sentence_ends[j] if j < len(sentence_ends) else len(folded)]
         for cue in self._negative.get(code, ()):
             if cue in sentence:
                 return cue
@@ -202,11 +275,13 @@ class LexiconSuggester:
         hits: list[tuple[str, Evidence]] = []
         if not self._keywords:
             return hits
+        bounds = None
         for end, (fk, owners) in self._automaton.iter(folded):
             i = end + 1 - len(fk)
+            bounds = bounds or _boundaries(folded)
             for code, kw in owners:
                 ev = Evidence(i, i + len(fk), kw, text[i:i + len(fk)])
-                ev.negated = self._negation(folded, code, i)
+                ev.negated = self._negation(folded, code, i, bounds)
                 hits.append((code, ev))
         hits.sort(key=lambda h: (h[1].start, h[1].end, self._order[h[0]]))
         return hits
@@ -216,22 +291,41 @@ class LexiconSuggester:
 
         A code is suggested when at least one of its matches is not negated. Each evidence
         span is annotated with the jieba word(s) that contain it. ``prepared`` is
-        ``(folded texts, docs, token starts)`` from :func:`fold` and :func:`segment`, when the
-        caller segments once for several suggesters."""
+        ``(folded texts, docs, token starts[, keyword hits])`` from :func:`fold`,
+        :func:`segment` and :meth:`find`, when the caller segments once for several
+        suggesters."""
         from bisect import bisect_right
 
         if prepared is None:
             folded_texts = [fold(t) for t in texts]
             docs, starts = segment(folded_texts)
+            found = [None] * len(texts)
         else:
-            folded_texts, docs, starts = prepared
+            folded_texts, docs, starts = prepared[:3]
+            found = prepared[3] if len(prepared) > 3 else [None] * len(texts)
         has_patterns = any(c.patterns for c in self.dictionary.competencies)
         results: list[list[Suggestion]] = []
-        for text, folded, doc, offs in zip(texts, folded_texts, docs, starts):
-            hits = self._find(text, folded)
+        for text, folded, doc, offs, hits in zip(texts, folded_texts, docs, starts, found):
+            hits = list(hits) if hits is not None else self._find(text, folded)
+            matches = []
             if has_patterns and len(doc):
-                matcher = self._pattern_matcher(doc.vocab)
-                for match_id, s, e in matcher(doc):
+                for matcher, required, anchor, length in self._pattern_matchers(doc.vocab):
+                    if not _in_order(folded, required):
+                        continue
+                    if not anchor:
+                        matches.extend(matcher(doc))
+                        continue
+                    # run only on windows that start at a word the first token can match
+                    anchors = set(anchor)
+                    ends = offs[1:] + [len(folded)]
+                    for i, (a, b) in enumerate(zip(offs, ends)):
+                        if folded[a:b] in anchors:
+                            window = doc[i:min(len(offs), i + length + 2)]
+                            for m_id, a, b in matcher(window):
+                                if a == 0:
+                                    matches.append((m_id, i + a, i + b))
+            if matches:
+                for match_id, s, e in matches:
                     if e > len(offs):  # a match that reaches into appended tokens
                         continue
                     label = doc.vocab.strings[match_id]
@@ -265,12 +359,13 @@ class LexiconSuggester:
             results.append(suggestions)
         return results
 
-    def hit_tokens(self, text: str, folded: str) -> list[str]:
-        """Tokens standing for the lexicon's non-negated keyword matches in a text: one
-        ``⟦CODE⟧`` per code and one ``⟦keyword⟧`` per keyword, for the learned model, which so
-        learns from the coder how far each keyword and code can be trusted."""
+    @staticmethod
+    def hit_tokens(hits: list[tuple[str, Evidence]]) -> list[str]:
+        """Tokens standing for the non-negated keyword matches ``hits`` (from :meth:`find`):
+        one ``⟦CODE⟧`` per code and one ``⟦keyword⟧`` per keyword, for the learned model,
+        which so learns from the coder how far each keyword and code can be trusted."""
         tokens: list[str] = []
-        for code, ev in self._find(text, folded):
+        for code, ev in hits:
             if not ev.negated:
                 for tok in (f"⟦{code}⟧", f"⟦{ev.keyword}⟧"):
                     if tok not in tokens:
