@@ -519,6 +519,31 @@ class Store:
             action = self._begin_action(coder)
             self._put(action, coder, f"level {code}={level}", "codings", key, {**row, "level": level, "updated_at": now()})
 
+    def set_levels(self, passage_id: int, coder: str, levels: dict[str, int]) -> list[str]:
+        """Set the levels of several existing codings of the passage as ONE action (codes the
+        coder has not coded on it are skipped). Returns the codes whose level changed.
+
+        Raises StoreError for a level outside its code's scale."""
+        coder = normalize_coder(coder)
+        for code, level in levels.items():
+            self._check_level(self._check_code(code), level)
+        changed = []
+        with self.db.atomic():
+            action = self._begin_action(coder)
+            for code, level in levels.items():
+                key = {"passage_id": passage_id, "coder": coder, "code": code}
+                row = self._row("codings", key)
+                if row and row["level"] != level:
+                    self._put(action, coder, "take proposed levels", "codings", key,
+                              {**row, "level": level, "updated_at": now()})
+                    changed.append(code)
+        return changed
+
+    def has_suggestions_from(self, passage_id: int, source: str) -> bool:
+        """True when ``source`` has scored the passage (even if it suggested nothing)."""
+        return self.db.execute("SELECT 1 FROM suggested WHERE passage_id = ? AND source = ?",
+                               [passage_id, source]).fetchone() is not None
+
     def mark_no_code(self, passage_id: int, coder: str) -> None:
         """Record the decision that the passage shows no competency: removes the coder's codes
         on it and sets the mark, as one action."""

@@ -28,6 +28,7 @@ from .screens import HelpScreen, LevelScreen, MemoScreen
 
 NARROW_BELOW = 110  # columns: below this the transcript list hides (t shows it)
 
+RETRAIN_EVERY = 20  # new decisions after which retraining the coder's model is offered
 CODE_STYLES = ["on dark_red", "on dark_blue", "on dark_green", "on dark_magenta", "on dark_cyan",
                "on orange4", "on purple4", "on deep_pink4", "on grey37"]
 
@@ -117,6 +118,8 @@ class CodingScreen(Screen):
         Binding("a", "accept", "Accept suggestions"),
         Binding("x", "no_code", "No code"),
         Binding("l", "level", "Level"),
+        Binding("L", "take_levels", "Take proposed levels", show=False),
+        Binding("T", "retrain", "Retrain model", show=False),
         Binding("m", "memo", "Memo"),
         Binding("u", "undo", "Undo"),
         Binding("t", "focus_transcripts", "Transcripts"),
@@ -144,6 +147,10 @@ class CodingScreen(Screen):
         self._list_widths: tuple[int, int] | None = None  # (name, group) cells, None: uncut
         self._narrow: bool | None = None  # below NARROW_BELOW columns (None: not laid out yet)
         self.nlp_state = "loading jieba + spaCy…"
+        self.model_state = ""
+        self.usual_levels: dict[str, int] = {}
+        self.trained_on = self._trained_on()
+        self.offered_at = 0
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -163,6 +170,11 @@ class CodingScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        from ..core.suggest.learned import usual_levels
+
+        self.usual_levels = usual_levels(self.store, self.coder)
+        if self.trained_on:
+            self.model_state = f"model: {self.trained_on} decisions"
         self.app.title = "beicoder"
         self.app.sub_title = f"{self.store.path.name} · coder {self.coder}"
         self.transcripts = self.store.transcripts(self.coder)
@@ -315,6 +327,100 @@ class CodingScreen(Screen):
                 return
         self.notify("every passage is decided by you")
 
+    # -- suggestions as shown -----------------------------------------------------------------
+    def shown_suggestions(self, passage_id: int) -> list[dict]:
+        """What the coder sees for a passage: the lexicon's suggestions, blended with the
+        coder's model where it has scored the passage (see core.suggest.learned)."""
+        from ..core.suggest.learned import blended_suggestions, model_source
+
+        rows = self.store.suggestions_for(passage_id)
+        has_model = self.store.has_suggestions_from(passage_id, model_source(self.coder))
+        return blended_suggestions(rows, self.coder, has_model)
+
+    def proposed_levels(self, suggestions: list[dict], codings: dict) -> dict[str, tuple[int, str]]:
+        """Proposed level and why, for each of the passage's codes that has no level yet: the
+        dictionary's level cue found in the passage, else the level this coder usually gives."""
+        by_code = {s["code"]: s for s in suggestions}
+        out = {}
+        for code, c in codings.items():
+            if c["level"] is not None:
+                continue
+            s = by_code.get(code)
+            if s and s.get("level") is not None:
+                out[code] = (s["level"], f"cue {s['level_cue']}")
+            elif code in self.usual_levels:
+                out[code] = (self.usual_levels[code], "your usual level")
+        return out
+
+    def _trained_on(self) -> int:
+        """Number of decisions the coder's saved model was trained on (0: no model)."""
+        import json
+
+        from ..core.suggest.learned import META_FILE, model_dir
+
+        meta = model_dir(self.db_path, self.coder) / META_FILE
+        try:
+            return int(json.loads(meta.read_text(encoding="utf-8")).get("examples", 0))
+        except (OSError, ValueError):
+            return 0
+
+    def _offer_retraining(self) -> None:
+        n = len(self.store.decided_passages(self.coder))
+        if n - self.trained_on >= RETRAIN_EVERY and n - self.offered_at >= RETRAIN_EVERY:
+            self.offered_at = n
+            what = "retrain your model" if self.trained_on else "train a model on your decisions"
+            self.notify(f"{n - self.trained_on} new decisions: press T to {what} (runs in the background)",
+                        timeout=8)
+
+    def action_retrain(self) -> None:
+        if self.model_state.startswith("training"):
+            self.notify("training is already running")
+            return
+        self.model_state = "training…"
+        self.refresh_passage()
+        self.retrain()
+
+    @work(thread=True, exclusive=True, group="train")
+    def retrain(self) -> None:
+        """Train the coder's model and score every passage with it, in a thread with its own
+        connection; coding goes on meanwhile."""
+        from ..core.suggest.learned import LearnedSuggester, store_model_suggestions, train
+
+        store = Store(self.db_path, create=False)
+        try:
+            result = train(store, self.coder, self.dictionary, self.db_path)
+            model = LearnedSuggester.load(result.path, self.dictionary)
+            store_model_suggestions(store, model, self.coder)
+            self.app.call_from_thread(self._trained, result.meta["examples"], "")
+        except Exception as exc:  # noqa: BLE001 - report, keep coding
+            self.app.call_from_thread(self._trained, 0, str(exc))
+        finally:
+            store.close()
+
+    def _trained(self, examples: int, error: str) -> None:
+        if error:
+            self.model_state = ""
+            self.notify(f"model not trained: {error}", severity="error", timeout=10)
+        else:
+            self.trained_on = examples
+            self.model_state = f"model: {examples} decisions"
+            self.notify(f"model trained on {examples} of your decisions; suggestions now blend it in")
+        self.refresh_passage()
+
+    def action_take_levels(self) -> None:
+        if self.passage is None:
+            return
+        codings = {c["code"]: c for c in self.store.codings_for(self.passage.id, self.coder)}
+        proposals = self.proposed_levels(self.shown_suggestions(self.passage.id), codings)
+        if not proposals:
+            self.notify("no proposed level for this passage's codes", severity="warning")
+            return
+        changed = self._save("levels", self.store.set_levels, self.passage.id, self.coder,
+                             {code: lv for code, (lv, _) in proposals.items()})
+        if changed is self._FAILED:
+            return
+        self._after_change("levels " + ", ".join(f"{c} L{proposals[c][0]}" for c in changed) + " · saved")
+
     # -- coding actions -----------------------------------------------------------------------
     _FAILED = object()
 
@@ -327,9 +433,13 @@ class CodingScreen(Screen):
             return self._FAILED
 
     def _after_change(self, message: str) -> None:
+        from ..core.suggest.learned import usual_levels
+
+        self.usual_levels = usual_levels(self.store, self.coder)
         self.refresh_passage()
         self._refresh_progress()
         self.notify(message, timeout=2)
+        self._offer_retraining()
 
     def action_toggle(self, n: int) -> None:
         if self.passage is None:
@@ -347,7 +457,7 @@ class CodingScreen(Screen):
     def action_accept(self) -> None:
         if self.passage is None:
             return
-        suggested = [s["code"] for s in self.store.suggestions_for(self.passage.id)]
+        suggested = [s["code"] for s in self.shown_suggestions(self.passage.id)]
         if not suggested:
             self.notify("no suggestions for this passage", severity="warning")
             return
@@ -478,12 +588,13 @@ class CodingScreen(Screen):
             self._draw_codes([], {})
             return
         t = next(t for t in self.transcripts if t["id"] == self.transcript_id)
-        suggestions = self.store.suggestions_for(p.id)
+        suggestions = self.shown_suggestions(p.id)
         codings = {c["code"]: c for c in self.store.codings_for(p.id, self.coder)}
         mark = self.store.mark_for(p.id, self.coder) or {}
         where.update(Text.assemble(
             (f"{t['interviewee']}", "bold"), f"  ({t['grp'] or 'no group'})  ·  passage {p.ordinal}/{len(self.passages)}",
-            f"  ·  characters {p.start}–{p.end}  ·  {self.nlp_state}"))
+            f"  ·  characters {p.start}–{p.end}  ·  {self.nlp_state}",
+            f"  ·  {self.model_state}" if self.model_state else ""))
         question = self.store.question_turn_for(p) or {"speaker": "", "text": ""}
         label = question["speaker"].strip() or "Interviewer"
         self.query_one("#question", Static).update(
@@ -492,13 +603,17 @@ class CodingScreen(Screen):
         for s in suggestions:
             style = CODE_STYLES[self.code_order.index(s["code"]) % len(CODE_STYLES)]
             for ev in s["evidence"]:
-                body.stylize(style, ev["start"], ev["end"])
+                body.stylize("strike dim" if ev.get("negated") else style, ev["start"], ev["end"])
         self.query_one("#passage", Static).update(body)
         mine = Text("Your decision: ", style="bold")
         if codings:
             mine.append(", ".join(f"{c}{'' if v['level'] is None else ' L' + str(v['level'])}" for c, v in codings.items()))
             missing = [c for c, v in codings.items() if v["level"] is None]
-            if missing:
+            proposals = self.proposed_levels(suggestions, codings)
+            if proposals:
+                mine.append("   proposed: " + ", ".join(f"{c} L{lv} ({why})" for c, (lv, why) in proposals.items())
+                            + " — press L to take", style="cyan")
+            elif missing:
                 mine.append(f"   (no level yet: {', '.join(missing)} — press l)", style="yellow")
         elif mark.get("no_code"):
             mine.append("no code")
@@ -530,11 +645,13 @@ class CodingScreen(Screen):
                 w = e["matched"]
                 if e["token"] and e["token"] != w:
                     w += f" (in {e['token']})"
+                if e.get("negated"):
+                    w += f" (not counted: {e['negated']})"
                 if w not in words:
                     words.append(w)
             style = CODE_STYLES[self.code_order.index(s["code"]) % len(CODE_STYLES)]
             ev_text.append(f"{s['code']}", style=style)
-            ev_text.append(f" {s['score']:.2f} [{s['source']}]: {'、'.join(words)}\n")
+            ev_text.append(f" {s['score']:.2f} [{'+'.join(s['sources'])}]: {'、'.join(words) or '(model)'}\n")
         self.query_one("#evidence", Static).update(ev_text)
 
 
@@ -566,6 +683,10 @@ class BeicoderApp(App):
         yield SystemCommand("Accept suggestions", "Add every suggested code to this passage (a)", coding.action_accept)
         yield SystemCommand("No code", "Record that this passage shows no competency (x)", coding.action_no_code)
         yield SystemCommand("Set level", "Set the level of a code on this passage (l)", coding.action_level)
+        yield SystemCommand("Take proposed levels", "Give this passage's codes their proposed levels (L)",
+                            coding.action_take_levels)
+        yield SystemCommand("Retrain model", "Train your suggestion model on your decisions, in the background (T)",
+                            coding.action_retrain)
         yield SystemCommand("Memo", "Write a memo on this passage (m)", coding.action_memo)
         yield SystemCommand("Undo", "Undo your last action (u)", coding.action_undo)
         yield SystemCommand("Transcripts", "Go to the transcript list (t)", coding.action_focus_transcripts)

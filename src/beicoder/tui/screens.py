@@ -177,10 +177,12 @@ KEYS = [
         ("a", "accept all suggestions shown for this passage (one action)"),
         ("x", 'mark the passage "no code" (removes your codes on it)'),
         ("l", "set the level of a code on this passage (? + Enter clears it)"),
+        ("L", "give the codes without a level their proposed level (level cue or your usual level; one action)"),
         ("m", "write a memo on this passage"),
         ("u", "undo your last action"),
     ]),
     ("Other", [
+        ("T", "train your suggestion model on your decisions (background; offered every 20 decisions)"),
         ("ctrl+p", "command palette (every action is there)"),
         ("?", "this help"),
         ("q", "quit"),

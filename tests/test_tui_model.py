@@ -1,0 +1,90 @@
+"""Pilot tests of the TUI's learned-suggestion features: sources, proposed levels, retraining."""
+
+import sqlite3
+from pathlib import Path
+
+from beicoder.core.dictionary import load_dictionary
+from beicoder.core.paths import default_dictionary
+from beicoder.core.store import Store
+from beicoder.core.study import import_parsed, parse_files
+from beicoder.tui.app import BeicoderApp, CodingScreen
+
+SIZE = (160, 45)
+
+
+async def settle(app, pilot) -> CodingScreen:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return app.screen
+
+
+def levels(db: Path, coder: str) -> set[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return set(con.execute("SELECT code, level FROM codings WHERE coder = ?", [coder]).fetchall())
+    finally:
+        con.close()
+
+
+async def test_proposed_level_from_a_cue_is_taken_with_one_key(tmp_path):
+    d = load_dictionary(default_dictionary())
+    info = d.get("INFO")
+    cue_level = max(lv.level for lv in info.levels if lv.cues)
+    cue = next(lv.cues[0] for lv in info.levels if lv.level == cue_level)
+    text = f"访谈者：然后呢？\n被访者：我先核实了他的说法，{cue}，才放心。\n访谈者：后来？\n被访者：我觉得这行不好做。\n"
+    (tmp_path / "A01.txt").write_text(text, encoding="utf-8")
+    db = tmp_path / "s.db"
+    store = Store(db)
+    store.set_dictionary(d)
+    import_parsed(store, parse_files([tmp_path / "A01.txt"]))
+    store.close()
+    app = BeicoderApp(str(db), "amy")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(app, pilot)
+        shown = screen.shown_suggestions(screen.passage.id)
+        assert shown[0]["code"] == "INFO" and shown[0]["sources"] == ["lexicon"]
+        assert shown[0]["level"] == cue_level
+        await pilot.press("a")
+        assert levels(db, "amy") >= {("INFO", None)}
+        assert f"INFO L{cue_level} (cue {cue})" in str(screen.query_one("#mine").content)
+        await pilot.press("L")
+        assert ("INFO", cue_level) in levels(db, "amy")
+        await pilot.press("u")  # one action, undone at once
+        assert ("INFO", None) in levels(db, "amy")
+
+
+async def test_negated_evidence_is_shown_as_not_counted(tmp_path):
+    d = load_dictionary(default_dictionary())
+    text = "访谈者：你核实了吗？\n被访者：当时我没有去核实，后来查了他的电费单。\n"
+    (tmp_path / "A01.txt").write_text(text, encoding="utf-8")
+    db = tmp_path / "s.db"
+    store = Store(db)
+    store.set_dictionary(d)
+    import_parsed(store, parse_files([tmp_path / "A01.txt"]))
+    store.close()
+    app = BeicoderApp(str(db), "amy")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(app, pilot)
+        evidence = str(screen.query_one("#evidence").content)
+        assert "核实 (not counted: 没有)" in evidence
+        assert "电费单" in evidence
+
+
+async def test_retraining_runs_in_the_background_and_blends_the_model_in(demo_db, tmp_path):
+    db = tmp_path / "demo.db"
+    db.write_bytes(demo_db.read_bytes())
+    app = BeicoderApp(str(db), "reference")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(app, pilot)
+        assert screen.trained_on == 0
+        await pilot.press("T", "j")  # coding goes on while the model trains in a thread worker
+        await settle(app, pilot)
+        assert screen.index == 1
+        assert screen.trained_on == 288 and screen.model_state == "model: 288 decisions"
+        assert (tmp_path / "demo.db.model-reference" / "beicoder-model.json").exists()
+        con = sqlite3.connect(db)
+        assert con.execute("SELECT count(*) FROM suggested WHERE source = 'model:reference'").fetchone() == (288,)
+        con.close()
+        sources = {src for p in screen.passages for s in screen.shown_suggestions(p.id) for src in s["sources"]}
+        assert "model" in sources
