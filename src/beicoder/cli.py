@@ -384,6 +384,109 @@ def _print_comparison(comparison, names, interviewees, rule) -> None:
 
 
 @main.command()
+@db_option
+@click.option("--coders", "coders", required=True, multiple=True,
+              help="Two or more coders; repeat the option or separate names by spaces: --coders A B.")
+@click.argument("more_coders", nargs=-1)
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for reliability_*.csv and disagreements.csv.")
+@click.option("--kappa-bar", default=0.60, show_default=True, type=click.FloatRange(-1, 1), help="Flag kappa below this.")
+@click.option("--alpha-bar", default=0.667, show_default=True, type=click.FloatRange(-1, 1), help="Flag alpha below this.")
+@click.option("--ca-bar", default=0.70, show_default=True, type=click.FloatRange(0, 1), help="Flag CA below this.")
+def reliability(db, coders, more_coders, out, kappa_bar, alpha_bar, ca_bar):
+    """Inter-coder reliability on the passages all named coders have decided: Winter's
+    category agreement and R, Cohen's (two coders) or Fleiss' kappa per code, Krippendorff's
+    alpha on code sets and levels, percent agreement, and the list of disagreements."""
+    from .core.export import write_csv
+    from .core.reliability import Bars, coding_table, reliability_report
+
+    names = [n for c in list(coders) + list(more_coders) for n in c.split()]
+    store = _open_store(db)
+    try:
+        table = coding_table(store, names)
+        codes = [c["code"] for c in store.codes()]
+    finally:
+        store.close()
+    report = reliability_report(table, codes, Bars(kappa=kappa_bar, alpha=alpha_bar, ca=ca_bar))
+    _print_reliability(report, table)
+    if out:
+        out = _out_folder(out)
+        for name in ("summary", "per_code", "per_transcript", "disagreements"):
+            target = out / (f"reliability_{name}.csv" if name != "disagreements" else "disagreements.csv")
+            write_csv(report[name], target)
+        click.echo(f"wrote reliability_summary.csv, reliability_per_code.csv, reliability_per_transcript.csv "
+                   f"and disagreements.csv to {out}")
+
+
+def _out_folder(out: Path) -> Path:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BeicoderError(f"{out}: is a file; --out takes a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BeicoderError(f"{out}: cannot create the folder ({exc.strerror})") from None
+    return out
+
+
+def _print_reliability(report, table) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False, width=max(Console().width, 110))
+    console.print(f"Coders: {', '.join(table.coders)}; {len(table.units)} passages decided by all")
+    t = Table(box=None, header_style="bold", title="Reliability")
+    for col in ("measure", "value", "units", "bar", "flag"):
+        t.add_column(col, justify="left" if col in ("measure", "flag") else "right")
+    for r in report["summary"].to_dict("records"):
+        t.add_row(r["measure"], _fmt(r["value"], 3), str(r["units"]), "" if r["bar"] is None or r["bar"] != r["bar"] else f"{r['bar']:g}",
+                  r["flag"], style="yellow" if r["flag"] else None)
+    console.print(t)
+    t = Table(box=None, header_style="bold", title="Per code")
+    for col in ("code", "CA", "R", "kappa", "% agree", "codings", "flag"):
+        t.add_column(col, justify="left" if col in ("code", "flag") else "right")
+    for r in report["per_code"].to_dict("records"):
+        t.add_row(r["code"], _fmt(r["ca"], 3), _fmt(r["r"], 3), _fmt(r["kappa"], 3), _fmt(100 * r["percent_agreement"], 1),
+                  str(r["coded_by"]), r["flag"], style="yellow" if r["flag"] else None)
+    console.print(t)
+    t = Table(box=None, header_style="bold", title="Per transcript")
+    for col in ("interviewee", "units", "CA", "R", "% agree", "flag"):
+        t.add_column(col, justify="left" if col in ("interviewee", "flag") else "right")
+    for r in report["per_transcript"].to_dict("records"):
+        t.add_row(r["interviewee"], str(r["units"]), _fmt(r["ca"], 3), _fmt(r["r"], 3),
+                  _fmt(100 * r["percent_agreement"], 1), r["flag"], style="yellow" if r["flag"] else None)
+    console.print(t)
+    console.print(f"{len(report['disagreements'])} passages with disagreements (codes or levels); "
+                  "--out writes them to disagreements.csv")
+
+
+@main.command()
+@click.argument("other", type=click.Path(path_type=Path))
+@db_option
+def merge(other, db):
+    """Bring another study file's codings in (another coder's copy of the same transcripts).
+    Transcripts are matched by content; merging twice adds nothing."""
+    from .core.merge import merge_study
+
+    store = _open_store(db)
+    try:
+        report = merge_study(store, other)
+    finally:
+        store.close()
+    click.echo(f"matched {len(report.matched)} transcript(s): {', '.join(o for o, _ in report.matched) or 'none'}")
+    if report.unmatched:
+        click.echo(f"not in this study (skipped): {', '.join(report.unmatched)}")
+    if report.unmatched_passages:
+        click.echo(f"{report.unmatched_passages} passage(s) cut differently in {other} (skipped)")
+    if report.unknown_codes:
+        click.echo(f"codes not in this study's dictionary (skipped): {', '.join(sorted(report.unknown_codes))}")
+    for coder, tally in sorted(report.coders.items()):
+        click.echo(f"coder {coder}: {tally['added']} added, {tally['updated']} updated, "
+                   f"{tally['unchanged']} unchanged, {tally['kept']} kept (newer here)")
+    if not report.coders:
+        click.echo("nothing to bring in")
+
+
+@main.command()
 @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
 @db_option

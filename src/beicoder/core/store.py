@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from . import BeicoderError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -53,10 +53,11 @@ CREATE TABLE IF NOT EXISTS coders (name TEXT PRIMARY KEY, created_at TEXT);
 CREATE TABLE IF NOT EXISTS codings (
     passage_id INTEGER NOT NULL REFERENCES passages(id), coder TEXT NOT NULL REFERENCES coders(name),
     code TEXT NOT NULL REFERENCES codes(code), level INTEGER, origin TEXT,
-    created_at TEXT, updated_at TEXT, PRIMARY KEY (passage_id, coder, code));
+    created_at TEXT, updated_at TEXT, decided_by TEXT, PRIMARY KEY (passage_id, coder, code));
 CREATE TABLE IF NOT EXISTS passage_marks (
     passage_id INTEGER NOT NULL REFERENCES passages(id), coder TEXT NOT NULL REFERENCES coders(name),
-    no_code INTEGER NOT NULL DEFAULT 0, memo TEXT, updated_at TEXT, PRIMARY KEY (passage_id, coder));
+    no_code INTEGER NOT NULL DEFAULT 0, memo TEXT, updated_at TEXT, decided_by TEXT,
+    PRIMARY KEY (passage_id, coder));
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, action INTEGER NOT NULL, coder TEXT NOT NULL, at TEXT NOT NULL,
     description TEXT, tbl TEXT NOT NULL, key TEXT NOT NULL, before TEXT, after TEXT,
@@ -70,6 +71,8 @@ CREATE INDEX IF NOT EXISTS idx_audit_coder ON audit(coder, action);
 # Upgrades of an existing study, by the schema version they lead to. A new study gets SCHEMA.
 MIGRATIONS = {
     2: ["ALTER TABLE suggestions ADD COLUMN level INTEGER", "ALTER TABLE suggestions ADD COLUMN level_cue TEXT"],
+    # who made a decision recorded under another coder's name (a consensus coding)
+    3: ["ALTER TABLE codings ADD COLUMN decided_by TEXT", "ALTER TABLE passage_marks ADD COLUMN decided_by TEXT"],
 }
 
 _KEYS = {"codings": ("passage_id", "coder", "code"), "passage_marks": ("passage_id", "coder")}
@@ -439,11 +442,12 @@ class Store:
                 f"level {level!r} is outside {code_row['code']}'s scale {code_row['min_level']}..{code_row['max_level']}"
             )
 
-    def _coding_row(self, passage_id: int, coder: str, code: str, level: int | None, origin: str) -> dict:
+    def _coding_row(self, passage_id: int, coder: str, code: str, level: int | None, origin: str,
+                    by: str | None = None) -> dict:
         old = self._row("codings", {"passage_id": passage_id, "coder": coder, "code": code})
         stamp = now()
         return {"passage_id": passage_id, "coder": coder, "code": code, "level": level, "origin": origin,
-                "created_at": old["created_at"] if old else stamp, "updated_at": stamp}
+                "created_at": old["created_at"] if old else stamp, "updated_at": stamp, "decided_by": by or coder}
 
     def _clear_no_code(self, action: int, coder: str, passage_id: int, description: str) -> None:
         mark = self._row("passage_marks", {"passage_id": passage_id, "coder": coder})
@@ -463,7 +467,7 @@ class Store:
         return self._row("passage_marks", {"passage_id": passage_id, "coder": normalize_coder(coder)})
 
     def toggle_code(self, passage_id: int, coder: str, code: str, level: int | None = None,
-                    origin: str = "manual") -> bool:
+                    origin: str = "manual", by: str | None = None) -> bool:
         """Add ``code`` to the passage for ``coder``, or remove it when already there.
 
         Adding clears a "no code" mark. Returns True when the code is now present.
@@ -479,12 +483,12 @@ class Store:
                 self._put(action, coder, f"remove {code}", "codings", key, None)
                 return False
             self._put(action, coder, f"add {code}", "codings", key,
-                      self._coding_row(passage_id, coder, code, level, origin))
+                      self._coding_row(passage_id, coder, code, level, origin, by))
             self._clear_no_code(action, coder, passage_id, f"add {code}")
             return True
 
     def add_codes(self, passage_id: int, coder: str, codes: dict[str, int | None], origin: str = "suggestion",
-                  description: str = "accept suggestions") -> list[str]:
+                  description: str = "accept suggestions", by: str | None = None) -> list[str]:
         """Add several codes (code -> level or None) as ONE action; codes already present keep
         their level. Returns the codes added."""
         coder = normalize_coder(coder)
@@ -498,13 +502,13 @@ class Store:
                 if self._row("codings", key):
                     continue
                 self._put(action, coder, description, "codings", key,
-                          self._coding_row(passage_id, coder, code, level, origin))
+                          self._coding_row(passage_id, coder, code, level, origin, by))
                 added.append(code)
             if added:
                 self._clear_no_code(action, coder, passage_id, description)
         return added
 
-    def set_level(self, passage_id: int, coder: str, code: str, level: int | None) -> None:
+    def set_level(self, passage_id: int, coder: str, code: str, level: int | None, by: str | None = None) -> None:
         """Set the level of an existing coding (None clears it).
 
         Raises StoreError when the coder has not coded ``code`` on the passage or the level is
@@ -517,9 +521,10 @@ class Store:
             if not row:
                 raise StoreError(f"{code} is not coded on this passage")
             action = self._begin_action(coder)
-            self._put(action, coder, f"level {code}={level}", "codings", key, {**row, "level": level, "updated_at": now()})
+            self._put(action, coder, f"level {code}={level}", "codings", key,
+                      {**row, "level": level, "updated_at": now(), "decided_by": by or coder})
 
-    def set_levels(self, passage_id: int, coder: str, levels: dict[str, int]) -> list[str]:
+    def set_levels(self, passage_id: int, coder: str, levels: dict[str, int], by: str | None = None) -> list[str]:
         """Set the levels of several existing codings of the passage as ONE action (codes the
         coder has not coded on it are skipped). Returns the codes whose level changed.
 
@@ -535,7 +540,7 @@ class Store:
                 row = self._row("codings", key)
                 if row and row["level"] != level:
                     self._put(action, coder, "take proposed levels", "codings", key,
-                              {**row, "level": level, "updated_at": now()})
+                              {**row, "level": level, "updated_at": now(), "decided_by": by or coder})
                     changed.append(code)
         return changed
 
@@ -544,7 +549,7 @@ class Store:
         return self.db.execute("SELECT 1 FROM suggested WHERE passage_id = ? AND source = ?",
                                [passage_id, source]).fetchone() is not None
 
-    def mark_no_code(self, passage_id: int, coder: str) -> None:
+    def mark_no_code(self, passage_id: int, coder: str, by: str | None = None) -> None:
         """Record the decision that the passage shows no competency: removes the coder's codes
         on it and sets the mark, as one action."""
         coder = normalize_coder(coder)
@@ -555,9 +560,10 @@ class Store:
             key = {"passage_id": passage_id, "coder": coder}
             mark = self._row("passage_marks", key) or {"memo": None}
             self._put(action, coder, "no code", "passage_marks", key,
-                      {"passage_id": passage_id, "coder": coder, "no_code": 1, "memo": mark["memo"], "updated_at": now()})
+                      {"passage_id": passage_id, "coder": coder, "no_code": 1, "memo": mark["memo"], "updated_at": now(),
+                       "decided_by": by or coder})
 
-    def set_memo(self, passage_id: int, coder: str, memo: str) -> None:
+    def set_memo(self, passage_id: int, coder: str, memo: str, by: str | None = None) -> None:
         """Attach a memo (free text; empty clears it) to the passage for the coder."""
         coder = normalize_coder(coder)
         key = {"passage_id": passage_id, "coder": coder}
@@ -566,7 +572,7 @@ class Store:
             mark = self._row("passage_marks", key) or {"no_code": 0}
             self._put(action, coder, "memo", "passage_marks", key,
                       {"passage_id": passage_id, "coder": coder, "no_code": mark["no_code"],
-                       "memo": memo.strip() or None, "updated_at": now()})
+                       "memo": memo.strip() or None, "updated_at": now(), "decided_by": by or coder})
 
     def undo(self, coder: str) -> str | None:
         """Undo the coder's last action that is not undone yet, restoring every row it changed.
