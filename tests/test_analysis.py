@@ -93,13 +93,17 @@ def test_verdict_rule_branches():
     base = {"mean_outstanding": 3.0, "mean_average": 1.0, "welch_p": 0.01, "q_bh": 0.04,
             "presence_outstanding": 1.0, "presence_average": 0.2}
     assert verdict(base, Rule()) == "differentiating"
-    assert verdict({**base, "q_bh": 0.2}, Rule()) == "none"
+    # q misses alpha but Welch's p < .10: marginal; with p >= .10 nothing
+    assert verdict({**base, "q_bh": 0.2}, Rule()) == "marginal"
+    assert verdict({**base, "q_bh": 0.2, "welch_p": 0.12}, Rule()) == "none"
     assert verdict({**base, "q_bh": 0.2}, Rule(corrected=False)) == "differentiating"
     assert verdict({**base, "mean_outstanding": 0.5}, Rule()) == "none"  # average higher is not differentiating
-    assert verdict({**base, "q_bh": 0.3, "presence_average": 0.6}, Rule()) == "threshold"
-    assert verdict({**base, "q_bh": 0.3, "presence_average": 0.6}, Rule(threshold_presence=0.7)) == "none"
+    assert verdict({**base, "q_bh": 0.3, "welch_p": 0.3, "presence_average": 0.6}, Rule()) == "threshold"
+    assert verdict({**base, "q_bh": 0.3, "welch_p": 0.3, "presence_average": 0.6}, Rule(threshold_presence=0.7)) == "none"
     assert verdict({**base, "q_bh": float("nan"), "welch_p": float("nan")}, Rule()) == "none"
+    assert verdict({**base, "q_bh": 0.2, "welch_p": 0.05}, Rule(marginal=0.01)) == "none"
     assert "q of Welch's t-test across codes < 0.05" in Rule().describe()
+    assert "marginal = not differentiating, outstanding mean higher and Welch's p < 0.1" in Rule().describe()
 
 
 def test_group_labels():
@@ -145,3 +149,51 @@ def test_demo_reference_coding_names_differentiating_competencies(demo_db):
     freq = comp[comp.score == "frequency"].set_index("code")
     assert freq.loc["INFO", "verdict"] == "differentiating"
     assert freq.loc["SCT", "verdict"] == "threshold"
+
+
+def test_every_statistic_against_an_independent_computation(tiny):
+    """Student's t, effect-size CIs, U and rank-biserial by pair counting, Pearson and
+    Spearman through pandas: all to 1e-9."""
+    from beicoder.core.analysis import effect_ci, length_control
+
+    scores, comp = tiny
+    row = comp[(comp.code == "ACH") & (comp.score == "mean_level")].iloc[0]
+    x, y = [4.0, 3.0, 1.0], [1.0, 2.0, 2.0]  # mean levels of O1-O3 and A1-A3
+    mx, my = sum(x) / 3, sum(y) / 3
+    vx = sum((v - mx) ** 2 for v in x) / 2
+    vy = sum((v - my) ** 2 for v in y) / 2
+    sp2 = (2 * vx + 2 * vy) / 4
+    t = (mx - my) / math.sqrt(sp2 * (1 / 3 + 1 / 3))
+    assert row.student_t == pytest.approx(t, abs=1e-9) and row.student_df == 4
+    assert row.student_p == pytest.approx(2 * stats.t.sf(abs(t), 4), abs=1e-9)
+    u = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in x for b in y)
+    assert row.mw_u == pytest.approx(u, abs=1e-9)
+    assert row.rank_biserial == pytest.approx((u - (9 - u)) / 9, abs=1e-9)  # (favourable - unfavourable) / n1 n2
+    d = (mx - my) / math.sqrt(sp2)
+    se = math.sqrt(6 / 9 + d * d / 12)
+    assert (row.cohens_d_low, row.cohens_d_high) == pytest.approx((d - 1.959963984540054 * se, d + 1.959963984540054 * se), abs=1e-9)
+    j = 1 - 3 / (4 * 6 - 9)
+    assert row.hedges_g_low == pytest.approx(j * (d - 1.959963984540054 * se), abs=1e-9)
+    assert effect_ci(float("nan"), 3, 3) != effect_ci(0.0, 3, 3)
+    assert row.warning == "a group has fewer than 5 people"
+    interviewees = pd.DataFrame([{"interviewee": iv, "group": "优秀" if iv[0] == "O" else "普通", "speech_length": LENGTH[iv]}
+                                 for iv in LEVELS])
+    length, corr = length_control(scores, interviewees)
+    lo = length.set_index("group")
+    assert lo.loc["outstanding", "mean"] == pytest.approx(4000 / 3) and lo.loc["average", "n"] == 3
+    welch = stats.ttest_ind([1000, 2000, 1000], [1000, 1000, 500], equal_var=False)
+    assert lo.loc["welch", "t"] == pytest.approx(welch.statistic, abs=1e-9)
+    c = corr[(corr.code == "ACH") & (corr.score == "frequency")].iloc[0]
+    frame = pd.DataFrame({"f": [2, 4, 6, 1, 2, 3], "len": [1000, 2000, 1000, 1000, 1000, 500]})
+    assert c.pearson_r == pytest.approx(frame["f"].corr(frame["len"]), abs=1e-9)
+    assert c.spearman_rho == pytest.approx(frame["f"].corr(frame["len"], method="spearman"), abs=1e-9)
+    info = corr[(corr.code == "INFO") & (corr.score == "frequency")].iloc[0]
+    assert math.isnan(info.pearson_r) and not info.length_driven  # a constant score has no correlation
+
+
+def test_a_third_group_is_a_clear_error(tiny):
+    scores, _ = tiny
+    bad = scores.copy()
+    bad.loc[bad.interviewee == "A3", "group"] = "中等"
+    with pytest.raises(AnalysisError, match="interviewee A3: group '中等' is neither"):
+        compare_groups(bad, ["ACH"])

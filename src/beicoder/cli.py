@@ -487,6 +487,35 @@ def merge(other, db):
 
 
 @main.command()
+@db_option
+@click.option("--coder", default=None, help="Whose codings to report (default: the coder with most decisions).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the report files.")
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option("--uncorrected", is_flag=True, help="Judge by Welch's p instead of Benjamini-Hochberg q.")
+@click.option("--threshold-presence", default=0.5, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--marginal", default=0.10, show_default=True, type=click.FloatRange(0, 1, min_open=True),
+              help="Welch p under which a higher outstanding mean is called marginal.")
+@click.option("--normalize", is_flag=True, help="Use the rate per 1,000 characters instead of the frequency.")
+def report(db, coder, out, alpha, uncorrected, threshold_presence, marginal, normalize):
+    """Write report.md, report.xlsx and comparison.png/.svg: method, scores, group comparison,
+    length control, reliability, and provenance."""
+    from .core.analysis import Rule
+    from .core.report import build_report, write_report
+
+    if Path(out).exists() and not Path(out).is_dir():
+        raise BeicoderError(f"{out}: is a file; --out takes a folder")
+    store = _open_store(db)
+    try:
+        who = _pick_coder(store, coder)
+        rep = build_report(store, who, Rule(alpha=alpha, corrected=not uncorrected,
+                                            threshold_presence=threshold_presence, marginal=marginal), normalize)
+    finally:
+        store.close()
+    for path in write_report(rep, out):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
 @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
 @db_option

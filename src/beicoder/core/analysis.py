@@ -44,12 +44,14 @@ class Rule:
     alpha: float = 0.05
     corrected: bool = True
     threshold_presence: float = 0.5
+    marginal: float = 0.10
 
     def describe(self) -> str:
         test = "Benjamini-Hochberg q of Welch's t-test across codes" if self.corrected else "Welch's t-test p (uncorrected)"
         pct = round(self.threshold_presence * 100)
         return (f"differentiating = outstanding mean higher and {test} < {self.alpha:g}; "
-                f"threshold = not differentiating and shown by at least {pct}% of both groups; none = otherwise")
+                f"marginal = not differentiating, outstanding mean higher and Welch's p < {self.marginal:g}; "
+                f"threshold = neither, and shown by at least {pct}% of both groups; none = otherwise")
 
 
 def normalize_group(label) -> str | None:
@@ -123,7 +125,70 @@ def hedges_g(x, y) -> tuple[float, float]:
     return d, d * (1 - 3 / (4 * (n1 + n2) - 9))
 
 
-def compare_groups(scores, codes, rule: Rule = Rule()):
+def effect_ci(d: float, n1: int, n2: int, level: float = 0.95) -> tuple[float, float]:
+    """Confidence interval of Cohen's d from its large-sample standard error
+    ``sqrt((n1 + n2) / (n1 n2) + d^2 / (2 (n1 + n2)))`` (Hedges & Olkin 1985); NaN when d is."""
+    from scipy import stats
+
+    if math.isnan(d) or n1 < 2 or n2 < 2:
+        return float("nan"), float("nan")
+    se = math.sqrt((n1 + n2) / (n1 * n2) + d * d / (2 * (n1 + n2)))
+    z = stats.norm.ppf(0.5 + level / 2)
+    return d - z * se, d + z * se
+
+
+def length_control(scores, interviewees):
+    """Does interview length drive the scores?
+
+    Args:
+        scores: output of :func:`compute_scores`.
+        interviewees: DataFrame with interviewee, group, speech_length (Han characters;
+            words for alphabetic text).
+
+    Returns:
+        ``(length, correlations)``: ``length`` is one row per group (group, n, mean, sd of
+        speech length) plus a row ``welch`` with t, df and p of the difference;
+        ``correlations`` has one row per code x score (frequency, mean_level, max_level):
+        code, score, n, pearson_r, pearson_p, spearman_rho, spearman_p, length_driven (either
+        p < .05), advice (rate per 1,000 characters for a length-driven frequency).
+    """
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    iv = interviewees.copy()
+    iv["group"] = [normalize_group(g) for g in iv["group"]]
+    rows = []
+    for g in ("outstanding", "average"):
+        v = iv.loc[iv["group"] == g, "speech_length"].astype(float)
+        rows.append({"group": g, "n": len(v), "mean": v.mean() if len(v) else np.nan,
+                     "sd": v.std(ddof=1) if len(v) > 1 else np.nan, "t": np.nan, "df": np.nan, "p": np.nan})
+    x = iv.loc[iv["group"] == "outstanding", "speech_length"].astype(float)
+    y = iv.loc[iv["group"] == "average", "speech_length"].astype(float)
+    t = {"group": "welch", "n": len(x) + len(y), "mean": np.nan, "sd": np.nan, "t": np.nan, "df": np.nan, "p": np.nan}
+    if len(x) >= 2 and len(y) >= 2:
+        res = stats.ttest_ind(x, y, equal_var=False)
+        t.update(t=float(res.statistic), df=float(res.df), p=float(res.pvalue))
+    rows.append(t)
+    corr = []
+    for (code, score), _ in pd.MultiIndex.from_product([scores["code"].unique(), ["frequency", "mean_level", "max_level"]]).to_frame().iterrows():
+        sub = scores[scores["code"] == code]
+        a, b = sub[score].astype(float), sub["speech_length"].astype(float)
+        ok = ~(a.isna() | b.isna())
+        a, b = a[ok], b[ok]
+        r = rp = rho = sp = np.nan
+        if len(a) >= 3 and a.nunique() > 1 and b.nunique() > 1:
+            r, rp = (float(v) for v in stats.pearsonr(a, b))
+            rho, sp = (float(v) for v in stats.spearmanr(a, b))
+        driven = bool((not np.isnan(rp) and rp < 0.05) or (not np.isnan(sp) and sp < 0.05))
+        corr.append({"code": code, "score": score, "n": int(len(a)), "pearson_r": r, "pearson_p": rp,
+                     "spearman_rho": rho, "spearman_p": sp, "length_driven": driven,
+                     "advice": "use the rate per 1,000 characters (--normalize)" if driven and score == "frequency"
+                     else ("length-sensitive: read with care" if driven else "")})
+    return pd.DataFrame(rows), pd.DataFrame(corr)
+
+
+def compare_groups(scores, codes, rule: Rule = Rule(), score_names=SCORES):
     """Compare outstanding with average on every code and score.
 
     Args:
@@ -133,10 +198,14 @@ def compare_groups(scores, codes, rule: Rule = Rule()):
         rule: the verdict rule.
 
     Returns:
-        DataFrame, one row per code x score (scores in :data:`SCORES` order), columns: code,
-        score, n_outstanding, n_average, mean_outstanding, sd_outstanding, mean_average,
-        sd_average, presence_outstanding, presence_average (shares 0..1), welch_t, welch_df,
-        welch_p, mw_u, mw_p, cohens_d, hedges_g, rank_biserial, q_bh, verdict.
+        DataFrame, one row per code x score (``score_names`` order, :data:`SCORES` by
+        default), columns: code, score, n_outstanding, n_average, mean_outstanding,
+        sd_outstanding, mean_average, sd_average, presence_outstanding, presence_average
+        (shares 0..1), welch_t, welch_df, welch_p, student_t, student_df, student_p, mw_u,
+        mw_p, cohens_d, cohens_d_low, cohens_d_high, hedges_g, hedges_g_low, hedges_g_high
+        (95% CI by the large-sample standard error of Hedges & Olkin 1985:
+        ``sqrt((n1 + n2) / (n1 n2) + d^2 / (2 (n1 + n2)))``, scaled by J for g),
+        rank_biserial, q_bh, verdict, warning (a group under 5 people, a constant score).
 
     Raises:
         AnalysisError: a group is missing, or a label is neither outstanding nor average.
@@ -149,7 +218,13 @@ def compare_groups(scores, codes, rule: Rule = Rule()):
 
     warnings.filterwarnings("ignore", message="Precision loss occurred", category=RuntimeWarning)
     df = scores.copy()
-    df["group"] = [normalize_group(g) for g in df["group"]]
+    groups = []
+    for iv, g in zip(df["interviewee"], df["group"]):
+        try:
+            groups.append(normalize_group(g))
+        except AnalysisError as exc:
+            raise AnalysisError(f"interviewee {iv}: {exc}; two groups are compared") from None
+    df["group"] = groups
     df = df[df["group"].notna()]
     present = set(df["group"])
     for needed in ("outstanding", "average"):
@@ -159,7 +234,7 @@ def compare_groups(scores, codes, rule: Rule = Rule()):
                 f"(groups come from the metadata CSV given to 'beicoder import --meta')"
             )
     out = []
-    for score in SCORES:
+    for score in score_names:
         block = []
         for code in codes:
             sub = df[df["code"] == code]
@@ -171,16 +246,28 @@ def compare_groups(scores, codes, rule: Rule = Rule()):
                    "mean_outstanding": np.mean(x) if x else np.nan, "sd_outstanding": np.std(x, ddof=1) if len(x) > 1 else np.nan,
                    "mean_average": np.mean(y) if y else np.nan, "sd_average": np.std(y, ddof=1) if len(y) > 1 else np.nan,
                    "presence_outstanding": po, "presence_average": pa,
-                   "welch_t": np.nan, "welch_df": np.nan, "welch_p": np.nan, "mw_u": np.nan, "mw_p": np.nan}
+                   "welch_t": np.nan, "welch_df": np.nan, "welch_p": np.nan, "student_t": np.nan,
+                   "student_df": np.nan, "student_p": np.nan, "mw_u": np.nan, "mw_p": np.nan}
             if len(x) >= 2 and len(y) >= 2 and (np.ptp(x) > 0 or np.ptp(y) > 0):
                 res = stats.ttest_ind(x, y, equal_var=False)
                 row.update(welch_t=float(res.statistic), welch_df=float(res.df), welch_p=float(res.pvalue))
+                res = stats.ttest_ind(x, y, equal_var=True)
+                row.update(student_t=float(res.statistic), student_df=float(res.df), student_p=float(res.pvalue))
             if x and y and len(set(x) | set(y)) > 1:
                 mw = stats.mannwhitneyu(x, y, alternative="two-sided")
                 row.update(mw_u=float(mw.statistic), mw_p=float(mw.pvalue))
             d, g = hedges_g(x, y)
-            row.update(cohens_d=d, hedges_g=g,
-                       rank_biserial=(2 * row["mw_u"] / (len(x) * len(y)) - 1) if x and y else np.nan)
+            lo, hi = effect_ci(d, len(x), len(y))
+            j = g / d if d and not math.isnan(d) else float("nan")
+            warn = []
+            if len(x) < 5 or len(y) < 5:
+                warn.append("a group has fewer than 5 people")
+            if x and y and len(set(x) | set(y)) == 1:
+                warn.append("score is constant")
+            row.update(cohens_d=d, cohens_d_low=lo, cohens_d_high=hi, hedges_g=g,
+                       hedges_g_low=lo * j, hedges_g_high=hi * j,
+                       rank_biserial=(2 * row["mw_u"] / (len(x) * len(y)) - 1) if x and y else np.nan,
+                       warning="; ".join(warn))
             block.append(row)
         ps = [r["welch_p"] for r in block]
         finite = [i for i, p in enumerate(ps) if not math.isnan(p)]
@@ -197,11 +284,14 @@ def compare_groups(scores, codes, rule: Rule = Rule()):
 
 
 def verdict(row: dict, rule: Rule) -> str:
-    """``differentiating``, ``threshold`` or ``none`` for one comparison row, by ``rule``."""
+    """``differentiating``, ``marginal``, ``threshold`` or ``none`` for one comparison row,
+    by ``rule`` (see :meth:`Rule.describe`)."""
     test = row["q_bh"] if rule.corrected else row["welch_p"]
     higher = row["mean_outstanding"] > row["mean_average"]
     if higher and not math.isnan(test) and test < rule.alpha:
         return "differentiating"
+    if higher and not math.isnan(row["welch_p"]) and row["welch_p"] < rule.marginal:
+        return "marginal"
     po, pa = row["presence_outstanding"], row["presence_average"]
     if po >= rule.threshold_presence and pa >= rule.threshold_presence:
         return "threshold"

@@ -183,6 +183,7 @@ KEYS = [
     ]),
     ("Other", [
         ("T", "train your suggestion model on your decisions (background; offered every 20 decisions)"),
+        ("c", "consensus: reconcile the coders' disagreements (not when coding blind)"),
         ("ctrl+p", "command palette (every action is there)"),
         ("?", "this help"),
         ("q", "quit"),
@@ -190,10 +191,33 @@ KEYS = [
 ]
 
 
-def help_keys() -> Group:
+# The keys of the consensus screen, for its help.
+CONSENSUS_KEYS = [
+    ("Moving   (only the passages where the coders disagree)", [
+        ("j / ↓", "next disagreement"),
+        ("k / ↑", "previous disagreement"),
+        ("n", "next disagreement without a consensus decision"),
+    ]),
+    ("Deciding for the consensus   (saved at once, under the consensus coder, by you)", [
+        ("a, b, …", "take coder A's (B's, …) coding of the passage: their codes with their levels"),
+        ("1 … 9", "add / remove the n-th code of the dictionary"),
+        ("x", '"no code" for the passage'),
+        ("l", "set the level of a consensus code"),
+        ("g", "accept all agreements: copy every passage the coders agree on to the consensus (one action)"),
+        ("u", "undo the last consensus action"),
+    ]),
+    ("Other", [
+        ("Esc", "back to coding"),
+        ("?", "this help"),
+        ("q", "quit"),
+    ]),
+]
+
+
+def help_keys(keys: list | None = None) -> Group:
     """The keys as grids: a wrapped description stays indented under itself."""
     parts = []
-    for title, rows in KEYS:
+    for title, rows in keys or KEYS:
         parts.append(Text(title, style="bold"))
         grid = Table.grid(padding=(0, 2), pad_edge=False)
         grid.add_column(no_wrap=True, min_width=13)
@@ -221,17 +245,18 @@ def help_codes(competencies: list) -> Group:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys and the dictionary's codes."""
+    """Keys (the coding screen's, or ``keys``) and the dictionary's codes."""
 
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
-    def __init__(self, competencies: list):
+    def __init__(self, competencies: list, keys: list | None = None):
         super().__init__()
         self.competencies = competencies
+        self.keys = keys
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box", classes="modal-box"):
-            yield Static(help_keys(), id="help-keys")
+            yield Static(help_keys(self.keys), id="help-keys")
             yield Static(help_codes(self.competencies), id="help-codes")
             yield Label("Esc closes · ↑/↓ scroll")
 

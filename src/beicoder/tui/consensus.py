@@ -1,0 +1,427 @@
+"""The consensus screen: reconcile independent coders' disagreements into one coding.
+
+The coders' decisions come from :func:`beicoder.core.reliability.coding_table` (the passages
+every coder has decided). A passage is a *disagreement* when the coders' code sets or levels
+differ; the others are *agreements*, which ``g`` copies to the consensus coder in one go.
+Every consensus decision is recorded under the consensus coder's name (``consensus`` by
+default) with ``by=`` the person at the keyboard (the TUI's ``--coder``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Callable, Sequence
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from ..core.reliability import CodingTable, ReliabilityError, coding_table
+from ..core.store import Store, StoreError, normalize_coder
+from .screens import CONSENSUS_KEYS, HelpScreen, LevelScreen
+
+TAKE_KEYS = "abcdef"  # a takes the first coder's coding, b the second's, ...
+
+
+def split_units(table: CodingTable) -> tuple[list[int], list[int]]:
+    """Indices (into ``table.units``) of the agreements and of the disagreements: units where
+    every coder has the same codes with the same levels, and the rest."""
+    agreements, disagreements = [], []
+    for i in range(len(table.units)):
+        first = table.levels[0][i]
+        (agreements if all(lv[i] == first for lv in table.levels) else disagreements).append(i)
+    return agreements, disagreements
+
+
+def describe(coding: dict[str, int | None], no_code: bool = False) -> str:
+    """``ACH L3, INFO L?`` for a coding, ``no code`` for an empty one."""
+    if not coding:
+        return "no code" if no_code else "not decided"
+    return ", ".join(f"{c} L{'?' if lv is None else lv}" for c, lv in coding.items())
+
+
+def short(name: str, width: int) -> str:
+    """``name`` cut to ``width`` cells at the end."""
+    if cell_len(name) <= width:
+        return name
+    out = ""
+    for ch in name:
+        if cell_len(out + ch) > width - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+class ConsensusPane(VerticalScroll, can_focus=True):
+    """The passage and the coders' table; the arrows move between disagreements."""
+
+    BINDINGS = [Binding("up", "screen.prev", show=False), Binding("down", "screen.next", show=False)]
+
+
+class ComparisonTable:
+    """code | coder A | coder B ... | consensus, drawn at the width it gets."""
+
+    def __init__(self, headers: list[str], rows: list[tuple]):
+        self.headers = headers  # one per coder, then the consensus
+        self.rows = rows  # (key, code, name, [cells], row style)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        compact = options.max_width < 70
+        table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold", expand=False)
+        table.add_column("#" if compact else "key", width=1 if compact else 3)
+        table.add_column("code", no_wrap=True)
+        table.add_column("competency", no_wrap=True, overflow="ellipsis", max_width=10 if compact else 24)
+        for h in self.headers:
+            table.add_column(h, no_wrap=True, justify="center")
+        for key, code, name, cells, style in self.rows:
+            table.add_row(key, code, name, *cells, style=style)
+        yield table
+
+
+class ConsensusScreen(Screen):
+    """Walk the disagreements of ``coders`` and decide each one for ``target`` (by ``by``).
+
+    Raises ReliabilityError (from :func:`coding_table`) when the coders cannot be compared:
+    fewer than two, one without decisions, or no passage decided by all.
+    """
+
+    BINDINGS = [
+        Binding("j", "next", "Next", key_display="j/↓"),
+        Binding("k", "prev", "Prev", key_display="k/↑"),
+        Binding("n", "next_open", "Next undecided"),
+        Binding("a", "take(0)", "Take A's"),
+        Binding("b", "take(1)", "Take B's"),
+    ] + [Binding(k, f"take({i})", f"Take coder {k.upper()}'s", show=False) for i, k in enumerate(TAKE_KEYS[2:], start=2)] + [
+        Binding("x", "no_code", "No code"),
+        Binding("l", "level", "Level"),
+        Binding("g", "accept_agreements", "Accept agreements"),
+        Binding("u", "undo", "Undo"),
+        Binding("escape", "back", "Back to coding"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit", show=False),
+    ] + [Binding("1", "toggle(1)", "Toggle code", key_display="1–9")] + [
+        Binding(str(i), f"toggle({i})", f"Toggle code {i}", show=False) for i in range(2, 10)]
+
+    AUTO_FOCUS = "#consensus-pane"
+
+    def __init__(self, store: Store, coders: Sequence[str], target: str, by: str, dictionary):
+        super().__init__()
+        self.store = store
+        self.target = normalize_coder(target)
+        self.by = normalize_coder(by)
+        self.coders = list(dict.fromkeys(normalize_coder(c) for c in coders))
+        if self.target in self.coders:
+            raise ReliabilityError(f"the consensus coder {self.target!r} cannot also be one of the coders reconciled")
+        self.dictionary = dictionary
+        self.competencies = {c.code: c for c in dictionary.competencies}
+        self.code_order = dictionary.codes
+        self.table = coding_table(store, self.coders)
+        self.agreements, self.disagreements = split_units(self.table)
+        wanted = {self.table.units[i] for i in self.disagreements}
+        self.passages = {p.id: p for p in store.passages() if p.id in wanted}
+        decided_by_some = set().union(*(store.decided_passages(c) for c in self.coders))
+        self.left_out = len(decided_by_some) - len(self.table.units)  # decided by some coders only
+        self.pos = 0
+        self.last_code: str | None = None
+        self._undo: list[tuple[int, str]] = []  # (store actions, what) of this screen's actions
+
+    # -- layout -------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with ConsensusPane(id="consensus-pane"):
+            yield Static(id="c-progress", classes="title")
+            yield Static(id="c-where")
+            yield Static(id="c-question")
+            yield Static(id="c-passage")
+            yield Static(id="c-table")
+            yield Static(id="c-decision")
+            yield Static(id="c-memos")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.sub_title = (f"{self.store.path.name} · consensus of {', '.join(self.coders)} "
+                              f"as {self.target} · by {self.by}")
+        decided = self.store.decided_passages(self.target)
+        self.pos = next((k for k, i in enumerate(self.disagreements) if self.table.units[i] not in decided), 0)
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.app.sub_title = (f"{self.store.path.name} · consensus of {', '.join(self.coders)} "
+                              f"as {self.target} · by {self.by}")
+
+    @property
+    def unit(self) -> int | None:
+        """Index into ``table.units`` of the disagreement shown, or None when there is none."""
+        return self.disagreements[self.pos] if self.disagreements else None
+
+    @property
+    def passage_id(self) -> int | None:
+        return None if self.unit is None else self.table.units[self.unit]
+
+    def consensus_coding(self, passage_id: int) -> dict[str, int | None]:
+        return {c["code"]: c["level"] for c in self.store.codings_for(passage_id, self.target)}
+
+    # -- drawing ------------------------------------------------------------------------------
+    def progress_text(self) -> str:
+        decided = self.store.decided_passages(self.target)
+        n_decided = sum(self.table.units[i] in decided for i in self.disagreements)
+        copied = sum(self.table.units[i] in decided for i in self.agreements)
+        if self.disagreements:
+            head = f"disagreement {self.pos + 1}/{len(self.disagreements)} · {n_decided} decided"
+        else:
+            head = "no disagreements"
+        parts = [head, f"agreements {copied}/{len(self.agreements)} in {self.target}"
+                 + (" (g copies the rest)" if copied < len(self.agreements) else "")]
+        if self.left_out:
+            parts.append(f"{self.left_out} passages not decided by every coder left out")
+        return " · ".join(parts)
+
+    def refresh_view(self) -> None:
+        self.query_one("#c-progress", Static).update(self.progress_text())
+        i = self.unit
+        if i is None:
+            self.query_one("#c-where", Static).update(
+                f"{', '.join(self.coders)} agree on all {len(self.table.units)} passages they all decided; "
+                "press g to copy them to the consensus.")
+            for sel in ("#c-question", "#c-passage", "#c-table", "#c-decision", "#c-memos"):
+                self.query_one(sel, Static).update("")
+            return
+        pid = self.table.units[i]
+        passage = self.passages.get(pid)
+        self.query_one("#c-where", Static).update(Text.assemble(
+            (self.table.transcript_of[pid], "bold"), f"  ·  passage {self.table.ordinal_of[pid]}"))
+        question = (self.store.question_turn_for(passage) if passage else None) or {"speaker": "", "text": ""}
+        label = question["speaker"].strip() or "Interviewer"
+        self.query_one("#c-question", Static).update(
+            Text.assemble((f"{label}: ", "bold dim"), (question["text"].strip() or "—", "dim")))
+        self.query_one("#c-passage", Static).update(Text(self.table.text_of[pid]))
+        mine = self.consensus_coding(pid)
+        mark = self.store.mark_for(pid, self.target) or {}
+        self.query_one("#c-table", Static).update(self._comparison(i, mine, bool(mark.get("no_code"))))
+        decision = Text(f"Consensus ({self.target}): ", style="bold")
+        if mine or mark.get("no_code"):
+            decision.append(describe(mine, True))
+            missing = [c for c, lv in mine.items() if lv is None]
+            if missing:
+                decision.append(f"   (no level yet: {', '.join(missing)} — press l)", style="yellow")
+        else:
+            decision.append("not decided", style="yellow")
+        self.query_one("#c-decision", Static).update(decision)
+        memos = Text()
+        for c in self.coders:
+            memo = (self.store.mark_for(pid, c) or {}).get("memo")
+            if memo:
+                memos.append(f"{c}'s memo: ", style="bold italic")
+                memos.append(f"{memo}\n", style="italic")
+        self.query_one("#c-memos", Static).update(memos)
+
+    def _comparison(self, i: int, mine: dict, mine_no_code: bool) -> ComparisonTable:
+        levels = [lv[i] for lv in self.table.levels]
+        headers = [f"{TAKE_KEYS[k]}: {short(c, 12)}" if k < len(TAKE_KEYS) else short(c, 12)
+                   for k, c in enumerate(self.coders)] + [short(self.target, 12)]
+
+        def cell(coding: dict, code: str) -> str:
+            if code not in coding:
+                return "·"
+            return "✓ L?" if coding[code] is None else f"✓ L{coding[code]}"
+
+        rows = []
+        for n, code in enumerate(self.code_order, start=1):
+            comp = self.competencies[code]
+            cells = [cell(lv, code) for lv in levels]
+            differ = len({(code in lv, lv.get(code)) for lv in levels}) > 1
+            used = any(code in lv for lv in levels) or code in mine
+            style = "bold yellow" if differ else ("bold" if used else "dim")
+            rows.append((str(n) if n <= 9 else "", code, comp.name_zh or comp.name_en,
+                         cells + [cell(mine, code)], style))
+        no_codes = ["✓" if not lv else "·" for lv in levels] + ["✓" if mine_no_code and not mine else "·"]
+        differ = len({not lv for lv in levels}) > 1
+        rows.append(("x", "—", "no code", no_codes, "bold yellow" if differ else "dim"))
+        return ComparisonTable(headers, rows)
+
+    # -- navigation ---------------------------------------------------------------------------
+    def action_next(self) -> None:
+        if self.disagreements and self.pos < len(self.disagreements) - 1:
+            self.pos += 1
+            self.refresh_view()
+
+    def action_prev(self) -> None:
+        if self.disagreements and self.pos > 0:
+            self.pos -= 1
+            self.refresh_view()
+
+    def action_next_open(self) -> None:
+        decided = self.store.decided_passages(self.target)
+        n = len(self.disagreements)
+        for step in range(1, n + 1):
+            k = (self.pos + step) % n
+            if self.table.units[self.disagreements[k]] not in decided:
+                self.pos = k
+                self.refresh_view()
+                return
+        self.notify("every disagreement has a consensus decision")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(list(self.dictionary.competencies), CONSENSUS_KEYS))
+
+    async def action_quit(self) -> None:
+        self.app.exit()
+
+    # -- deciding -----------------------------------------------------------------------------
+    def _act(self, what: str, fn: Callable[[], int]) -> Any:
+        """Run ``fn`` (store writes for the consensus coder, returning how many store actions
+        it made) in one transaction; remember it for undo; on failure say so and go on."""
+        try:
+            with self.store.db.atomic():
+                n = fn()
+        except (StoreError, sqlite3.Error) as exc:
+            self.notify(f"NOT saved ({what}): {exc}", severity="error", timeout=10)
+            return None
+        if n:
+            self._undo.append((n, what))
+        self.refresh_view()
+        return n
+
+    def action_toggle(self, n: int) -> None:
+        pid = self.passage_id
+        if pid is None:
+            return
+        if n > len(self.code_order):
+            self.notify(f"no code {n} in this dictionary ({len(self.code_order)} codes)", severity="warning")
+            return
+        code = self.code_order[n - 1]
+        added: list[bool] = []
+
+        def run() -> int:
+            added.append(self.store.toggle_code(pid, self.target, code, origin="consensus", by=self.by))
+            return 1
+
+        if self._act(code, run) is not None:
+            if added[0]:
+                self.last_code = code
+            self.notify(f"consensus: {'added' if added[0] else 'removed'} {code} · saved", timeout=2)
+
+    def set_coding(self, pid: int, wanted: dict[str, int | None], origin: str = "consensus") -> int:
+        """Make the consensus coding of ``pid`` exactly ``wanted`` (code -> level; empty: no
+        code); returns the number of store actions it took (0: already so)."""
+        current = self.consensus_coding(pid)
+        if not wanted:
+            if not current and (self.store.mark_for(pid, self.target) or {}).get("no_code"):
+                return 0
+            self.store.mark_no_code(pid, self.target, by=self.by)
+            return 1
+        n = 0
+        for code in current:
+            if code not in wanted:
+                self.store.toggle_code(pid, self.target, code, by=self.by)
+                n += 1
+        missing = {c: lv for c, lv in wanted.items() if c not in current}
+        if missing and self.store.add_codes(pid, self.target, missing, origin=origin,
+                                            description=f"take {describe(wanted)}", by=self.by):
+            n += 1
+        for code, level in wanted.items():
+            if code in current and current[code] != level:
+                self.store.set_level(pid, self.target, code, level, by=self.by)
+                n += 1
+        return n
+
+    def action_take(self, k: int) -> None:
+        pid = self.passage_id
+        if pid is None:
+            return
+        if k >= len(self.coders):
+            self.notify(f"no coder {TAKE_KEYS[k].upper()}: {len(self.coders)} coders", severity="warning")
+            return
+        coder = self.coders[k]
+        wanted = dict(self.table.levels[k][self.unit])
+        n = self._act(f"take {coder}'s coding", lambda: self.set_coding(pid, wanted))
+        if n is None:
+            return
+        if n == 0:
+            self.notify(f"the consensus already has {coder}'s coding", timeout=2)
+        else:
+            self.notify(f"consensus: took {coder}'s coding ({describe(wanted, True)}) · saved", timeout=2)
+
+    def action_no_code(self) -> None:
+        pid = self.passage_id
+        if pid is None:
+            return
+        if self._act("no code", lambda: self.set_coding(pid, {})) is not None:
+            self.notify("consensus: no code · saved", timeout=2)
+
+    def action_level(self) -> None:
+        pid = self.passage_id
+        if pid is None:
+            return
+        codings = self.store.codings_for(pid, self.target)
+        if not codings:
+            self.notify("add a code first (1–9, or take a coder's coding with a/b)", severity="warning")
+            return
+
+        def done(result) -> None:
+            if result is None:
+                return
+            code, level = result
+
+            def run() -> int:
+                self.store.set_level(pid, self.target, code, level, by=self.by)
+                return 1
+
+            if self._act("level", run) is not None:
+                self.last_code = code
+                self.notify(f"consensus: {code} level {level if level is not None else 'cleared'} · saved", timeout=2)
+
+        self.app.push_screen(LevelScreen(codings, self.competencies, self.last_code), done)
+
+    def action_accept_agreements(self) -> None:
+        """g: copy every agreement not yet decided by the consensus coder (codes with their
+        levels, or "no code"); one undo step."""
+        decided = self.store.decided_passages(self.target)
+        todo = [self.table.units[i] for i in self.agreements if self.table.units[i] not in decided]
+        kept = len(self.agreements) - len(todo)
+        if not todo:
+            self.notify(f"nothing to copy: all {len(self.agreements)} agreements are already in {self.target}"
+                        if self.agreements else "the coders agree on no passage", timeout=4)
+            return
+        index = {u: i for i, u in enumerate(self.table.units)}
+
+        def run() -> int:
+            for pid in todo:
+                wanted = self.table.levels[0][index[pid]]
+                if wanted:
+                    self.store.add_codes(pid, self.target, dict(wanted), origin="agreement",
+                                         description="accept agreement", by=self.by)
+                else:
+                    self.store.mark_no_code(pid, self.target, by=self.by)
+            return len(todo)
+
+        if self._act(f"accept {len(todo)} agreements", run) is not None:
+            self.notify(f"copied {len(todo)} agreements to {self.target}"
+                        + (f" ({kept} already decided there, kept)" if kept else ""), timeout=5)
+
+    def action_undo(self) -> None:
+        """u: undo this screen's last action (all its store actions: ``g`` or taking a coding
+        can be several); with none left, the consensus coder's last action in the store."""
+        n, what = self._undo[-1] if self._undo else (1, "")
+        try:
+            with self.store.db.atomic():
+                done = [self.store.undo(self.target) for _ in range(n)]
+        except (StoreError, sqlite3.Error) as exc:
+            self.notify(f"NOT undone: {exc}", severity="error", timeout=10)
+            return
+        if self._undo:
+            self._undo.pop()
+        if not any(done):
+            self.notify("nothing to undo", severity="warning")
+            return
+        self.refresh_view()
+        self.notify(f"undone: {what or done[0]}", timeout=2)

@@ -1,0 +1,59 @@
+import zipfile
+
+import pandas as pd
+from click.testing import CliRunner
+
+from beicoder.cli import main
+
+
+def run_report(db, out, *extra):
+    return CliRunner().invoke(main, ["report", "--db", str(db), "--coder", "reference", "--out", str(out), *extra])
+
+
+def test_report_writes_every_file_and_reruns_identically(demo_db, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert run_report(demo_db, first).exit_code == 0
+    result = run_report(demo_db, second)
+    assert result.exit_code == 0, result.output
+    for name in ("report.md", "report.xlsx", "comparison.png", "comparison.svg"):
+        assert (second / name).exists(), name
+    md = (first / "report.md").read_text(encoding="utf-8")
+    for heading in ("## Provenance", "## Method", "## Scores (group means)", "## Outstanding vs average",
+                    "## Length control", "![Outstanding vs average](comparison.png)"):
+        assert heading in md
+    assert "Verdict rule: differentiating = outstanding mean higher and Benjamini-Hochberg q" in md
+    assert "Differentiating competencies: ACH 成就导向" in md
+    assert "5 outstanding and 5 average interviewees" in md
+    strip = lambda text: [line for line in text.splitlines() if not line.startswith("- date:")]  # noqa: E731
+    assert strip(md) == strip((second / "report.md").read_text(encoding="utf-8"))
+    for name in ("report.xlsx", "comparison.png", "comparison.svg"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    assert (first / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    sheets = pd.read_excel(first / "report.xlsx", sheet_name=None)
+    assert {"provenance", "scores", "comparison", "length", "length_correlations"} <= set(sheets)
+    assert len(sheets["comparison"]) == 8 * 4
+    assert zipfile.ZipFile(first / "report.xlsx").infolist()[0].date_time == (2000, 1, 1, 0, 0, 0)
+
+
+def test_report_with_normalize_uses_rates_and_reports_reliability(demo_db, tmp_path):
+    from pathlib import Path
+
+    db = tmp_path / "s.db"
+    db.write_bytes(demo_db.read_bytes())
+    data = Path(__file__).parent / "data"
+    runner = CliRunner()
+    for csv, coder in (("coder_li.csv", "li"), ("coder_wang.csv", "wang")):
+        assert runner.invoke(main, ["codings", "import", str(data / csv), "--coder", coder, "--db", str(db)]).exit_code == 0
+    out = tmp_path / "r"
+    assert run_report(db, out, "--normalize").exit_code == 0
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Reliability" in md and "category agreement" in md
+    comp = pd.read_excel(out / "report.xlsx", sheet_name="comparison")
+    assert list(dict.fromkeys(comp["score"])) == ["rate", "mean_level", "max_level"]
+
+
+def test_report_refuses_a_file_as_folder(demo_db, tmp_path):
+    f = tmp_path / "x"
+    f.write_text("")
+    result = run_report(demo_db, f)
+    assert result.exit_code == 2 and "is a file; --out takes a folder" in result.stderr
