@@ -209,24 +209,51 @@ def _print_evaluation(table, design: str) -> None:
 @main.command()
 @db_option
 @click.option("--coder", default=None, help="Your coder name (default: $BEICODER_CODER or your user name).")
-def code(db, coder):
-    """Code passages in the terminal (Textual TUI)."""
+@click.option("--blind", is_flag=True,
+              help="Blind coding: hide the interviewees' groups and the other coders' progress.")
+@click.option("--consensus", "consensus", multiple=True,
+              help="Open the consensus screen on these coders' disagreements (two or more): --consensus A B.")
+@click.argument("more_coders", nargs=-1)
+@click.option("--consensus-coder", default="consensus", show_default=True,
+              help="The coder name the consensus coding is recorded under.")
+def code(db, coder, blind, consensus, more_coders, consensus_coder):
+    """Code passages in the terminal (Textual TUI).
+
+    With --consensus A B, reconcile coders A and B: walk the passages where they disagree and
+    decide each for the consensus coder; every decision records you (--coder) as its maker."""
+    if more_coders and not consensus:
+        raise click.UsageError(f"unexpected argument(s): {' '.join(more_coders)} (coders to reconcile go after --consensus)")
     if not Path(db).exists():
         raise BeicoderError(f"{db}: no such study file (run 'beicoder import' or 'beicoder demo' first)")
-    _run_tui(db, coder or _default_coder())
+    names = [n for c in list(consensus) + list(more_coders) for n in c.split()]
+    _run_tui(db, coder or _default_coder(), blind=blind, consensus=names, consensus_coder=consensus_coder)
 
 
-def _run_tui(db: str, coder: str) -> None:
+def _run_tui(db: str, coder: str, blind: bool = False, consensus: list[str] | None = None,
+             consensus_coder: str = "consensus") -> None:
     from .core.store import normalize_coder
     from .tui.app import BeicoderApp
 
+    names = list(dict.fromkeys(normalize_coder(n) for n in consensus or []))
+    target = normalize_coder(consensus_coder)
+    if names and blind:
+        raise BeicoderError("--blind and --consensus exclude each other: the consensus screen shows every coder's codings")
+    if names and len(names) < 2:
+        raise BeicoderError("--consensus: name at least two different coders")
+    if target in names:
+        raise BeicoderError(f"--consensus: the consensus coder {target!r} cannot also be one of the coders reconciled "
+                            "(choose another name with --consensus-coder)")
     store = _open_store(db)  # fail early, with one line, on a bad file
     try:
         if store.dictionary() is None:
             raise BeicoderError(f"{db}: the study has no dictionary; import transcripts first")
+        if names:
+            from .core.reliability import coding_table
+
+            coding_table(store, names)  # the coders exist and share decided passages
     finally:
         store.close()
-    BeicoderApp(db, normalize_coder(coder)).run()
+    BeicoderApp(db, normalize_coder(coder), blind=blind, consensus=names, consensus_coder=target).run()
 
 
 @main.command()

@@ -26,6 +26,9 @@ from textual.worker import get_current_worker
 from ..core.store import Store, StoreError
 from .screens import HelpScreen, LevelScreen, MemoScreen
 
+CONSENSUS_CODER = "consensus"  # the default name the consensus coding is recorded under
+OTHER_NAME_CELLS = 7  # an other coder's column header is cut to this many cells
+
 NARROW_BELOW = 110  # columns: below this the transcript list hides (t shows it)
 
 RETRAIN_EVERY = 20  # new decisions after which retraining the coder's model is offered
@@ -68,6 +71,13 @@ def shorten_middle(name: str, width: int) -> str:
     return f"{head}…{tail}"
 
 
+def cut_end(name: str, width: int) -> str:
+    """``name`` cut to ``width`` terminal cells at its end (``consensus`` -> ``consen…``)."""
+    if cell_len(name) <= width:
+        return name
+    return set_cell_size(name, width - 1).rstrip() + "…"
+
+
 class TranscriptList(DataTable):
     """The transcript table; it re-fits the interviewee names whenever its width changes."""
 
@@ -100,6 +110,13 @@ class CodesTable:
 class CodingScreen(Screen):
     """The main screen; holds the coding state and every coding action.
 
+    It only ever shows the coder's own codings. The transcript list shows the coder's
+    progress ("done" or, when other coders have decisions, "you"), then one column per other
+    coder with the passages that coder has decided (as many as fit; the others' totals are
+    listed under the table), then the interviewee's group. With ``blind`` the groups (also on
+    the passage's title line) and the other coders' progress are hidden and the consensus
+    screen is refused.
+
     The layout follows the terminal width (classes set by ``HORIZONTAL_BREAKPOINTS``): the
     side panes take a share of the width within limits, so 160 columns look as they always
     did; below 110 columns the transcript list is hidden and ``t`` shows it (in place of the
@@ -120,6 +137,8 @@ class CodingScreen(Screen):
         Binding("l", "level", "Level"),
         Binding("L", "take_levels", "Take proposed levels", show=False),
         Binding("T", "retrain", "Retrain model", show=False),
+        Binding("c", "consensus", "Consensus", show=False),
+        Binding("A", "analysis", "Analysis", show=False),
         Binding("m", "memo", "Memo"),
         Binding("u", "undo", "Undo"),
         Binding("t", "focus_transcripts", "Transcripts"),
@@ -129,10 +148,11 @@ class CodingScreen(Screen):
     ] + [Binding("1", "toggle(1)", "Toggle code", key_display="1–9")] + [
         Binding(str(i), f"toggle({i})", f"Toggle code {i}", show=False) for i in range(2, 10)]
 
-    def __init__(self, db_path: str, coder: str):
+    def __init__(self, db_path: str, coder: str, blind: bool = False):
         super().__init__()
         self.db_path = db_path
         self.coder = coder
+        self.blind = blind
         self.store = Store(db_path, create=False)
         self.dictionary = self.store.dictionary()
         if self.dictionary is None:
@@ -145,6 +165,10 @@ class CodingScreen(Screen):
         self.index = 0
         self.last_code: str | None = None
         self._list_widths: tuple[int, int] | None = None  # (name, group) cells, None: uncut
+        self.others: list[str] = []  # other coders with decisions (none when blind), people first
+        self.other_columns: list[str] = []  # those with a column in the transcript list
+        self.others_done: dict[str, dict[int, int]] = {}  # other coder -> transcript id -> decided
+        self._mounted = False
         self._narrow: bool | None = None  # below NARROW_BELOW columns (None: not laid out yet)
         self.nlp_state = "loading jieba + spaCy…"
         self.model_state = ""
@@ -159,6 +183,7 @@ class CodingScreen(Screen):
             with Vertical(id="left"):
                 yield Static("Transcripts", classes="title")
                 yield TranscriptList(id="transcripts", cursor_type="row", zebra_stripes=True)
+                yield Static(id="others-note")
             with PassagePane(id="center"):
                 yield Static(id="where", classes="title")
                 yield Static(id="question")
@@ -176,8 +201,10 @@ class CodingScreen(Screen):
         if self.trained_on:
             self.model_state = f"model: {self.trained_on} decisions"
         self.app.title = "beicoder"
-        self.app.sub_title = f"{self.store.path.name} · coder {self.coder}"
+        self.app.sub_title = self._sub_title()
         self.transcripts = self.store.transcripts(self.coder)
+        self._load_others()
+        self.other_columns = list(self.others)  # until the list knows its width
         self._fill_transcripts()
         if self.transcripts:
             # Resume where this coder stopped: the first passage not decided yet.
@@ -189,7 +216,19 @@ class CodingScreen(Screen):
         else:
             self.query_one("#passage", Static).update("This study has no transcripts yet: run 'beicoder import'.")
         self.query_one(PassagePane).focus()
+        self._mounted = True
         self.load_suggestions()
+
+    def _sub_title(self) -> str:
+        return f"{self.store.path.name} · coder {self.coder}" + (" · blind" if self.blind else "")
+
+    def on_screen_resume(self) -> None:
+        """Back from another screen (the consensus screen, a dialog): the other coders'
+        progress may have changed."""
+        if self._mounted:
+            self.app.sub_title = self._sub_title()
+            self._refresh_progress()
+            self.refresh_passage()
 
     def on_resize(self, event: events.Resize) -> None:
         """Below NARROW_BELOW columns the footer lists first the keys one cannot guess, and a
@@ -521,25 +560,92 @@ class CodingScreen(Screen):
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(list(self.dictionary.competencies)))
 
+    def action_consensus(self) -> None:
+        """c: the consensus screen, for the coders named with --consensus, else for every coder
+        with decisions except the consensus coder. Refused when coding blind."""
+        from ..core.reliability import ReliabilityError
+        from .consensus import ConsensusScreen
+
+        if self.blind:
+            self.notify("coding blind: the consensus screen shows the other coders' codings "
+                        "(start without --blind to reconcile)", severity="warning", timeout=6)
+            return
+        app = self.app
+        target = getattr(app, "consensus_coder", CONSENSUS_CODER)
+        coders = list(getattr(app, "consensus", None) or [c for c in self.store.coders() if c != target])
+        if len(coders) < 2:
+            self.notify(f"a consensus needs decisions by two coders or more (coders: {', '.join(coders) or 'none'})",
+                        severity="warning", timeout=6)
+            return
+        try:
+            screen = ConsensusScreen(self.store, coders, target, self.coder, self.dictionary)
+        except (ReliabilityError, StoreError, sqlite3.Error) as exc:
+            self.notify(f"no consensus screen: {exc}", severity="error", timeout=10)
+            return
+        app.push_screen(screen)
+
+    def action_analysis(self) -> None:
+        """A: outstanding vs average for this coder's codings (the analysis screen)."""
+        from .analysis import AnalysisScreen
+
+        if self.blind:
+            self.notify("coding blind: the analysis shows the groups (start without --blind to see it)",
+                        severity="warning", timeout=6)
+            return
+        self.app.push_screen(AnalysisScreen(self.db_path, self.coder))
+
     async def action_quit(self) -> None:
         self.app.exit()
 
     # -- drawing ------------------------------------------------------------------------------
+    def _load_others(self) -> None:
+        """The other coders with decisions and their progress per transcript (none when blind)."""
+        if self.blind:
+            self.others, self.others_done = [], {}
+            return
+        special = [getattr(self.app, "consensus_coder", CONSENSUS_CODER), "reference"]
+        self.others = sorted((c for c in self.store.coders() if c != self.coder),
+                             key=lambda c: (special.index(c) if c in special else -1, c))
+        self.others_done = {c: {t["id"]: t["n_decided"] for t in self.store.transcripts(c)} for c in self.others}
+
+    def _with_groups(self) -> bool:
+        return not self.blind and any(t["grp"] for t in self.transcripts)
+
+    def _other_cell(self, coder: str, transcript_id: int) -> str:
+        return str(self.others_done.get(coder, {}).get(transcript_id, 0))
+
+    def _other_widths(self) -> list[int]:
+        return [max(cell_len(cut_end(c, OTHER_NAME_CELLS)),
+                    *(cell_len(self._other_cell(c, t["id"])) for t in self.transcripts)) for c in self.others]
+
+    def _show_others_note(self) -> None:
+        """Under the list: the totals of the other coders who got no column."""
+        note = self.query_one("#others-note", Static)
+        rest = [c for c in self.others if c not in self.other_columns]
+        total = sum(t["n_passages"] for t in self.transcripts)
+        note.update(Text.assemble(("also decided: ", "dim"), " · ".join(
+            f"{c} {sum(self.others_done.get(c, {}).values())}/{total}" for c in rest)) if rest else "")
+        note.display = bool(rest)
+
     def _fill_transcripts(self, widths: tuple[int, int] | None = None) -> None:
         """(Re)fill the transcript table; with ``widths`` = (name, group) cells, names are
         shortened in the middle and groups at the end to fit. No group column when no
-        transcript has a group."""
+        transcript has a group or when coding blind; one column per other coder (none when
+        blind) with the passages that coder has decided."""
         table = self.query_one("#transcripts", DataTable)
         cursor = table.cursor_row
         name_w, group_w = widths or (10**6, 10**6)
         table.clear(columns=True)
         table.add_column("interviewee" if name_w >= 11 else "name", key="interviewee")
-        table.add_column("done", key="done")
-        with_groups = any(t["grp"] for t in self.transcripts)
+        table.add_column("you" if self.others else "done", key="done")
+        for c in self.other_columns:
+            table.add_column(cut_end(c, OTHER_NAME_CELLS), key=f"coder:{c}")
+        with_groups = self._with_groups()
         if with_groups:
             table.add_column("group", key="group")
         for t in self.transcripts:
             row = [shorten_middle(t["interviewee"], name_w), f"{t['n_decided']}/{t['n_passages']}"]
+            row += [self._other_cell(c, t["id"]) for c in self.other_columns]
             if with_groups:
                 group = t["grp"] or ""
                 row.append(group if cell_len(group) <= group_w else set_cell_size(group, group_w - 1).rstrip() + "…")
@@ -547,36 +653,57 @@ class CodingScreen(Screen):
         if self.transcripts:
             table.move_cursor(row=min(max(cursor, 0), len(self.transcripts) - 1), animate=False)
         self._list_widths = widths
+        self._show_others_note()
 
     def fit_transcript_names(self) -> None:
         """Fit the list to its width: first the "interviewee" header becomes "name", then the
         names are shortened in the middle (down to 12 cells), then the groups at the end (down
-        to 5 cells), then the names further."""
+        to 5 cells), then the names further. The progress columns are never cut: other coders
+        get a column while the names keep 8 cells and the groups 7 (people before the
+        consensus and reference coders); the rest are listed under the table."""
         table = self.query_one("#transcripts", DataTable)
         if table.size.width == 0:
             return
-        with_groups = any(t["grp"] for t in self.transcripts)
+        with_groups = self._with_groups()
         done_w = max([4] + [cell_len(f"{t['n_passages']}/{t['n_passages']}") for t in self.transcripts])
         group_nat = max([5] + [cell_len(t["grp"] or "") for t in self.transcripts]) if with_groups else 0
         name_nat = max([4] + [cell_len(t["interviewee"]) for t in self.transcripts])
         scrollbar = table.styles.scrollbar_size_vertical if len(self.transcripts) > table.size.height - 1 else 0
         columns = 3 if with_groups else 2
         room = table.size.width - columns * 2 * table.cell_padding - scrollbar - done_w
+        keep = min(name_nat, 8) + (min(group_nat, 7) if with_groups else 0)
+        shown = []
+        for c, w in zip(self.others, self._other_widths()):
+            if room - (w + 2 * table.cell_padding) < keep:
+                break
+            shown.append(c)
+            room -= w + 2 * table.cell_padding
         if max(name_nat, 11) + group_nat <= room:
             widths = None  # nothing to cut
         elif name_nat + group_nat <= room:
             widths = (name_nat, group_nat)  # only the header is too wide: "name" for "interviewee"
         else:
-            group_w = max(5, min(group_nat, room - 12)) if with_groups else 0
+            group_w = max(5, min(group_nat, room - min(name_nat, 12))) if with_groups else 0
             widths = (max(room - group_w, 4), group_w)
-        if widths != self._list_widths:
+        if widths != self._list_widths or shown != self.other_columns:
+            self.other_columns = shown
             self._fill_transcripts(widths)
 
     def _refresh_progress(self) -> None:
         self.transcripts = self.store.transcripts(self.coder)
+        before = list(self.others)
+        self._load_others()
         table = self.query_one("#transcripts", DataTable)
+        if self.others != before or len(self.transcripts) != table.row_count:
+            self.other_columns = [c for c in self.other_columns if c in self.others]
+            self._fill_transcripts(self._list_widths)  # a coder appeared: fitted again
+            self.fit_transcript_names()
+            return
         for t in self.transcripts:
             table.update_cell(str(t["id"]), "done", f"{t['n_decided']}/{t['n_passages']}")
+            for c in self.other_columns:
+                table.update_cell(str(t["id"]), f"coder:{c}", self._other_cell(c, t["id"]))
+        self._show_others_note()
 
     def refresh_passage(self) -> None:
         p = self.passage
@@ -592,7 +719,8 @@ class CodingScreen(Screen):
         codings = {c["code"]: c for c in self.store.codings_for(p.id, self.coder)}
         mark = self.store.mark_for(p.id, self.coder) or {}
         where.update(Text.assemble(
-            (f"{t['interviewee']}", "bold"), f"  ({t['grp'] or 'no group'})  ·  passage {p.ordinal}/{len(self.passages)}",
+            (f"{t['interviewee']}", "bold"), "" if self.blind else f"  ({t['grp'] or 'no group'})",
+            f"  ·  passage {p.ordinal}/{len(self.passages)}",
             f"  ·  characters {p.start}–{p.end}  ·  {self.nlp_state}",
             f"  ·  {self.model_state}" if self.model_state else ""))
         question = self.store.question_turn_for(p) or {"speaker": "", "text": ""}
@@ -656,25 +784,61 @@ class CodingScreen(Screen):
 
 
 class BeicoderApp(App):
-    """``BeicoderApp(db_path, coder).run()`` opens the coding screen on a study file."""
+    """``BeicoderApp(db_path, coder).run()`` opens the coding screen on a study file.
+
+    ``blind``: hide the interviewees' groups and the other coders' progress (and refuse the
+    consensus screen). ``consensus``: coders whose disagreements to reconcile; the app then
+    opens on the consensus screen (Esc goes to coding), and ``c`` reopens it for them.
+    ``consensus_coder``: the name the consensus coding is recorded under.
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "beicoder"
 
-    def __init__(self, db_path: str, coder: str):
+    def __init__(self, db_path: str, coder: str, blind: bool = False, consensus: Iterable[str] | None = None,
+                 consensus_coder: str = CONSENSUS_CODER):
         super().__init__()
         self.db_path = db_path
         self.coder = coder
+        self.blind = blind
+        self.consensus = list(consensus or [])
+        self.consensus_coder = consensus_coder
 
-    def on_mount(self) -> None:
-        self.push_screen(CodingScreen(self.db_path, self.coder))
+    async def on_mount(self) -> None:
+        await self.push_screen(CodingScreen(self.db_path, self.coder, self.blind))
+        if self.consensus:
+            self.coding.action_consensus()
 
     @property
     def coding(self) -> CodingScreen:
         return next(s for s in self.screen_stack if isinstance(s, CodingScreen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from .consensus import TAKE_KEYS, ConsensusScreen
+
         yield from super().get_system_commands(screen)
+        if isinstance(screen, ConsensusScreen):
+            yield SystemCommand("Next disagreement", "Move to the next disagreement (j)", screen.action_next)
+            yield SystemCommand("Previous disagreement", "Move to the previous disagreement (k)", screen.action_prev)
+            yield SystemCommand("Next undecided disagreement", "Next disagreement without a consensus decision (n)",
+                                screen.action_next_open)
+            for k, coder in enumerate(screen.coders[:len(TAKE_KEYS)]):
+                yield SystemCommand(f"Take {coder}'s coding", f"The consensus takes {coder}'s codes and levels "
+                                    f"({TAKE_KEYS[k]})", lambda k=k: screen.action_take(k))
+            yield SystemCommand("No code (consensus)", "The consensus: this passage shows no competency (x)",
+                                screen.action_no_code)
+            yield SystemCommand("Set level (consensus)", "Set the level of a consensus code (l)", screen.action_level)
+            yield SystemCommand("Accept all agreements", "Copy every passage the coders agree on to the consensus (g)",
+                                screen.action_accept_agreements)
+            yield SystemCommand("Undo (consensus)", "Undo the last consensus action (u)", screen.action_undo)
+            yield SystemCommand("Back to coding", "Leave the consensus screen (Esc)", screen.action_back)
+            yield SystemCommand("Keys and codes", "Show the keys and the dictionary (?)", screen.action_help)
+            for i, code in enumerate(screen.code_order[:9], start=1):
+                comp = screen.competencies[code]
+                yield SystemCommand(f"Toggle {code} {comp.name_zh} (consensus)",
+                                    f"Add or remove {comp.name_en} for the consensus ({i})",
+                                    lambda i=i: screen.action_toggle(i))
+            return
         coding = self.coding
         yield SystemCommand("Next passage", "Move to the next passage (j)", coding.action_next_passage)
         yield SystemCommand("Previous passage", "Move to the previous passage (k)", coding.action_prev_passage)
@@ -690,6 +854,11 @@ class BeicoderApp(App):
         yield SystemCommand("Memo", "Write a memo on this passage (m)", coding.action_memo)
         yield SystemCommand("Undo", "Undo your last action (u)", coding.action_undo)
         yield SystemCommand("Transcripts", "Go to the transcript list (t)", coding.action_focus_transcripts)
+        if not coding.blind:
+            yield SystemCommand("Consensus", "Reconcile the coders' disagreements into the consensus coding (c)",
+                                coding.action_consensus)
+            yield SystemCommand("Analysis", "Outstanding vs average for your codings, with a bar chart (A)",
+                                coding.action_analysis)
         yield SystemCommand("Keys and codes", "Show the keys and the dictionary (?)", coding.action_help)
         for i, code in enumerate(coding.code_order[:9], start=1):
             comp = coding.competencies[code]

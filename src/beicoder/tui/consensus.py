@@ -27,6 +27,7 @@ from ..core.store import Store, StoreError, normalize_coder
 from .screens import CONSENSUS_KEYS, HelpScreen, LevelScreen
 
 TAKE_KEYS = "abcdef"  # a takes the first coder's coding, b the second's, ...
+NARROW_BELOW = 110  # columns: below this the footer lists first the keys one cannot guess
 
 
 def split_units(table: CodingTable) -> tuple[list[int], list[int]]:
@@ -92,21 +93,25 @@ class ConsensusScreen(Screen):
     """
 
     BINDINGS = [
-        Binding("j", "next", "Next", key_display="j/↓"),
-        Binding("k", "prev", "Prev", key_display="k/↑"),
-        Binding("n", "next_open", "Next undecided"),
-        Binding("a", "take(0)", "Take A's"),
-        Binding("b", "take(1)", "Take B's"),
-    ] + [Binding(k, f"take({i})", f"Take coder {k.upper()}'s", show=False) for i, k in enumerate(TAKE_KEYS[2:], start=2)] + [
+        Binding("a", "take(0)", "Take A"),
+        Binding("b", "take(1)", "Take B"),
+    ] + [Binding(k, f"take({i})", f"Take coder {k.upper()}", show=False) for i, k in enumerate(TAKE_KEYS[2:], start=2)] + [
+        Binding("1", "toggle(1)", "Toggle", key_display="1–9"),
+    ] + [Binding(str(i), f"toggle({i})", f"Toggle code {i}", show=False) for i in range(2, 10)] + [
         Binding("x", "no_code", "No code"),
         Binding("l", "level", "Level"),
-        Binding("g", "accept_agreements", "Accept agreements"),
+        Binding("j", "next", "Next", key_display="j/↓"),
+        Binding("k", "prev", "Prev", key_display="k/↑"),
+        Binding("n", "next_open", "Undecided"),
+        Binding("g", "accept_agreements", "Agreements"),
         Binding("u", "undo", "Undo"),
-        Binding("escape", "back", "Back to coding"),
+        Binding("escape", "back", "Coding"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit", show=False),
-    ] + [Binding("1", "toggle(1)", "Toggle code", key_display="1–9")] + [
-        Binding(str(i), f"toggle({i})", f"Toggle code {i}", show=False) for i in range(2, 10)]
+    ]
+
+    # Footer order on a narrow terminal, where the footer cannot show every key.
+    _NARROW_FOOTER_FIRST = ["help", "back", "take(0)", "take(1)", "toggle(1)", "no_code", "level", "next_open"]
 
     AUTO_FOCUS = "#consensus-pane"
 
@@ -132,6 +137,22 @@ class ConsensusScreen(Screen):
         self._undo: list[tuple[int, str]] = []  # (store actions, what) of this screen's actions
 
     # -- layout -------------------------------------------------------------------------------
+    @property
+    def active_bindings(self):
+        bindings = super().active_bindings
+        if self.size.width >= NARROW_BELOW:
+            return bindings
+        first = self._NARROW_FOOTER_FIRST
+
+        def rank(item) -> int:
+            action = item[1].binding.action
+            return first.index(action) if action in first else len(first)
+
+        return dict(sorted(bindings.items(), key=rank))
+
+    def on_resize(self) -> None:
+        self.refresh_bindings()
+
     def compose(self) -> ComposeResult:
         yield Header()
         with ConsensusPane(id="consensus-pane"):
@@ -144,16 +165,17 @@ class ConsensusScreen(Screen):
             yield Static(id="c-memos")
         yield Footer()
 
+    def _sub_title(self) -> str:
+        return f"{self.store.path.name} · consensus of {', '.join(self.coders)} as {self.target} · by {self.by}"
+
     def on_mount(self) -> None:
-        self.app.sub_title = (f"{self.store.path.name} · consensus of {', '.join(self.coders)} "
-                              f"as {self.target} · by {self.by}")
+        self.app.sub_title = self._sub_title()
         decided = self.store.decided_passages(self.target)
         self.pos = next((k for k, i in enumerate(self.disagreements) if self.table.units[i] not in decided), 0)
         self.refresh_view()
 
     def on_screen_resume(self) -> None:
-        self.app.sub_title = (f"{self.store.path.name} · consensus of {', '.join(self.coders)} "
-                              f"as {self.target} · by {self.by}")
+        self.app.sub_title = self._sub_title()  # back from a dialog
 
     @property
     def unit(self) -> int | None:
@@ -204,7 +226,7 @@ class ConsensusScreen(Screen):
         mine = self.consensus_coding(pid)
         mark = self.store.mark_for(pid, self.target) or {}
         self.query_one("#c-table", Static).update(self._comparison(i, mine, bool(mark.get("no_code"))))
-        decision = Text(f"Consensus ({self.target}): ", style="bold")
+        decision = Text("Consensus: " if self.target == "consensus" else f"Consensus ({self.target}): ", style="bold")
         if mine or mark.get("no_code"):
             decision.append(describe(mine, True))
             missing = [c for c, lv in mine.items() if lv is None]

@@ -1,0 +1,656 @@
+"""REFI-QDA interchange: codebooks (``.qdc``) and projects (``.qdpx``) for NVivo, ATLAS.ti,
+MAXQDA, QualCoder and other QDA tools.
+
+* :func:`write_codebook` writes the dictionary's codes as a ``.qdc`` (``urn:QDA-XML:codebook:1.0``).
+* :func:`write_project` writes a study as a ``.qdpx``: a zip of ``project.qde``
+  (``urn:QDA-XML:project:1.0``) and ``sources/<guid>.txt``, one UTF-8 file per transcript holding
+  the stored transcript text; every coding is a ``PlainTextSelection`` whose ``startPosition``
+  and ``endPosition`` are the passage's character offsets into that text.
+* :func:`read_codebook` reads a ``.qdc`` (also ATLAS.ti's quirks) into a beicoder
+  :class:`~beicoder.core.dictionary.Dictionary`.
+* :func:`read_project` reads a ``.qdpx`` into plain dicts (sources, codes, users, codings).
+* :func:`validate` checks XML against the official REFI-QDA XSDs.
+
+Every GUID written is a UUID 5 derived from a fixed namespace and the thing it names (code, coder,
+transcript hash, coding), and the zip has fixed timestamps, so exporting the same study twice
+gives byte-identical files. Problems are one-line :class:`RefiError` messages naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path, PurePosixPath
+
+from . import BeicoderError
+
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+ORIGIN = "beicoder"
+# Fixed namespace of every GUID beicoder writes (never change it: re-exports must be identical).
+GUID_NS = uuid.UUID("6f1d5c7e-3b0a-5e8e-9a41-2c1b7d0e4f60")
+# Distinct, readable colours given to codes by their position in the dictionary.
+PALETTE = ("#E6194B", "#3CB44B", "#4363D8", "#F58231", "#911EB4", "#42D4F4", "#F032E6", "#9A6324",
+           "#469990", "#808000", "#000075", "#BFEF45", "#FABED4", "#DCBEFF", "#FFD8B1", "#AAFFC3")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_LEVEL = re.compile(r"\blevel\s+(-?\d+)\b", re.IGNORECASE)
+
+
+class RefiError(BeicoderError):
+    """A REFI-QDA file that cannot be read or written; the message is one line naming the file."""
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _guid(kind: str, key: str) -> str:
+    """A stable GUID for ``kind`` (code, user, source, ...) named ``key``."""
+    return str(uuid.uuid5(GUID_NS, f"{kind}:{key}"))
+
+
+def code_guid(code: str) -> str:
+    """The GUID beicoder gives the competency ``code`` (e.g. ``"ACH"``) in every export."""
+    return _guid("code", code)
+
+
+def user_guid(coder: str) -> str:
+    """The GUID beicoder gives the coder named ``coder`` in every export."""
+    return _guid("user", coder)
+
+
+def code_label(competency) -> str:
+    """The name a code gets in other tools: the code and its name, ``"ACH 成就导向"``."""
+    name = competency.name_zh or competency.name_en
+    return f"{competency.code} {name}".strip()
+
+
+def _description(competency) -> str:
+    return "\n".join(t for t in (competency.definition_zh, competency.definition_en) if t)
+
+
+def _xml_bytes(root) -> bytes:
+    from lxml import etree
+
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder (no half files)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".beicoder-", suffix=path.suffix, dir=str(path.parent))
+    except OSError as exc:
+        raise RefiError(f"{path}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise RefiError(f"{path}: cannot write ({exc.strerror})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _checked_output(path) -> Path:
+    from .export import check_output
+
+    return check_output(path)
+
+
+def _iso(stamp) -> str | None:
+    """``stamp`` (ISO 8601 text as stored) as an xsd:dateTime in UTC, or None when unreadable."""
+    from datetime import datetime, timezone
+
+    if not stamp:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _code_element(parent, ns: str, competency, position: int):
+    from lxml import etree
+
+    el = etree.SubElement(parent, f"{{{ns}}}Code", guid=code_guid(competency.code), name=code_label(competency),
+                          isCodable="true", color=PALETTE[position % len(PALETTE)])
+    desc = _description(competency)
+    if desc:
+        etree.SubElement(el, f"{{{ns}}}Description").text = desc
+    return el
+
+
+# -- writing ---------------------------------------------------------------------------------
+def codebook_xml(dictionary) -> bytes:
+    """The ``.qdc`` XML (UTF-8 bytes) of ``dictionary`` (a :class:`Dictionary`): one ``Code`` per
+    competency, named ``"ACH 成就导向"``, with a colour and the definition as ``Description``."""
+    from lxml import etree
+
+    root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS}, origin=ORIGIN)
+    codes = etree.SubElement(root, f"{{{CODEBOOK_NS}}}Codes")
+    for pos, comp in enumerate(dictionary.competencies):
+        _code_element(codes, CODEBOOK_NS, comp, pos)
+    return _xml_bytes(root)
+
+
+def write_codebook(dictionary, path) -> Path:
+    """Write ``dictionary`` as a REFI-QDA codebook (``.qdc``) at ``path`` and return the path.
+
+    The same dictionary always gives the same bytes (stable GUIDs, colours by position).
+
+    Raises:
+        OutputError: ``path`` may not be written (a folder, a study database, no such folder).
+        RefiError: the file system refuses the write.
+    """
+    path = _checked_output(path)
+    _write_atomic(path, codebook_xml(dictionary))
+    return path
+
+
+def _study_data(store, coders):
+    """Everything :func:`project_xml` needs from ``store``, in a fixed order."""
+    from .store import normalize_coder
+
+    known = store.coders()
+    if coders is None:
+        chosen = known
+    else:
+        chosen = []
+        for name in coders:
+            name = normalize_coder(name)
+            if name not in known:
+                raise RefiError(f"{store.path.name}: no decisions by coder {name!r} in this study")
+            if name not in chosen:
+                chosen.append(name)
+    transcripts = store.query(
+        """SELECT t.id, t.interviewee, t.title, t.sha256, t.text, i.grp, i.tenure_years, i.branch
+           FROM transcripts t LEFT JOIN interviewees i ON i.id = t.interviewee ORDER BY t.interviewee, t.id""")
+    rows = [r for r in store.coding_rows() if r["coder"] in chosen]
+    return chosen, transcripts, rows
+
+
+def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
+    """The ``project.qde`` XML of the study in ``store`` and the source files of the zip.
+
+    In: an open :class:`~beicoder.core.store.Store` and optionally the coders to include
+    (default: every coder with a decision). Out: ``(xml_bytes, {"sources/<guid>.txt": text})``.
+
+    Raises:
+        RefiError: a named coder has no decisions in the study.
+    """
+    from lxml import etree
+
+    chosen, transcripts, rows = _study_data(store, coders)
+    dictionary = store.dictionary()
+    ns = PROJECT_NS
+
+    def sub(parent, tag, **attrs):
+        return etree.SubElement(parent, f"{{{ns}}}{tag}", **{k: str(v) for k, v in attrs.items() if v is not None})
+
+    root = etree.Element(f"{{{ns}}}Project", nsmap={None: ns}, name=store.path.stem, origin=ORIGIN)
+    # Users, CodeBook, Variables, Cases, Sources: the order of the XSD's ProjectType sequence.
+    if chosen:
+        users = sub(root, "Users")
+        for name in chosen:
+            sub(users, "User", guid=user_guid(name), name=name)
+    comps = list(dictionary.competencies) if dictionary else []
+    if comps:
+        codes = sub(sub(root, "CodeBook"), "Codes")
+        for pos, comp in enumerate(comps):
+            _code_element(codes, ns, comp, pos)
+    else:  # no dictionary stored: codes from the codes table
+        table = store.codes()
+        if table:
+            codes = sub(sub(root, "CodeBook"), "Codes")
+            for pos, c in enumerate(table):
+                el = sub(codes, "Code", guid=code_guid(c["code"]),
+                         name=f"{c['code']} {c['name_zh'] or c['name_en'] or ''}".strip(), isCodable="true",
+                         color=PALETTE[pos % len(PALETTE)])
+                desc = "\n".join(t for t in (c.get("definition_zh"), c.get("definition_en")) if t)
+                if desc:
+                    sub(el, "Description").text = desc
+
+    variables = [("group", "grp", "Text")]
+    if any(t["tenure_years"] is not None for t in transcripts):
+        variables.append(("tenure_years", "tenure_years", "Float"))
+    if any(t["branch"] for t in transcripts):
+        variables.append(("branch", "branch", "Text"))
+    if transcripts:
+        var_el = sub(root, "Variables")
+        for vname, _col, vtype in variables:
+            sub(var_el, "Variable", guid=_guid("variable", vname), name=vname, typeOfVariable=vtype)
+        cases = sub(root, "Cases")
+        by_person: dict[str, list[dict]] = {}
+        for t in transcripts:
+            by_person.setdefault(t["interviewee"], []).append(t)
+        for person, ts in by_person.items():
+            case = sub(cases, "Case", guid=_guid("case", person), name=person)
+            for vname, col, vtype in variables:
+                value = ts[0][col]
+                if value is None or value == "":
+                    continue
+                vv = sub(case, "VariableValue")
+                sub(vv, "VariableRef", targetGUID=_guid("variable", vname))
+                if vtype == "Float":
+                    sub(vv, "FloatValue").text = format(float(value), "f").rstrip("0").rstrip(".") or "0"
+                else:
+                    sub(vv, "TextValue").text = str(value)
+            for t in ts:
+                sub(case, "SourceRef", targetGUID=_guid("source", t["sha256"]))
+
+    files: dict[str, str] = {}
+    by_transcript: dict[int, list[dict]] = {}
+    for r in rows:
+        by_transcript.setdefault(r["transcript_id"], []).append(r)
+    labels = {c.code: code_label(c) for c in comps}
+    if transcripts:
+        sources = sub(root, "Sources")
+        for t in transcripts:
+            sguid = _guid("source", t["sha256"])
+            files[f"sources/{sguid}.txt"] = t["text"]
+            src = sub(sources, "TextSource", guid=sguid, name=t["title"] or t["interviewee"],
+                      plainTextPath=f"internal://{sguid}.txt")
+            for r in by_transcript.get(t["id"], []):
+                key = f"{sguid}:{r['start']}:{r['end']}:{r['coder']}:{r['code']}"
+                ucode = user_guid(r["coder"])
+                when = _iso(r.get("created_at"))
+                sel = sub(src, "PlainTextSelection", guid=_guid("selection", key),
+                          name=f"{t['title'] or t['interviewee']} #{r['passage_ordinal']}",
+                          startPosition=r["start"], endPosition=r["end"], creatingUser=ucode,
+                          creationDateTime=when)
+                if r["level"] is not None:
+                    label = labels.get(r["code"], r["code"])
+                    indicator = ""
+                    if dictionary and r["code"] in dictionary.codes:
+                        indicator = dictionary.get(r["code"]).indicator(r["level"])
+                    sub(sel, "Description").text = f"{label} level {r['level']}" + (f": {indicator}" if indicator else "")
+                coding = sub(sel, "Coding", guid=_guid("coding", key), creatingUser=ucode, creationDateTime=when)
+                sub(coding, "CodeRef", targetGUID=code_guid(r["code"]))
+    return _xml_bytes(root), files
+
+
+def write_project(store, path, coders=None) -> Path:
+    """Write the study in ``store`` as a REFI-QDA project (``.qdpx``) at ``path``; return the path.
+
+    In: an open Store, the output path and optionally a list of coder names (default: all coders
+    with a decision). Out: a zip holding ``project.qde`` and ``sources/<guid>.txt`` (UTF-8, the
+    stored transcript text, so selection offsets slice it exactly). Users are the coders; each
+    interviewee is a Case with a ``group`` variable (and ``tenure_years``/``branch`` when known);
+    each coding is a PlainTextSelection over its passage with one Coding, its level in the
+    selection's Description. The same study gives the same bytes.
+
+    Raises:
+        OutputError: ``path`` may not be written.
+        RefiError: a named coder has no decisions, or the file system refuses the write.
+    """
+    import io
+    import zipfile
+
+    path = _checked_output(path)
+    xml, files = project_xml(store, coders)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        entries = [("project.qde", xml)] + [(name, files[name].encode("utf-8")) for name in sorted(files)]
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    _write_atomic(path, buf.getvalue())
+    return path
+
+
+# -- validation ------------------------------------------------------------------------------
+_SCHEMAS: dict = {}
+
+
+def validate(xml_bytes: bytes, kind: str, xsd_dir) -> list[str]:
+    """Check ``xml_bytes`` against the official REFI-QDA schema and return the problems.
+
+    In: the XML, ``kind`` ``"codebook"`` (Codebook.xsd) or ``"project"`` (Project.xsd), and the
+    folder holding the XSDs. Out: one line per problem (``line N: message``); empty when valid.
+
+    Raises:
+        RefiError: an unknown kind, a missing XSD, or XML that is not well formed.
+    """
+    from lxml import etree
+
+    names = {"codebook": "Codebook.xsd", "project": "Project.xsd"}
+    if kind not in names:
+        raise RefiError(f"unknown REFI-QDA kind {kind!r} (codebook or project)")
+    xsd = Path(xsd_dir) / names[kind]
+    key = str(xsd.resolve())
+    if key not in _SCHEMAS:
+        try:
+            _SCHEMAS[key] = etree.XMLSchema(etree.parse(str(xsd)))
+        except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+            raise RefiError(f"{xsd}: cannot load schema ({str(exc).splitlines()[0]})") from None
+    schema = _SCHEMAS[key]
+    doc = _parse_xml(xml_bytes, f"<{kind}>")
+    if schema.validate(doc):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+# -- reading ---------------------------------------------------------------------------------
+def _parse_xml(data: bytes, name: str):
+    """Parse ``data`` safely (no DTDs, entities or network); one-line RefiError when broken."""
+    from lxml import etree
+
+    if not data or not data.strip():
+        raise RefiError(f"{name}: empty file, not REFI-QDA XML")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True)
+    try:
+        return etree.fromstring(data, parser).getroottree()
+    except etree.XMLSyntaxError as exc:
+        line, col = exc.position if exc.position else (exc.lineno, 0)
+        msg = (exc.msg or str(exc)).splitlines()[0]
+        msg = re.sub(r",\s*line \d+, column \d+$", "", msg.strip())
+        msg = re.sub(r"\s+line (\d+)$", r" (opened at line \1)", msg)
+        raise RefiError(f"{name}: not well-formed XML at line {line}, column {col}: {msg}") from None
+
+
+def _local(el) -> str:
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(el, name: str) -> list:
+    return [c for c in el if _local(c) == name]
+
+
+def _child(el, name: str):
+    for c in el:
+        if _local(c) == name:
+            return c
+    return None
+
+
+def _norm_guid(value) -> str:
+    return (value or "").strip().strip("{}").lower()
+
+
+def _codes_tree(codes_el) -> list[dict]:
+    """Every Code under a Codes element, depth first (parents before children), as dicts with
+    guid, name, description, codable, color and path (names from the top)."""
+    out: list[dict] = []
+
+    def walk(parent, path):
+        for code in _children(parent, "Code"):
+            name = (code.get("name") or "").strip()
+            desc_el = _child(code, "Description")
+            codable = (code.get("isCodable") or "true").strip().lower() not in ("false", "0")
+            out.append({"guid": _norm_guid(code.get("guid")), "name": name,
+                        "description": (desc_el.text or "").strip() if desc_el is not None else "",
+                        "codable": codable, "color": code.get("color") or "", "path": path + [name]})
+            walk(code, path + [name])
+
+    walk(codes_el, [])
+    return out
+
+
+def _split_lang(text: str) -> tuple[str, str]:
+    """Split ``text`` into (Chinese part, other part) by lines."""
+    zh, other = [], []
+    for line in text.splitlines():
+        if line.strip():
+            (zh if _CJK.search(line) else other).append(line.strip())
+    return "\n".join(zh), "\n".join(other)
+
+
+def _code_key(name: str) -> tuple[str, str]:
+    """(code key or '', rest of the name) from a code name like ``"ACH 成就导向"``."""
+    parts = name.split(None, 1)
+    if parts and re.fullmatch(r"[A-Z][A-Z0-9_.\-]{0,15}", parts[0]):
+        return parts[0], parts[1].strip() if len(parts) > 1 else ""
+    return "", name
+
+
+def codebook_yaml(codes: list[dict], title: str) -> str:
+    """Dictionary YAML text for the flattened ``codes`` of a codebook (see :func:`read_codebook`)."""
+    import yaml
+
+    keys = [_code_key(c["name"]) for c in codes]
+    used: set[str] = set()
+    chosen: list[str | None] = []
+    for key, _rest in keys:
+        if key and key not in used:
+            used.add(key)
+            chosen.append(key)
+        else:
+            chosen.append(None)
+    counter = 0
+    names = [c["name"] for c in codes]
+    comps = []
+    for c, (key, rest), pick in zip(codes, keys, chosen):
+        if pick is None:
+            counter += 1
+            while f"C{counter}" in used:
+                counter += 1
+            pick = f"C{counter}"
+            used.add(pick)
+            rest = c["name"]
+        label = rest
+        if names.count(c["name"]) > 1 and len(c["path"]) > 1:
+            label = " / ".join(c["path"])
+        label = label or c["name"] or pick
+        entry: dict = {"code": pick}
+        if _CJK.search(label):
+            entry["name_zh"] = label
+        else:
+            entry["name_en"] = label
+        zh, other = _split_lang(c["description"])
+        if zh:
+            entry["definition_zh"] = zh
+        if other:
+            entry["definition_en"] = other
+        level = {"level": 1}
+        indicator = c["description"].strip() or "present"
+        level["indicator_zh" if _CJK.search(indicator) else "indicator_en"] = indicator
+        entry["levels"] = [level]
+        comps.append(entry)
+    doc = {"name": title, "version": 1, "competencies": comps}
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def read_codebook(path):
+    """Read a REFI-QDA codebook (``.qdc``; a ``.qde``/``.qdpx`` project's codebook works too)
+    and return it as a beicoder :class:`~beicoder.core.dictionary.Dictionary`.
+
+    Codes nested in other codes are flattened (parents first); codes marked ``isCodable="false"``
+    are left out. A code's key is the first word of its name when that is upper-case like
+    ``ACH``, otherwise ``C1``, ``C2``...; the rest of the name becomes ``name_zh`` (when it has
+    Chinese) or ``name_en``; the Description becomes the definition and the indicator of a single
+    level 1 (``"present"`` when there is none). No keywords. Colours, sets, namespaces other than
+    ``urn:QDA-XML:codebook:1.0`` and ``xsi:schemaLocation`` are ignored.
+
+    Raises:
+        RefiError: unreadable or not well-formed XML (names the file and line), or no codes.
+        DictionaryError: the codes do not make a valid dictionary.
+    """
+    from .dictionary import parse_dictionary
+
+    path = Path(path)
+    if path.suffix.lower() == ".qdpx":
+        data, zf = _read_qde(path)
+        if zf is not None:
+            zf.close()
+    else:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise RefiError(f"{path}: cannot read ({exc.strerror})") from None
+    root = _parse_xml(data, path.name).getroot()
+    if _local(root) == "Project":
+        root = _child(root, "CodeBook")
+        if root is None:
+            raise RefiError(f"{path.name}: project has no CodeBook")
+    elif _local(root) != "CodeBook":
+        raise RefiError(f"{path.name}: not a REFI-QDA codebook (root element is {_local(root)}, not CodeBook)")
+    codes_el = _child(root, "Codes")
+    codes = [c for c in _codes_tree(codes_el) if c["codable"]] if codes_el is not None else []
+    if not codes:
+        raise RefiError(f"{path.name}: codebook has no codes")
+    title = f"{path.stem} ({root.get('origin')})" if root.get("origin") else path.stem
+    return parse_dictionary(codebook_yaml(codes, title), str(path))
+
+
+def _read_qde(path: Path):
+    """(project.qde bytes, open ZipFile or None) of a ``.qdpx`` (or a bare ``.qde``)."""
+    import zipfile
+
+    if path.suffix.lower() == ".qde":
+        try:
+            return path.read_bytes(), None
+        except OSError as exc:
+            raise RefiError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise RefiError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise RefiError(f"{path}: cannot read ({exc.strerror})") from None
+    except zipfile.BadZipFile:
+        raise RefiError(f"{path.name}: not a zip file (a .qdpx project is a zip holding project.qde)") from None
+    members = [n for n in zf.namelist() if PurePosixPath(n).name.lower() == "project.qde"]
+    if not members:
+        zf.close()
+        raise RefiError(f"{path.name}: no project.qde in the zip; not a REFI-QDA project")
+    members.sort(key=lambda n: n.count("/"))
+    try:
+        return zf.read(members[0]), zf
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        zf.close()
+        raise RefiError(f"{path.name}: damaged zip ({str(exc).splitlines()[0] if str(exc) else 'read error'})") from None
+
+
+def _source_text(zf, src, project_path: Path) -> str | None:
+    """The plain text of a TextSource: PlainTextContent, or its plainTextPath inside the zip
+    (``internal://x.txt`` or a bare ``x.txt`` -> ``sources/x.txt``, any case of ``sources``)."""
+    import zipfile
+
+    content = _child(src, "PlainTextContent")
+    if content is not None:
+        return content.text or ""
+    ref = (src.get("plainTextPath") or "").strip()
+    if not ref or zf is None:
+        return None
+    if ref.startswith("internal://"):
+        ref = ref[len("internal://"):]
+    elif "://" in ref:  # absolute:// or relative:// files outside the project
+        return None
+    ref = ref.lstrip("/")
+    by_lower = {n.lower(): n for n in zf.namelist()}
+    for cand in (f"sources/{ref}", ref):
+        member = by_lower.get(cand.lower())
+        if member:
+            try:
+                raw = zf.read(member)
+            except (zipfile.BadZipFile, OSError, EOFError):
+                raise RefiError(f"{project_path.name}: damaged zip member {member}") from None
+            try:
+                return raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise RefiError(f"{project_path.name}: {member} is not UTF-8 text") from None
+    return None
+
+
+def read_project(path) -> dict:
+    """Read a REFI-QDA project (``.qdpx`` zip, or a bare ``project.qde``) into plain data.
+
+    Out: a dict with
+      ``name``, ``origin``;
+      ``users``: ``[{"guid", "name"}]``;
+      ``codes``: ``[{"guid", "name", "description", "codable", "color", "path"}]`` (flattened);
+      ``sources``: ``[{"guid", "name", "text"}]`` (text None when not in the zip);
+      ``cases``: ``[{"guid", "name", "sources": [source names], "variables": {name: value}}]``;
+      ``codings``: ``[{"source", "start", "end", "code", "user", "level"}]`` in file order
+      (``user`` None when unknown, ``level`` from a selection Description "... level N ...",
+      else None; a coding of a whole source has start 0 and end the text's length).
+    A source's name is its ``name`` attribute, else its file name without extension, else its GUID;
+    a user's name is its ``name``, else ``id``, else GUID; an unknown code GUID is kept as the name.
+
+    Raises:
+        RefiError: not a zip, no project.qde, broken XML, or a root that is not Project.
+    """
+    path = Path(path)
+    data, zf = _read_qde(path)
+    try:
+        root = _parse_xml(data, path.name).getroot()
+        if _local(root) != "Project":
+            raise RefiError(f"{path.name}: not a REFI-QDA project (root element is {_local(root)}, not Project)")
+        users = []
+        users_el = _child(root, "Users")
+        for u in _children(users_el, "User") if users_el is not None else []:
+            g = _norm_guid(u.get("guid"))
+            users.append({"guid": g, "name": u.get("name") or u.get("id") or g})
+        user_names = {u["guid"]: u["name"] for u in users}
+        codes = []
+        book = _child(root, "CodeBook")
+        if book is not None and _child(book, "Codes") is not None:
+            codes = _codes_tree(_child(book, "Codes"))
+        code_names = {c["guid"]: c["name"] for c in codes}
+        sources, codings = [], []
+        source_names: dict[str, str] = {}
+        sources_el = _child(root, "Sources")
+        for src in _children(sources_el, "TextSource") if sources_el is not None else []:
+            g = _norm_guid(src.get("guid"))
+            ref = src.get("plainTextPath") or ""
+            name = src.get("name") or (PurePosixPath(ref.split("://")[-1]).stem if ref else "") or g
+            text = _source_text(zf, src, path)
+            sources.append({"guid": g, "name": name, "text": text})
+            source_names[g] = name
+
+            def coding(c, start, end, sel_user, level):
+                ref_el = _child(c, "CodeRef")
+                if ref_el is None:
+                    return
+                cg = _norm_guid(ref_el.get("targetGUID"))
+                ug = _norm_guid(c.get("creatingUser")) or sel_user
+                codings.append({"source": name, "start": start, "end": end, "code": code_names.get(cg, cg),
+                                "user": user_names.get(ug, ug or None), "level": level})
+
+            for sel in _children(src, "PlainTextSelection"):
+                try:
+                    start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                except (TypeError, ValueError):
+                    continue
+                desc = _child(sel, "Description")
+                m = _LEVEL.search(desc.text or "") if desc is not None else None
+                for c in _children(sel, "Coding"):
+                    coding(c, start, end, _norm_guid(sel.get("creatingUser")), int(m.group(1)) if m else None)
+            for c in _children(src, "Coding"):
+                coding(c, 0, len(text or ""), _norm_guid(src.get("creatingUser")), None)
+        variables = {}
+        vars_el = _child(root, "Variables")
+        for v in _children(vars_el, "Variable") if vars_el is not None else []:
+            variables[_norm_guid(v.get("guid"))] = v.get("name") or ""
+        cases = []
+        cases_el = _child(root, "Cases")
+        for case in _children(cases_el, "Case") if cases_el is not None else []:
+            values = {}
+            for vv in _children(case, "VariableValue"):
+                ref_el = _child(vv, "VariableRef")
+                vals = [c for c in vv if _local(c).endswith("Value")]
+                if ref_el is not None and vals:
+                    vg = _norm_guid(ref_el.get("targetGUID"))
+                    values[variables.get(vg, vg)] = vals[0].text
+            cases.append({"guid": _norm_guid(case.get("guid")), "name": case.get("name") or "",
+                          "sources": [source_names.get(_norm_guid(s.get("targetGUID")), _norm_guid(s.get("targetGUID")))
+                                      for s in _children(case, "SourceRef")],
+                          "variables": values})
+        return {"name": root.get("name") or "", "origin": root.get("origin") or "", "users": users,
+                "codes": codes, "sources": sources, "cases": cases, "codings": codings}
+    finally:
+        if zf is not None:
+            zf.close()

@@ -1,0 +1,61 @@
+"""Pilot test of the analysis screen: reruns in a worker, shows the comparison and the chart."""
+
+from beicoder.core.store import Store
+from beicoder.tui.analysis import AnalysisScreen, bar_chart
+from beicoder.tui.app import BeicoderApp
+
+
+async def test_analysis_screen_shows_comparison_and_refreshes_after_coding(demo_db, tmp_path):
+    db = tmp_path / "demo.db"
+    db.write_bytes(demo_db.read_bytes())
+    app = BeicoderApp(str(db), "reference")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("A")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, AnalysisScreen)
+        comp = screen.comparison
+        assert len(comp) == 32
+        table = screen.query_one("#comparison")
+        assert table.row_count == 32
+        verdicts = dict(zip(zip(comp["code"], comp["score"]), comp["verdict"]))
+        assert verdicts[("INFO", "frequency")] == "differentiating"
+        chart = str(screen.query_one("#chart").content)  # a rich Group
+        assert chart
+        state = str(screen.query_one("#analysis-status").content)
+        assert "coder reference: 10 interviewees, 288 of 288 passages decided" in state
+        before = float(comp[(comp.code == "RB") & (comp.score == "frequency")]["mean_average"].iloc[0])
+        # code RB on an average interviewee's passage behind the screen, then come back: it reruns
+        store = Store(db)
+        mc02 = next(t["id"] for t in store.transcripts() if t["interviewee"] == "MC02")
+        pid = next(p.id for p in store.passages(mc02) if not store.codings_for(p.id, "reference"))
+        store.toggle_code(pid, "reference", "RB")
+        store.close()
+        await pilot.press("escape")
+        await pilot.press("A")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        after = float(app.screen.comparison.query("code == 'RB' and score == 'frequency'")["mean_average"].iloc[0])
+        assert after == before + 0.2  # one more RB among five average interviewees
+        await pilot.press("s")
+        assert app.screen.score == "max_level"
+
+
+def test_bar_chart_marks_differentiating_codes():
+    import pandas as pd
+    from rich.console import Console
+
+    comp = pd.DataFrame([{"code": "INFO", "score": "frequency", "mean_outstanding": 4.0, "mean_average": 2.0,
+                          "verdict": "differentiating"},
+                         {"code": "SCT", "score": "frequency", "mean_outstanding": 1.0, "mean_average": 1.0,
+                          "verdict": "threshold"}])
+    console = Console(width=80, record=True)
+    console.print(bar_chart(comp, "frequency", width=20))
+    text = console.export_text()
+    assert "★ INFO" in text and "★ SCT" not in text
+    assert "█" * 20 in text and "▒" * 10 in text and "█" * 5 in text
