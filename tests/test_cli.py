@@ -139,3 +139,22 @@ def test_import_of_an_edited_file_fails_without_adding_it(tmp_path):
     result = run("import", path, "--db", db)
     assert result.exit_code == 2 and "already has a transcript with other text" in result.stderr
     assert "0 imported, 0 unchanged, 1 failed" in result.stdout
+
+
+def test_refi_export_and_codebook_import_through_the_cli(tmp_path):
+    import zipfile
+
+    db = tmp_path / "demo.db"
+    assert run("demo", "--db", db, "--no-tui").exit_code == 0
+    result = run("export", "--format", "qdpx", "--out", tmp_path / "study.qdpx", "--db", db)
+    assert result.exit_code == 0 and "wrote the project (10 sources, 196 codings)" in result.stdout
+    names = zipfile.ZipFile(tmp_path / "study.qdpx").namelist()
+    assert names[0] == "project.qde" and sum(n.startswith("sources/") for n in names) == 10
+    result = run("export", "--format", "qdc", "--out", tmp_path / "codes.qdc", "--db", db)
+    assert result.exit_code == 0 and "wrote the codebook (8 codes)" in result.stdout
+    result = run("import", tmp_path / "codes.qdc")
+    assert result.exit_code == 0 and "8 codes -> dictionary" in result.stdout
+    text = (tmp_path / "codes.yaml").read_text(encoding="utf-8")
+    assert "code: ACH" in text and "成就导向" in text
+    again = run("import", tmp_path / "codes.qdc")
+    assert again.exit_code == 2 and "exists; move it away" in again.stderr

@@ -67,6 +67,12 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label):
     from .core.paths import default_dictionary
     from .core.study import import_parsed, meta_warnings, parse_files, read_meta
 
+    codebooks = [f for f in files if f.suffix.lower() == ".qdc"]
+    if codebooks:
+        _import_codebooks(codebooks)
+        files = tuple(f for f in files if f.suffix.lower() != ".qdc")
+        if not files:
+            return
     meta_rows = read_meta(meta) if meta else None
     dictionary = load_dictionary(dictionary_path) if dictionary_path else None
     parsed = parse_files(files, interviewee_label)
@@ -100,6 +106,24 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label):
     click.echo(f"{n_new} imported, {sum(1 for r in results if r.status == 'unchanged')} unchanged, {n_bad} failed; {where}")
     if n_bad:
         sys.exit(2)
+
+
+def _import_codebooks(paths) -> None:
+    """A REFI-QDA codebook becomes a competency dictionary file beside it (NAME.yaml), to be
+    given levels and keywords and used with --dictionary."""
+    from .core.dictionary import load_dictionary
+    from .core.export import check_output
+    from .core.refi import read_codebook
+
+    for path in paths:
+        dictionary = read_codebook(path)
+        target = check_output(Path(path).with_suffix(".yaml"))
+        if target.exists():
+            raise BeicoderError(f"{target}: exists; move it away to import {Path(path).name} again")
+        target.write_text(dictionary.yaml_text, encoding="utf-8")
+        load_dictionary(target)  # the file we wrote loads as a dictionary
+        click.echo(f"imported codebook {Path(path).name}: {len(dictionary.codes)} codes -> dictionary {target} "
+                   "(add levels and keywords, then use it with --dictionary)")
 
 
 @main.command()
@@ -543,14 +567,16 @@ def report(db, coder, out, alpha, uncorrected, threshold_presence, marginal, nor
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "qdc", "qdpx"]), default="csv", show_default=True,
+              help="csv: every decision; qdc: REFI-QDA codebook; qdpx: REFI-QDA project for NVivo, ATLAS.ti, MAXQDA.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
 @db_option
 @click.option("--coder", default=None, help="Only this coder's codings (default: all coders).")
 def export(fmt, out, db, coder):
-    """Export every decision: one row per coding, plus one row with an empty code for each
-    "no code" decision, with interviewee, group, transcript, passage ordinal, offsets, passage
-    text, code, level, coder, memo and time. The file loads back with 'beicoder codings import'."""
+    """Export every decision as CSV (one row per coding, plus one row with an empty code for
+    each "no code" decision, with interviewee, group, transcript, passage ordinal, offsets,
+    passage text, code, level, coder, memo and time; it loads back with 'beicoder codings
+    import'), or the codebook / whole project in the REFI-QDA exchange format."""
     from .core.export import check_output, codings_frame, write_csv
 
     check_output(out)
@@ -559,6 +585,19 @@ def export(fmt, out, db, coder):
         if coder and coder not in store.coders():
             known = ", ".join(store.coders()) or "none yet"
             raise BeicoderError(f"{db}: no decisions by coder {coder!r} (coders: {known})")
+        if fmt == "qdc":
+            from .core.refi import write_codebook
+
+            path = write_codebook(store.dictionary(), out)
+            click.echo(f"wrote the codebook ({len(store.codes())} codes) to {path}")
+            return
+        if fmt == "qdpx":
+            from .core.refi import write_project
+
+            path = write_project(store, out, [coder] if coder else None)
+            n = len(store.coding_rows(coder))
+            click.echo(f"wrote the project ({len(store.transcripts())} sources, {n} codings) to {path}")
+            return
         frame = codings_frame(store, coder)
     finally:
         store.close()
