@@ -345,13 +345,7 @@ def analyze(db, coder, out, alpha, uncorrected, threshold_presence):
     comparison = compare_groups(scores, codes, rule)
     _print_comparison(comparison, names, interviewees, rule)
     if out:
-        out = Path(out)
-        if out.exists() and not out.is_dir():
-            raise BeicoderError(f"{out}: is a file; --out takes a folder")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BeicoderError(f"{out}: cannot create the folder ({exc.strerror})") from None
+        out = _out_folder(out)
         write_csv(scores, Path(out) / "scores.csv")
         write_csv(comparison, Path(out) / "comparison.csv")
         click.echo(f"wrote {Path(out) / 'scores.csv'} and {Path(out) / 'comparison.csv'}")

@@ -8,6 +8,7 @@ correctly, and every text cell that Excel would read as a formula (starting with
 from __future__ import annotations
 
 import csv
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -78,13 +79,26 @@ def write_csv(frame, path: str | Path) -> Path:
     for col in safe.columns:
         if safe[col].dtype == object or str(safe[col].dtype).startswith(("string", "str")):
             safe[col] = safe[col].map(neutralize)
+    buf = io.StringIO()
+    safe.to_csv(buf, index=False, float_format="%.6g")
+    return write_atomically(path, buf.getvalue().encode("utf-8-sig"))
+
+
+def write_atomically(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so
+    a failure leaves no half file; the file gets the usual permissions (0666 less the umask).
+
+    Raises:
+        OutputError: the file system refuses the write.
+    """
+    path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".beicoder-", suffix=".csv", dir=str(path.parent))
+        fd, tmp = tempfile.mkstemp(prefix=".beicoder-", suffix=path.suffix, dir=str(path.parent))
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            safe.to_csv(fh, index=False, float_format="%.6g")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)

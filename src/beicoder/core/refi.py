@@ -18,9 +18,7 @@ gives byte-identical files. Problems are one-line :class:`RefiError` messages na
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import uuid
 from pathlib import Path, PurePosixPath
 
@@ -76,23 +74,13 @@ def _xml_bytes(root) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder (no half files)."""
+    """Write ``data`` to ``path`` without leaving a half file (see export.write_atomically)."""
+    from .export import OutputError, write_atomically
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".beicoder-", suffix=path.suffix, dir=str(path.parent))
-    except OSError as exc:
-        raise RefiError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise RefiError(f"{path}: cannot write ({exc.strerror})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        write_atomically(path, data)
+    except OutputError as exc:
+        raise RefiError(str(exc)) from None
 
 
 def _checked_output(path) -> Path:

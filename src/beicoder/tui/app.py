@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from ..core.store import Store, StoreError
-from .screens import HelpScreen, LevelScreen, MemoScreen
+from .screens import HelpScreen, LevelScreen, MemoScreen, bindings_in_order
 
 CONSENSUS_CODER = "consensus"  # the default name the consensus coding is recorded under
 OTHER_NAME_CELLS = 7  # an other coder's column header is cut to this many cells
@@ -249,13 +249,7 @@ class CodingScreen(Screen):
         bindings = super().active_bindings
         if not self._narrow:
             return bindings
-        first = self._NARROW_FOOTER_FIRST
-
-        def rank(item) -> int:
-            action = item[1].binding.action
-            return first.index(action) if action in first else len(first)
-
-        return dict(sorted(bindings.items(), key=rank))
+        return bindings_in_order(bindings, self._NARROW_FOOTER_FIRST)
 
     # -- suggestions worker -------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="suggest")

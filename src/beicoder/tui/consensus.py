@@ -24,7 +24,7 @@ from textual.widgets import Footer, Header, Static
 
 from ..core.reliability import CodingTable, ReliabilityError, coding_table
 from ..core.store import Store, StoreError, normalize_coder
-from .screens import CONSENSUS_KEYS, HelpScreen, LevelScreen
+from .screens import CONSENSUS_KEYS, HelpScreen, LevelScreen, bindings_in_order
 
 TAKE_KEYS = "abcdef"  # a takes the first coder's coding, b the second's, ...
 NARROW_BELOW = 110  # columns: below this the footer lists first the keys one cannot guess
@@ -142,13 +142,7 @@ class ConsensusScreen(Screen):
         bindings = super().active_bindings
         if self.size.width >= NARROW_BELOW:
             return bindings
-        first = self._NARROW_FOOTER_FIRST
-
-        def rank(item) -> int:
-            action = item[1].binding.action
-            return first.index(action) if action in first else len(first)
-
-        return dict(sorted(bindings.items(), key=rank))
+        return bindings_in_order(bindings, self._NARROW_FOOTER_FIRST)
 
     def on_resize(self) -> None:
         self.refresh_bindings()

@@ -263,3 +263,14 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def bindings_in_order(bindings: dict, first: list[str]) -> dict:
+    """The active bindings with the actions named in ``first`` ahead, in that order: on a
+    narrow terminal the footer shows only the first few keys."""
+
+    def rank(item) -> int:
+        action = item[1].binding.action
+        return first.index(action) if action in first else len(first)
+
+    return dict(sorted(bindings.items(), key=rank))
