@@ -138,3 +138,29 @@ def test_a_version_1_study_is_migrated_and_keeps_its_data(tiny_study):
     assert "decided_by" in [r["name"] for r in store.query("PRAGMA table_info(codings)")]
     assert [c["code"] for c in store.codings_for(p, "alice")] == ["INFO"]
     store.close()
+
+
+def test_backup_is_a_consistent_copy_while_another_connection_writes(tiny_study, tmp_path):
+    from click.testing import CliRunner
+
+    from beicoder.cli import main
+
+    store = Store(tiny_study)
+    p = store.passages()[0].id
+    store.toggle_code(p, "amy", "INFO")
+    other = sqlite3.connect(tiny_study)
+    other.execute("BEGIN")
+    other.execute("UPDATE codings SET level = 5")  # uncommitted: must not reach the backup
+    copy = store.backup(tmp_path / "copy.db")
+    other.rollback()
+    other.close()
+    con = sqlite3.connect(copy)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert con.execute("SELECT coder, code, level FROM codings").fetchall() == [("amy", "INFO", None)]
+    con.close()
+    with pytest.raises(StoreError, match="exists"):
+        store.backup(copy)
+    store.close()
+    result = CliRunner().invoke(main, ["backup", str(tmp_path / "b2.db"), "--db", str(tiny_study)])
+    assert result.exit_code == 0 and "backed up" in result.stdout
+    assert Store(tmp_path / "b2.db", create=False).coders() == ["amy"]

@@ -561,6 +561,19 @@ def report(db, coder, out, alpha, uncorrected, threshold_presence, marginal, nor
 
 
 @main.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@db_option
+def backup(target, db):
+    """A consistent copy of the study file (SQLite's backup API; safe while others code)."""
+    store = _open_store(db)
+    try:
+        path = store.backup(target)
+    finally:
+        store.close()
+    click.echo(f"backed up {db} to {path}")
+
+
+@main.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "qdc", "qdpx"]), default="csv", show_default=True,
               help="csv: every decision; qdc: REFI-QDA codebook; qdpx: REFI-QDA project for NVivo, ATLAS.ti, MAXQDA.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")

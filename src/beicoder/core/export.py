@@ -281,7 +281,7 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
     if problems:
         raise CodingsFileError(f"{path}: {len(problems)} bad row(s); nothing loaded", problems)
     stamp = now()
-    with store.db.atomic():
+    with store.write():
         for who in sorted({r[1] for r in resolved}):
             store.db.execute("INSERT OR IGNORE INTO coders(name, created_at) VALUES (?, ?)", [who, stamp])
         for pid, who, code, level in resolved:

@@ -69,7 +69,7 @@ def merge_study(store, other_path: str | Path) -> MergeReport:
         marks = [r for r in other.query("SELECT * FROM passage_marks") if r["passage_id"] in pmap]
     finally:
         other.close()
-    with store.db.atomic():
+    with store.write():
         for coder in sorted({r["coder"] for r in codings + marks}):
             store.db.execute("INSERT OR IGNORE INTO coders(name, created_at) VALUES (?, datetime('now'))", [coder])
         for row in codings:

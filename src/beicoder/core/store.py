@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -160,7 +161,7 @@ class Store:
             raise StoreError(f"{self.path}: empty database, not a beicoder study file")
         if version == SCHEMA_VERSION:
             return
-        with self.db.atomic():
+        with self.write():
             if version == 0:
                 for stmt in SCHEMA.split(";"):
                     if stmt.strip():
@@ -175,6 +176,50 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def write(self):
+        """One write transaction, begun IMMEDIATE so that the write lock is taken at the
+        start: a deferred transaction that reads first and then writes fails at once when
+        another coder's session wrote in between, busy timeout or not. Nested use becomes a
+        savepoint. Commits on success, rolls back on any exception."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def backup(self, target: str | Path) -> Path:
+        """A consistent copy of the study at ``target``, made with SQLite's online backup API
+        (safe while other sessions are coding); written to a temporary name and renamed.
+
+        Raises:
+            StoreError: ``target`` exists or its folder does not.
+        """
+        target = Path(target)
+        if target.exists():
+            raise StoreError(f"{target}: exists; choose a new file name for the backup")
+        if not target.parent.is_dir():
+            raise StoreError(f"{target}: folder {target.parent} does not exist")
+        tmp = target.with_name(target.name + ".partial")
+        tmp.unlink(missing_ok=True)
+        dest = sqlite3.connect(str(tmp))
+        try:
+            self.db.conn.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
+        tmp.replace(target)
+        return target
 
     def __enter__(self) -> "Store":
         return self
@@ -202,7 +247,7 @@ class Store:
             raise StoreError(
                 f"{dictionary.source}: drops code(s) {', '.join(missing)} that have codings in {self.path.name}"
             )
-        with self.db.atomic():
+        with self.write():
             self.db.execute(
                 "INSERT OR REPLACE INTO dictionary(id, name, source, sha256, yaml, loaded_at) VALUES (1, ?, ?, ?, ?, ?)",
                 [dictionary.name, str(dictionary.source), dictionary.sha256, dictionary.yaml_text, now()],
@@ -238,7 +283,7 @@ class Store:
         """Insert or update interviewees: dicts with ``id`` and optional ``grp``, ``tenure_years``,
         ``branch``, ``extra`` (JSON text). Returns the number of rows written."""
         rows = list(rows)
-        with self.db.atomic():
+        with self.write():
             for r in rows:
                 self.db.execute(
                     """INSERT INTO interviewees(id, grp, tenure_years, branch, extra) VALUES (?, ?, ?, ?, ?)
@@ -264,7 +309,7 @@ class Store:
 
         text = parsed.text
         length = sum(speech_length(text[p.start:p.end]) for p in parsed.passages)
-        with self.db.atomic():
+        with self.write():
             self.db.execute("INSERT OR IGNORE INTO interviewees(id) VALUES (?)", [interviewee])
             cur = self.db.execute(
                 """INSERT INTO transcripts(interviewee, title, source_path, sha256, encoding, speaker, text,
@@ -357,7 +402,7 @@ class Store:
         One transaction; returns the number of suggestion rows written."""
         passage_ids = list(passage_ids)
         stamp = now()
-        with self.db.atomic():
+        with self.write():
             self.db.conn.executemany(
                 "DELETE FROM suggestions WHERE source = ? AND passage_id = ?", [(source, p) for p in passage_ids]
             )
@@ -476,7 +521,7 @@ class Store:
         coder = normalize_coder(coder)
         code_row = self._check_code(code)
         self._check_level(code_row, level)
-        with self.db.atomic():
+        with self.write():
             action = self._begin_action(coder)
             key = {"passage_id": passage_id, "coder": coder, "code": code}
             if self._row("codings", key):
@@ -495,7 +540,7 @@ class Store:
         for code, level in codes.items():
             self._check_level(self._check_code(code), level)
         added = []
-        with self.db.atomic():
+        with self.write():
             action = self._begin_action(coder)
             for code, level in codes.items():
                 key = {"passage_id": passage_id, "coder": coder, "code": code}
@@ -516,7 +561,7 @@ class Store:
         coder = normalize_coder(coder)
         self._check_level(self._check_code(code), level)
         key = {"passage_id": passage_id, "coder": coder, "code": code}
-        with self.db.atomic():
+        with self.write():
             row = self._row("codings", key)
             if not row:
                 raise StoreError(f"{code} is not coded on this passage")
@@ -533,7 +578,7 @@ class Store:
         for code, level in levels.items():
             self._check_level(self._check_code(code), level)
         changed = []
-        with self.db.atomic():
+        with self.write():
             action = self._begin_action(coder)
             for code, level in levels.items():
                 key = {"passage_id": passage_id, "coder": coder, "code": code}
@@ -553,7 +598,7 @@ class Store:
         """Record the decision that the passage shows no competency: removes the coder's codes
         on it and sets the mark, as one action."""
         coder = normalize_coder(coder)
-        with self.db.atomic():
+        with self.write():
             action = self._begin_action(coder)
             for c in self.query("SELECT * FROM codings WHERE passage_id = ? AND coder = ?", [passage_id, coder]):
                 self._put(action, coder, "no code", "codings", c, None)
@@ -567,7 +612,7 @@ class Store:
         """Attach a memo (free text; empty clears it) to the passage for the coder."""
         coder = normalize_coder(coder)
         key = {"passage_id": passage_id, "coder": coder}
-        with self.db.atomic():
+        with self.write():
             action = self._begin_action(coder)
             mark = self._row("passage_marks", key) or {"no_code": 0}
             self._put(action, coder, "memo", "passage_marks", key,
@@ -580,7 +625,7 @@ class Store:
         Returns the description of the undone action, or None when there is nothing to undo.
         """
         coder = normalize_coder(coder)
-        with self.db.atomic():
+        with self.write():
             row = self.db.execute(
                 "SELECT max(action) FROM audit WHERE coder = ? AND undone = 0", [coder]
             ).fetchone()

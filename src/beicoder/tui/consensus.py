@@ -297,7 +297,7 @@ class ConsensusScreen(Screen):
         """Run ``fn`` (store writes for the consensus coder, returning how many store actions
         it made) in one transaction; remember it for undo; on failure say so and go on."""
         try:
-            with self.store.db.atomic():
+            with self.store.write():
                 n = fn()
         except (StoreError, sqlite3.Error) as exc:
             self.notify(f"NOT saved ({what}): {exc}", severity="error", timeout=10)
@@ -429,7 +429,7 @@ class ConsensusScreen(Screen):
         can be several); with none left, the consensus coder's last action in the store."""
         n, what = self._undo[-1] if self._undo else (1, "")
         try:
-            with self.store.db.atomic():
+            with self.store.write():
                 done = [self.store.undo(self.target) for _ in range(n)]
         except (StoreError, sqlite3.Error) as exc:
             self.notify(f"NOT undone: {exc}", severity="error", timeout=10)
