@@ -197,3 +197,16 @@ def test_a_third_group_is_a_clear_error(tiny):
     bad.loc[bad.interviewee == "A3", "group"] = "中等"
     with pytest.raises(AnalysisError, match="interviewee A3: group '中等' is neither"):
         compare_groups(bad, ["ACH"])
+
+
+def test_perfect_separation_without_variance_differentiates():
+    rows = []
+    for i in range(5):
+        rows.append({"interviewee": f"O{i}", "group": "outstanding", "code": "SCT", "frequency": 2, "presence": 1})
+        rows.append({"interviewee": f"A{i}", "group": "average", "code": "SCT", "frequency": 0, "presence": 0})
+    scores = pd.DataFrame(rows)
+    for col in ("rate", "mean_level", "max_level"):
+        scores[col] = scores["frequency"]
+    row = compare_groups(scores, ["SCT"]).query("score == 'frequency'").iloc[0]
+    assert row.welch_p == 0.0 and row.welch_t == float("inf") and row.verdict == "differentiating"
+    assert "no variance within either group" in row.warning

@@ -141,9 +141,10 @@ def test_import_of_an_edited_file_fails_without_adding_it(tmp_path):
     assert "0 imported, 0 unchanged, 1 failed" in result.stdout
 
 
-def test_refi_export_and_codebook_import_through_the_cli(tmp_path):
+def test_refi_export_and_codebook_import_through_the_cli(tmp_path, monkeypatch):
     import zipfile
 
+    monkeypatch.chdir(tmp_path)  # the dictionary made from a codebook lands in the current folder
     db = tmp_path / "demo.db"
     assert run("demo", "--db", db, "--no-tui").exit_code == 0
     result = run("export", "--format", "qdpx", "--out", tmp_path / "study.qdpx", "--db", db)
@@ -152,9 +153,21 @@ def test_refi_export_and_codebook_import_through_the_cli(tmp_path):
     assert names[0] == "project.qde" and sum(n.startswith("sources/") for n in names) == 10
     result = run("export", "--format", "qdc", "--out", tmp_path / "codes.qdc", "--db", db)
     assert result.exit_code == 0 and "wrote the codebook (8 codes)" in result.stdout
-    result = run("import", tmp_path / "codes.qdc")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "codes.qdc").rename(tmp_path / "elsewhere" / "codes.qdc")
+    result = run("import", tmp_path / "elsewhere" / "codes.qdc")
     assert result.exit_code == 0 and "8 codes -> dictionary" in result.stdout
+    assert not (tmp_path / "elsewhere" / "codes.yaml").exists()
     text = (tmp_path / "codes.yaml").read_text(encoding="utf-8")
     assert "code: ACH" in text and "成就导向" in text
-    again = run("import", tmp_path / "codes.qdc")
+    again = run("import", tmp_path / "elsewhere" / "codes.qdc")
     assert again.exit_code == 2 and "exists; move it away" in again.stderr
+
+
+def test_named_coder_without_decisions_is_one_clear_line(tmp_path):
+    db = tmp_path / "demo.db"
+    assert run("demo", "--db", db, "--no-tui").exit_code == 0
+    for cmd in (["train"], ["evaluate"], ["analyze"], ["report", "--out", str(tmp_path / "r")]):
+        result = run(*cmd, "--db", db, "--coder", "nobody")
+        assert result.exit_code == 2, cmd
+        assert "no decisions by coder 'nobody' (coders: reference)" in result.stderr, cmd

@@ -196,3 +196,10 @@ def test_english_turns_are_cut_at_sentence_ends_not_commas():
     pieces = [text[p.start:p.end] for p in cut_passages(text, turns)]
     assert all(p.startswith("We went") and p.endswith("statements.") for p in pieces)
     assert all(len(p) <= 600 for p in pieces) and len(pieces) == 2
+
+
+def test_a_single_role_label_is_enough():
+    text = "hello\n\n被访者：我是新人。\n"
+    turns, who, warnings = parse_turns(text)
+    assert [(t.role, text[t.start:t.end]) for t in turns] == [("other", "hello"), ("interviewee", "我是新人。")]
+    assert not warnings

@@ -109,21 +109,22 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label):
 
 
 def _import_codebooks(paths) -> None:
-    """A REFI-QDA codebook becomes a competency dictionary file beside it (NAME.yaml), to be
-    given levels and keywords and used with --dictionary."""
+    """A REFI-QDA codebook becomes a competency dictionary file in the current folder
+    (NAME.yaml), to be given levels and keywords and used with --dictionary."""
     from .core.dictionary import load_dictionary
     from .core.export import check_output
     from .core.refi import read_codebook
 
     for path in paths:
         dictionary = read_codebook(path)
-        target = check_output(Path(path).with_suffix(".yaml"))
+        target = check_output(Path.cwd() / (Path(path).stem + ".yaml"))
         if target.exists():
             raise BeicoderError(f"{target}: exists; move it away to import {Path(path).name} again")
         target.write_text(dictionary.yaml_text, encoding="utf-8")
         load_dictionary(target)  # the file we wrote loads as a dictionary
-        click.echo(f"imported codebook {Path(path).name}: {len(dictionary.codes)} codes -> dictionary {target} "
-                   "(add levels and keywords, then use it with --dictionary)")
+        n = len(dictionary.codes)
+        click.echo(f"imported codebook {Path(path).name}: {n} code{'s' if n != 1 else ''} -> dictionary {target} "
+                   "(each code has one placeholder level 1; add levels and keywords, then use it with --dictionary)")
 
 
 @main.command()
@@ -303,8 +304,12 @@ def demo(db, coder, rebuild, no_tui):
 
 
 def _pick_coder(store, coder: str | None) -> str:
+    from .core.store import normalize_coder
+
     coders = store.coders()
     if coder:
+        if normalize_coder(coder) not in coders:
+            raise BeicoderError(f"{store.path}: no decisions by coder {coder!r} (coders: {', '.join(coders) or 'none yet'})")
         return coder
     if not coders:
         raise BeicoderError(f"{store.path}: no codings yet; code some passages or load codings first")
@@ -413,12 +418,11 @@ def _print_comparison(comparison, names, interviewees, rule) -> None:
         console.print("Differentiating competencies: " + "; ".join(parts), soft_wrap=True)
     else:
         console.print("Differentiating competencies: none by this rule")
-    thr = comparison[comparison["verdict"] == "threshold"]
-    thr_codes = [c for c in dict.fromkeys(thr["code"]) if c not in diff_codes
-                 and set(thr.loc[thr["code"] == c, "score"]) == set(comparison.loc[comparison["code"] == c, "score"])]
-    if thr_codes:
-        console.print("Threshold competencies (threshold on every score): "
-                      + "; ".join(f"{c} {names.get(c, '')}" for c in thr_codes), soft_wrap=True)
+    base = "frequency" if "frequency" in set(comparison["score"]) else "rate"
+    thr = comparison[(comparison["verdict"] == "threshold") & (comparison["score"] == base)]
+    if len(thr):
+        console.print(f"Threshold competencies by {SCORE_LABELS[base]} (shown by most of both groups, no difference): "
+                      + "; ".join(f"{c} {names.get(c, '')}" for c in thr["code"]), soft_wrap=True)
     if n_dec < n_all:
         console.print(f"[yellow]warning: only {n_dec} of {n_all} passages of these interviewees are decided; "
                       "the scores cover what is coded so far[/yellow]", soft_wrap=True)
@@ -445,6 +449,8 @@ def reliability(db, coders, more_coders, out, kappa_bar, alpha_bar, ca_bar):
     from .core.reliability import Bars, coding_table, reliability_report
 
     names = [n for c in list(coders) + list(more_coders) for n in c.split()]
+    if out:
+        out = _out_folder(out)
     store = _open_store(db)
     try:
         table = coding_table(store, names)
@@ -454,7 +460,6 @@ def reliability(db, coders, more_coders, out, kappa_bar, alpha_bar, ca_bar):
     report = reliability_report(table, codes, Bars(kappa=kappa_bar, alpha=alpha_bar, ca=ca_bar))
     _print_reliability(report, table)
     if out:
-        out = _out_folder(out)
         for name in ("summary", "per_code", "per_transcript", "disagreements"):
             target = out / (f"reliability_{name}.csv" if name != "disagreements" else "disagreements.csv")
             write_csv(report[name], target)
@@ -519,7 +524,10 @@ def merge(other, db):
         store.close()
     click.echo(f"matched {len(report.matched)} transcript(s): {', '.join(o for o, _ in report.matched) or 'none'}")
     if report.unmatched:
-        click.echo(f"not in this study (skipped): {', '.join(report.unmatched)}")
+        click.echo(f"not in this study (skipped with their codings): {', '.join(report.unmatched)}")
+    if report.changed:
+        click.echo(f"text differs from this study's transcript of the same interviewee (skipped with their codings): "
+                   f"{', '.join(report.changed)}")
     if report.unmatched_passages:
         click.echo(f"{report.unmatched_passages} passage(s) cut differently in {other} (skipped)")
     if report.unknown_codes:

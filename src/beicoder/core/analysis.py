@@ -248,11 +248,18 @@ def compare_groups(scores, codes, rule: Rule = Rule(), score_names=SCORES):
                    "presence_outstanding": po, "presence_average": pa,
                    "welch_t": np.nan, "welch_df": np.nan, "welch_p": np.nan, "student_t": np.nan,
                    "student_df": np.nan, "student_p": np.nan, "mw_u": np.nan, "mw_p": np.nan}
+            separated = False
             if len(x) >= 2 and len(y) >= 2 and (np.ptp(x) > 0 or np.ptp(y) > 0):
                 res = stats.ttest_ind(x, y, equal_var=False)
                 row.update(welch_t=float(res.statistic), welch_df=float(res.df), welch_p=float(res.pvalue))
                 res = stats.ttest_ind(x, y, equal_var=True)
                 row.update(student_t=float(res.statistic), student_df=float(res.df), student_p=float(res.pvalue))
+            elif len(x) >= 2 and len(y) >= 2 and x[0] != y[0]:
+                # no variance in either group but different values: t is infinite, p is 0
+                separated = True
+                sign = 1.0 if x[0] > y[0] else -1.0
+                row.update(welch_t=sign * float("inf"), welch_p=0.0, student_t=sign * float("inf"),
+                           student_df=float(len(x) + len(y) - 2), student_p=0.0)
             if x and y and len(set(x) | set(y)) > 1:
                 mw = stats.mannwhitneyu(x, y, alternative="two-sided")
                 row.update(mw_u=float(mw.statistic), mw_p=float(mw.pvalue))
@@ -264,6 +271,8 @@ def compare_groups(scores, codes, rule: Rule = Rule(), score_names=SCORES):
                 warn.append("a group has fewer than 5 people")
             if x and y and len(set(x) | set(y)) == 1:
                 warn.append("score is constant")
+            if separated:
+                warn.append("no variance within either group: t is infinite, p taken as 0")
             row.update(cohens_d=d, cohens_d_low=lo, cohens_d_high=hi, hedges_g=g,
                        hedges_g_low=lo * j, hedges_g_high=hi * j,
                        rank_biserial=(2 * row["mw_u"] / (len(x) * len(y)) - 1) if x and y else np.nan,

@@ -4,7 +4,8 @@ macro averages, and recall of the top three suggestions.
 Two designs: K-fold cross-validation over interviewees on a study's decided passages (the
 model never sees the interviewees it is scored on), or training on the whole study and
 scoring an external gold file. Metrics come from scikit-learn
-(``precision_recall_fscore_support`` on multi-label indicator matrices, zero_division=0).
+(``precision_recall_fscore_support`` on multi-label indicator matrices; a figure with a zero
+denominator, such as recall of a code the gold never uses, is NaN and prints as –).
 
 Prediction rules: lexicon suggests a code when any non-negated keyword or pattern matches
 (score > 0); the model when its probability is at least ``MODEL_THRESHOLD``; the blend when
@@ -58,6 +59,8 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
         raise GoldFileError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise GoldFileError(f"{path}: not UTF-8; save the gold file as UTF-8") from None
+    if not text.strip():
+        raise GoldFileError(f"{path}: file is empty")
     reader = csv.DictReader(text.splitlines(keepends=True))
     fields = [f.strip() for f in reader.fieldnames or []]
     missing = [c for c in ("id", "text", "codes") if c not in fields]
@@ -162,13 +165,13 @@ def metrics(scored: Scored, codes: Sequence[str]):
         if name not in scored.scores:
             continue
         y_pred = mlb.transform([predicted(name, s) for s in scored.scores[name]])
-        p, r, f, n = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=0,
+        p, r, f, n = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=np.nan,
                                                      labels=list(range(len(codes))))
         for i, code in enumerate(codes):
             rows.append({"suggester": name, "code": code, "precision": p[i], "recall": r[i], "f1": f[i],
                          "support": int(n[i]), "top3_recall": np.nan})
         for avg in ("micro", "macro"):
-            p_, r_, f_, _ = precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=0)
+            p_, r_, f_, _ = precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=np.nan)
             rows.append({"suggester": name, "code": avg, "precision": p_, "recall": r_, "f1": f_,
                          "support": int(y_true.sum()),
                          "top3_recall": top_k_recall(scored.gold, scored.scores[name]) if avg == "micro" else np.nan})

@@ -222,7 +222,7 @@ def parse_turns(text: str, interviewee: str | None = None) -> tuple[list[Turn], 
         if got:
             candidates.append((start, got[0], got[1], line.lstrip().startswith("#")))
     role_hits = [c for c in candidates if _role_of(c[1])]
-    if len(role_hits) >= 2 and (len({_role_of(c[1]) for c in role_hits}) == 2 or len(role_hits) == len(candidates)):
+    if role_hits and (len({_role_of(c[1]) for c in role_hits}) == 2 or len(role_hits) == len(candidates)):
         starts = role_hits
         mode = "roles"
     else:

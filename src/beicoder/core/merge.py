@@ -21,6 +21,7 @@ class MergeReport:
 
     matched: list[tuple[str, str]] = field(default_factory=list)  # (their interviewee, our interviewee)
     unmatched: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # same interviewee here, other text
     unmatched_passages: int = 0
     unknown_codes: set[str] = field(default_factory=set)
     coders: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -55,7 +56,8 @@ def merge_study(store, other_path: str | Path) -> MergeReport:
         for t in other.query("SELECT id, interviewee, sha256, text FROM transcripts ORDER BY id"):
             mine = ours_by_sha.get(t["sha256"]) or ours_by_text.get(_text_hash(t["text"]))
             if mine is None or mine["text"] != t["text"]:
-                report.unmatched.append(t["interviewee"])
+                same_name = any(r["interviewee"] == t["interviewee"] for r in ours_by_sha.values())
+                (report.changed if same_name else report.unmatched).append(t["interviewee"])
                 continue
             report.matched.append((t["interviewee"], mine["interviewee"]))
             ours = {(p.start, p.end): p.id for p in store.passages(mine["id"])}

@@ -123,8 +123,12 @@ def markdown(rep: dict) -> str:
             "(a competency never shown scores 0)" + ("" if rep["normalize"] else ", and the rate per 1,000 characters") + ". "
             "Groups were compared with Welch's t-test (Student's t reported alongside), the Mann-Whitney U test, "
             "Cohen's d and Hedges' g with 95% confidence intervals (large-sample standard error, Hedges & Olkin 1985) "
-            "and the rank-biserial correlation; p values of Welch's test were adjusted across the competencies of each "
-            f"score with the Benjamini-Hochberg procedure. Verdict rule: {rule.describe()}.", ""]
+            "and the rank-biserial correlation; "
+            + ("p values of Welch's test were adjusted across the competencies of each score with the "
+               "Benjamini-Hochberg procedure. " if rule.corrected else
+               "verdicts use Welch's p without correction for multiple tests (Benjamini-Hochberg q is shown for "
+               "reference). ")
+            + f"Verdict rule: {rule.describe()}.", ""]
     out += ["## Scores (group means)", ""]
     rows = []
     for code in rep["codes"]:
@@ -200,14 +204,16 @@ def _figure(rep: dict):
     xs = np.arange(len(codes))
     for ax, score in zip(axes[:, 0], names):
         for k, (group, colour) in enumerate((("outstanding", "#1f77b4"), ("average", "#ff7f0e"))):
-            means, errs = [], []
+            means, lows, highs = [], [], []
             for code in codes:
                 v = scores.loc[(scores["code"] == code) & (scores["group"] == group), score].dropna().astype(float)
                 m = v.mean() if len(v) else np.nan
                 h = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0
+                h = 0.0 if np.isnan(h) else h
                 means.append(m)
-                errs.append(0.0 if np.isnan(h) else h)
-            ax.bar(xs + (k - 0.5) * 0.38, means, 0.38, yerr=errs, capsize=3, label=group, color=colour)
+                lows.append(min(h, m) if not np.isnan(m) else 0.0)  # scores are never negative
+                highs.append(h)
+            ax.bar(xs + (k - 0.5) * 0.38, means, 0.38, yerr=[lows, highs], capsize=3, label=group, color=colour)
         top = ax.get_ylim()[1] * 1.15
         ax.set_ylim(top=top)
         for i, code in enumerate(codes):
@@ -217,7 +223,7 @@ def _figure(rep: dict):
         ax.set_xticks(xs, codes)
         ax.set_ylabel(SCORE_LABELS[score])
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    axes[0, 0].set_title("Mean score per competency, outstanding vs average (95% CI; * differentiating)")
+    axes[0, 0].set_title("Mean score per competency, outstanding vs average (95% CI, cut at 0; * differentiating)")
     fig.tight_layout()
     return fig
 

@@ -43,7 +43,8 @@ def bar_chart(comparison, score: str, width: int = 40) -> Group:
             table.add_row(Text(f"{mark} {r['code']:<5}{label}" if label == "O" else f"  {'':<5}{label}",
                                style=VERDICT_STYLE.get(r["verdict"], "") if label == "O" else ""),
                           Text(char * n, style=style), Text("–" if math.isnan(value) else f"{value:.2f}"))
-    title = Text(f"Mean {SCORE_LABELS[score]} per code: █ outstanding  ▒ average  ★ differentiating", style="bold")
+    title = Text(f"{SCORE_LABELS[score].capitalize()} per code, group means (s: next score): "
+                 "█ outstanding  ▒ average  ★ differentiating", style="bold")
     return Group(title, table)
 
 
@@ -70,8 +71,8 @@ class AnalysisScreen(Screen):
         yield Header()
         with VerticalScroll():
             yield Static(id="analysis-status")
-            yield DataTable(id="comparison", zebra_stripes=True, cursor_type="row")
             yield Static(id="chart")
+            yield DataTable(id="comparison", zebra_stripes=True, cursor_type="row")
             yield Static(id="rule")
         yield Footer()
 
@@ -97,9 +98,13 @@ class AnalysisScreen(Screen):
             coders = store.coders()
         finally:
             store.close()
-        if coders:
-            self.coder = coders[(coders.index(self.coder) + 1) % len(coders)] if self.coder in coders else coders[0]
-            self.run_analysis()
+        others = [c for c in coders if c != self.coder]
+        if not others:
+            self.notify(f"{self.coder} is the only coder with decisions", timeout=4)
+            return
+        self.coder = coders[(coders.index(self.coder) + 1) % len(coders)] if self.coder in coders else coders[0]
+        self.notify(f"analysis of {self.coder}'s codings", timeout=3)
+        self.run_analysis()
 
     @work(thread=True, exclusive=True, group="analysis")
     def run_analysis(self) -> None:

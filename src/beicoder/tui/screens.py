@@ -183,7 +183,8 @@ KEYS = [
     ]),
     ("Other", [
         ("T", "train your suggestion model on your decisions (background; offered every 20 decisions)"),
-        ("A", "analysis: outstanding vs average for your codings, with a bar chart (r reruns, s score, c coder)"),
+        ("A", "analysis: outstanding vs average for your codings, with a bar chart (r reruns, s score, c coder; "
+              "not when coding blind)"),
         ("c", "consensus: reconcile the coders' disagreements (not when coding blind)"),
         ("ctrl+p", "command palette (every action is there)"),
         ("?", "this help"),
