@@ -164,3 +164,56 @@ def test_backup_is_a_consistent_copy_while_another_connection_writes(tiny_study,
     result = CliRunner().invoke(main, ["backup", str(tmp_path / "b2.db"), "--db", str(tiny_study)])
     assert result.exit_code == 0 and "backed up" in result.stdout
     assert Store(tmp_path / "b2.db", create=False).coders() == ["amy"]
+
+
+def test_renaming_a_code_keeps_codings_and_dropping_one_asks_first(tiny_study, dictionary, tmp_path):
+    from click.testing import CliRunner
+
+    from beicoder.cli import main
+    from beicoder.core.dictionary import parse_dictionary
+
+    store = Store(tiny_study)
+    p = store.passages()[0].id
+    store.add_codes(p, "amy", {"INFO": 3, "ACH": 2})
+    renamed = parse_dictionary(dictionary.yaml_text.replace("name_zh: 信息搜集", "name_zh: 信息收集"), "renamed.yaml")
+    store.set_dictionary(renamed)
+    assert {c["code"]: c["level"] for c in store.codings_for(p, "amy")} == {"INFO": 3, "ACH": 2}
+    assert next(c for c in store.codes() if c["code"] == "INFO")["name_zh"] == "信息收集"
+    store.close()
+    text = dictionary.yaml_text
+    start = text.index("  - code: ACH")
+    end = text.index("  - code: INFO")
+    (tmp_path / "no_ach.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
+    runner = CliRunner()
+    refused = runner.invoke(main, ["dictionary", str(tmp_path / "no_ach.yaml"), "--db", str(tiny_study)], input="n\n")
+    assert refused.exit_code == 2 and "drops ACH (1 codings); delete these codings?" in refused.output
+    assert rows(tiny_study, "SELECT code FROM codings ORDER BY code") == [("ACH",), ("INFO",)]
+    done = runner.invoke(main, ["dictionary", str(tmp_path / "no_ach.yaml"), "--db", str(tiny_study)], input="y\n")
+    assert done.exit_code == 0 and "deleted the codings of ACH" in done.output
+    assert rows(tiny_study, "SELECT code FROM codings") == [("INFO",)]
+    assert rows(tiny_study, "SELECT count(*) FROM codes WHERE code = 'ACH'") == [(0,)]
+
+
+def test_undo_survives_a_restart(tiny_study):
+    store = Store(tiny_study)
+    p = store.passages()[0].id
+    store.add_codes(p, "amy", {"INFO": 3, "ACH": 2})
+    store.close()
+    again = Store(tiny_study, create=False)
+    assert again.undo("amy") == "accept suggestions"
+    assert again.codings_for(p, "amy") == []
+    again.close()
+
+
+def test_the_same_code_twice_counts_once(tiny_study, tmp_path):
+    from beicoder.core.export import import_codings
+
+    store = Store(tiny_study)
+    p = store.passages()[0].id
+    store.add_codes(p, "amy", {"INFO": 3})
+    assert store.add_codes(p, "amy", {"INFO": 4}) == []  # already there: not added again
+    csv = tmp_path / "c.csv"
+    csv.write_text("interviewee,passage,code,level\nA01,1,INFO,3\n", encoding="utf-8")
+    import_codings(store, csv, coder="amy")
+    assert rows(tiny_study, "SELECT count(*) FROM codings WHERE coder = 'amy' AND code = 'INFO'") == [(1,)]
+    store.close()

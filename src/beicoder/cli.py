@@ -568,6 +568,31 @@ def report(db, coder, out, alpha, uncorrected, threshold_presence, marginal, nor
         click.echo(f"wrote {path}")
 
 
+@main.command("dictionary")
+@click.argument("file", type=click.Path(path_type=Path))
+@db_option
+@click.option("--yes", is_flag=True, help="Do not ask before deleting the codings of codes the new dictionary drops.")
+def dictionary_cmd(file, db, yes):
+    """Replace the study's competency dictionary by FILE (YAML). Codes are matched by key, so
+    renamed labels keep their codings; codings of dropped codes are deleted only after you
+    confirm (one transaction). Suggestions are recomputed when next needed."""
+    from .core.dictionary import load_dictionary
+
+    dictionary = load_dictionary(file)
+    store = _open_store(db)
+    try:
+        dropped = {c: n for c, n in store.dropped_codes(dictionary).items() if n}
+        if dropped:
+            listing = ", ".join(f"{c} ({n} codings)" for c, n in dropped.items())
+            if not yes and not click.confirm(f"{file.name} drops {listing}; delete these codings?", default=False):
+                raise BeicoderError(f"{file}: not applied; the study keeps its dictionary")
+        store.set_dictionary(dictionary, drop_codings=bool(dropped))
+    finally:
+        store.close()
+    click.echo(f"the study now uses {file} ({len(dictionary.codes)} codes)"
+               + (f"; deleted the codings of {', '.join(dropped)}" if dropped else ""))
+
+
 @main.command()
 @click.argument("target", type=click.Path(path_type=Path))
 @db_option

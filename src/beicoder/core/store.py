@@ -232,22 +232,34 @@ class Store:
         return list(self.db.query(sql, list(params)))
 
     # -- dictionary -------------------------------------------------------------------------
-    def set_dictionary(self, dictionary) -> None:
-        """Store ``dictionary`` (a :class:`~beicoder.core.dictionary.Dictionary`) in the study.
+    def dropped_codes(self, dictionary) -> dict[str, int]:
+        """Codes of the study that ``dictionary`` no longer has, with their number of codings."""
+        new_codes = set(dictionary.codes)
+        return {r["code"]: r["n"] for r in self.query(
+            """SELECT k.code, (SELECT count(*) FROM codings c WHERE c.code = k.code) AS n FROM codes k
+               ORDER BY k.position""") if r["code"] not in new_codes}
 
-        Codes are upserted, so renaming a code's label keeps its codings.
+    def set_dictionary(self, dictionary, drop_codings: bool = False) -> None:
+        """Store ``dictionary`` (a :class:`~beicoder.core.dictionary.Dictionary`) in the study,
+        in one transaction.
+
+        Codes are upserted by their key, so renaming a code's label keeps its codings. A code
+        the new dictionary drops takes its codings with it only when ``drop_codings`` is True
+        (the caller asked the user first; see :meth:`dropped_codes`).
 
         Raises:
-            StoreError: the new dictionary drops a code that still has codings.
+            StoreError: the new dictionary drops a code that still has codings and
+                ``drop_codings`` is False.
         """
         new_codes = set(dictionary.codes)
-        used = {r["code"] for r in self.query("SELECT DISTINCT code FROM codings")}
-        missing = sorted(used - new_codes)
-        if missing:
+        missing = sorted(c for c, n in self.dropped_codes(dictionary).items() if n)
+        if missing and not drop_codings:
             raise StoreError(
                 f"{dictionary.source}: drops code(s) {', '.join(missing)} that have codings in {self.path.name}"
             )
         with self.write():
+            for code in missing:
+                self.db.execute("DELETE FROM codings WHERE code = ?", [code])
             self.db.execute(
                 "INSERT OR REPLACE INTO dictionary(id, name, source, sha256, yaml, loaded_at) VALUES (1, ?, ?, ?, ?, ?)",
                 [dictionary.name, str(dictionary.source), dictionary.sha256, dictionary.yaml_text, now()],
