@@ -57,16 +57,85 @@ db_option = click.option("--db", default=DEFAULT_DB, show_default=True, help="Th
 @click.option("--dictionary", "dictionary_path", type=click.Path(path_type=Path),
               help="Competency dictionary (YAML); default: the study's, or the bundled micro-credit one.")
 @click.option("--interviewee-label", help="Speaker label of the interviewee when turns carry names (e.g. 唐鳳).")
-def import_cmd(files, meta, db, dictionary_path, interviewee_label):
+@click.option("--pseudonymize", "names_path", type=click.Path(path_type=Path),
+              help="names.csv (name,pseudonym): replace these personal names in the transcripts before storing them.")
+def import_cmd(files, meta, db, dictionary_path, interviewee_label, names_path):
     """Import transcripts (.txt/.md in UTF-8, GB18030/GBK, Big5 or UTF-16) into the study.
 
     Each file's interviewee is its name without extension. Files already imported (same
     sha256) are skipped. A file that cannot be read is reported and skipped; the exit status
-    is then 2."""
+    is then 2.
+
+    A REFI-QDA project (.qdpx, e.g. from QualCoder, NVivo, ATLAS.ti or beicoder) is imported
+    whole in one transaction: its sources become transcripts, its codings are placed on the
+    passages they cover, under their coder's name.
+
+    With --pseudonymize names.csv every listed name (longest first) is replaced in the text,
+    the file name and the metadata before anything is stored, so passages and offsets are
+    those of the pseudonymised text. The file's sha256 is kept: importing the file again is a
+    no-op (it is not pseudonymised again with another names file)."""
     from .core.dictionary import load_dictionary
     from .core.paths import default_dictionary
     from .core.study import import_parsed, meta_warnings, parse_files, read_meta
 
+    names = None
+    if names_path:
+        from .core.privacy import load_names
+
+        names = load_names(names_path)
+    projects = [f for f in files if f.suffix.lower() in (".qdpx", ".qde")]
+    if projects:
+        from .core.refi import import_project
+
+        if names:
+            raise BeicoderError("--pseudonymize applies to .txt/.md transcripts, not to .qdpx projects "
+                                "(their codings' offsets would no longer fit the text); nothing imported")
+        given = load_dictionary(dictionary_path) if dictionary_path else None
+        fallback = load_dictionary(default_dictionary())
+        existed = Path(db).exists()
+        store = _open_store(db, create=True)
+        try:
+            reports = [import_project(store, project, given, fallback) for project in projects]
+        except BaseException:
+            store.close()
+            if not existed:  # no half-made study file left behind
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(db) + suffix).unlink(missing_ok=True)
+            raise
+        store.close()
+        for rep in reports:
+            for src in rep.sources:
+                if src["status"] == "imported":
+                    click.echo(f"imported source {src['name']}: interviewee {src['interviewee']}, {src['passages']} passages")
+                    if src["message"]:
+                        click.echo(f"  note: {src['message']}")
+                else:
+                    click.echo(f"{src['status']} source {src['name']}: {src['message']}")
+            if rep.dictionary == "codebook":
+                click.echo("dictionary: built from the project's codebook (each code has one level 1)")
+            elif rep.dictionary == "default":
+                click.echo("dictionary: the bundled micro-credit dictionary")
+            per_coder = ", ".join(f"{c} {n}" for c, n in sorted(rep.placed.items())) or "none"
+            click.echo(f"codings per coder: {per_coder} ({rep.written} passage codings added or changed)")
+            if rep.skipped_codes:
+                n = sum(rep.skipped_codes.values())
+                shown = ", ".join(f"{k} ({v})" for k, v in sorted(rep.skipped_codes.items())[:20])
+                more = f", ... {len(rep.skipped_codes) - 20} more" if len(rep.skipped_codes) > 20 else ""
+                click.echo(f"skipped codes (not in the study's dictionary): {len(rep.skipped_codes)} codes, "
+                           f"{n} codings: {shown}{more}")
+            if rep.unplaced:
+                click.echo(f"warning: {rep.unplaced} codings cover no passage and were left out")
+            if rep.levels_dropped:
+                click.echo(f"warning: {rep.levels_dropped} levels outside their code's scale were left out")
+            for note in rep.notes:
+                click.echo(f"warning: {note}")
+            n_imp = sum(1 for s in rep.sources if s["status"] == "imported")
+            n_unch = sum(1 for s in rep.sources if s["status"] == "unchanged")
+            click.echo(f"{rep.project}: {n_imp} sources imported, {n_unch} unchanged, "
+                       f"{len(rep.sources) - n_imp - n_unch} skipped; {rep.codings} codings; study: {db}")
+        files = tuple(f for f in files if f not in projects)
+        if not files:
+            return
     codebooks = [f for f in files if f.suffix.lower() == ".qdc"]
     if codebooks:
         _import_codebooks(codebooks)
@@ -76,6 +145,30 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label):
     meta_rows = read_meta(meta) if meta else None
     dictionary = load_dictionary(dictionary_path) if dictionary_path else None
     parsed = parse_files(files, interviewee_label)
+    if names:
+        from .core.ingest import ImportProblem, parse_text
+        from .core.privacy import pseudonymize
+        from .core.study import FileResult
+
+        label = pseudonymize(interviewee_label, names)[0] if interviewee_label else None
+        for row in meta_rows or []:
+            for key in ("id", "branch", "extra"):
+                if row.get(key):
+                    row[key] = pseudonymize(row[key], names)[0]
+        redone = []
+        for path, p, failure in parsed:
+            if p is None:
+                redone.append((path, p, failure))
+                continue
+            text, counts = pseudonymize(p.text, names)
+            safe = Path(pseudonymize(str(path), names)[0])
+            try:
+                redone.append((safe, parse_text(text, safe, p.encoding, p.sha256, label), None))
+            except ImportProblem as exc:
+                redone.append((safe, None, FileResult(safe, "error", f"{safe}: {exc}")))
+            detail = ", ".join(f"{names[k]} {v}" for k, v in sorted(counts.items(), key=lambda kv: names[kv[0]]))
+            click.echo(f"pseudonymized {safe.name}: {sum(counts.values())} replacements" + (f" ({detail})" if detail else ""))
+        parsed = redone
     good = [p for p in parsed if p[2] is None]
     results = [p[2] for p in parsed if p[2] is not None]
     if good or meta_rows:

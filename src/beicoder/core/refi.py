@@ -562,7 +562,8 @@ def read_project(path) -> dict:
       ``codes``: ``[{"guid", "name", "description", "codable", "color", "path"}]`` (flattened);
       ``sources``: ``[{"guid", "name", "text"}]`` (text None when not in the zip);
       ``cases``: ``[{"guid", "name", "sources": [source names], "variables": {name: value}}]``;
-      ``codings``: ``[{"source", "start", "end", "code", "user", "level"}]`` in file order
+      ``codings``: ``[{"source", "start", "end", "code", "user", "level", "source_guid", "code_guid"}]``
+      in file order
       (``user`` None when unknown, ``level`` from a selection Description "... level N ...",
       else None; a coding of a whole source has start 0 and end the text's length).
     A source's name is its ``name`` attribute, else its file name without extension, else its GUID;
@@ -606,7 +607,8 @@ def read_project(path) -> dict:
                 cg = _norm_guid(ref_el.get("targetGUID"))
                 ug = _norm_guid(c.get("creatingUser")) or sel_user
                 codings.append({"source": name, "start": start, "end": end, "code": code_names.get(cg, cg),
-                                "user": user_names.get(ug, ug or None), "level": level})
+                                "user": user_names.get(ug, ug or None), "level": level,
+                                "source_guid": g, "code_guid": cg})
 
             for sel in _children(src, "PlainTextSelection"):
                 try:
@@ -642,3 +644,264 @@ def read_project(path) -> dict:
     finally:
         if zf is not None:
             zf.close()
+
+
+# -- importing a project into a study ---------------------------------------------------------
+from dataclasses import dataclass, field  # noqa: E402
+
+
+@dataclass
+class ProjectImport:
+    """What :func:`import_project` did.
+
+    ``sources``: one dict per TextSource (name, interviewee, status ``imported``/``unchanged``/
+    ``skipped``, passages, message); ``placed``: project codings placed on passages, per coder;
+    ``written``: coding rows added or changed in the study; ``skipped_codes``: code name ->
+    number of codings skipped because the study's dictionary has no such code; ``unplaced``:
+    codings whose selection overlaps no passage; ``levels_dropped``: levels outside the code's
+    scale (the coding is kept without level); ``dictionary``: ``"study"``, ``"given"``,
+    ``"default"`` or ``"codebook"`` (built from the project's codebook); ``notes``: one-line notes.
+    """
+
+    project: str
+    sources: list[dict] = field(default_factory=list)
+    placed: dict[str, int] = field(default_factory=dict)
+    written: int = 0
+    skipped_codes: dict[str, int] = field(default_factory=dict)
+    unplaced: int = 0
+    levels_dropped: int = 0
+    dictionary: str = "study"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def codings(self) -> int:
+        return sum(self.placed.values())
+
+
+def _normalized(text: str) -> tuple[str, list[int]]:
+    """``text`` with CRLF/CR turned into LF and a leading BOM dropped, as transcripts are stored,
+    and the sorted original positions of the characters removed (to shift selection offsets)."""
+    removed = []
+    if text.startswith("\ufeff"):
+        removed.append(0)
+    for m in re.finditer(r"\r\n", text):
+        removed.append(m.start())
+    out = text[1:] if text.startswith("\ufeff") else text
+    return out.replace("\r\n", "\n").replace("\r", "\n"), removed
+
+
+def _shift(offset: int, removed: list[int]) -> int:
+    import bisect
+
+    return offset - bisect.bisect_left(removed, offset)
+
+
+def place_selection(start: int, end: int, spans) -> list[int]:
+    """Indexes of the passages (``spans``: (start, end) pairs in order) a selection maps to.
+
+    The rule: a selection maps to every passage it covers at least half of (a selection equal
+    to a passage covers all of it); when it covers no passage that much, it maps to the one
+    passage it overlaps most (the first on a tie), so a sentence coded in a QDA tool lands in
+    the passage holding it; a selection that overlaps no passage maps to nothing.
+    """
+    overlaps = [max(0, min(end, b) - max(start, a)) for a, b in spans]
+    chosen = [i for i, (o, (a, b)) in enumerate(zip(overlaps, spans)) if o > 0 and 2 * o >= (b - a)]
+    if chosen:
+        return chosen
+    best = max(range(len(spans)), key=lambda i: (overlaps[i], -i), default=None)
+    return [best] if best is not None and overlaps[best] > 0 else []
+
+
+def _codebook_dictionary(codable: list[dict], title: str):
+    from .dictionary import parse_dictionary
+
+    return parse_dictionary(codebook_yaml(codable, title), title)
+
+
+def _parse_source(text: str, name: str, project: Path, sha: str, selections: list[tuple[int, int]]):
+    """Parse a source's text like a transcript file; turns of other speakers that hold coded
+    text become codable (role interviewee) so that every coded stretch lies in a passage."""
+    from .ingest import ParsedTranscript, cut_passages, parse_text
+
+    parsed = parse_text(text, project / name, "utf-8", sha)
+    spans = [(p.start, p.end) for p in parsed.passages]
+    loose = [(s, e) for s, e in selections if not place_selection(s, e, spans)]
+    promoted = 0
+    for t in parsed.turns:
+        if t.role != "interviewee" and t.end > t.start and any(min(e, t.end) > max(s, t.start) for s, e in loose):
+            t.role = "interviewee"
+            promoted += 1
+    if promoted:
+        parsed = ParsedTranscript(parsed.path, text, parsed.encoding, sha, parsed.turns,
+                                  cut_passages(text, parsed.turns), parsed.interviewee_speaker,
+                                  parsed.warnings + [f"{promoted} turn(s) of other speakers hold codings and were made codable"])
+    return parsed
+
+
+def import_project(store, path, dictionary=None, default_dictionary=None) -> ProjectImport:
+    """Import a REFI-QDA project (``.qdpx``) into the study in ``store``, in ONE transaction.
+
+    Sources: each TextSource with text becomes a transcript, parsed like a transcript file
+    (speaker turns, passages); its interviewee is the name of the Case that references it, else
+    the source name; its title is the source name; the Case's ``group``, ``tenure_years`` and
+    ``branch`` variables go to the interviewee. The text is stored with LF newlines; its sha256
+    is that of its UTF-8 bytes. A source whose text (or hash) is already in the study is not
+    added again; its codings are placed on the stored passages. Turns of non-interviewee
+    speakers that hold codings are made codable (a meeting or focus group coded in a QDA tool).
+
+    Codes: the dictionary is ``dictionary`` when given (it replaces the study's), else the
+    study's, else ``default_dictionary`` when it knows the key of every codable code, else one
+    built from the project's codebook (as :func:`read_codebook` does). A project code maps to
+    the dictionary code whose key is the first word of its name (``"ACH 成就导向"`` -> ``ACH``);
+    codings of other codes are counted in ``skipped_codes`` and left out.
+
+    Codings: each selection is placed with :func:`place_selection`, stored for its user's
+    name as coder (``unknown`` when the project names none), origin ``import``, with the level
+    from the selection's Description when it is inside the code's scale. Several selections
+    landing on one passage with one code by one coder make one coding. Importing the same
+    project twice changes nothing.
+
+    Raises:
+        RefiError: unreadable project, no source with text, no codebook and no dictionary, or
+            a source whose interviewee already has a transcript of that title with other text.
+        StoreError: a given dictionary drops codes that have codings.
+    """
+    import hashlib
+
+    from .analysis import AnalysisError, normalize_group
+    from .store import normalize_coder, now
+
+    path = Path(path)
+    project = read_project(path)
+    report = ProjectImport(project=path.name)
+    codable = [c for c in project["codes"] if c["codable"]]
+    current = store.dictionary()
+    built = None
+    title = f"{path.stem} ({project['origin']})" if project["origin"] else path.stem
+    if dictionary is not None:
+        report.dictionary = "given"
+    elif current is not None:
+        dictionary = current
+    elif default_dictionary is not None and (
+            not codable or all(_code_key(c["name"])[0] in default_dictionary.codes for c in codable)):
+        dictionary, report.dictionary = default_dictionary, "default"
+    elif codable:
+        built = _codebook_dictionary(codable, title)
+        dictionary, report.dictionary = built, "codebook"
+    else:
+        raise RefiError(f"{path.name}: the project has no codebook and the study no dictionary; give one with --dictionary")
+    # project code GUID -> dictionary code
+    code_map: dict[str, str] = {}
+    if built is not None:
+        for c, comp in zip(codable, built.competencies):
+            code_map[c["guid"]] = comp.code
+    else:
+        # by key; else (a study whose dictionary was built from this codebook before) by the
+        # key and name the codebook gives the code
+        try:
+            derived = list(zip(codable, _codebook_dictionary(codable, title).competencies)) if codable else []
+        except BeicoderError:
+            derived = []
+        by_guid = {c["guid"]: comp for c, comp in derived}
+        for c in codable:
+            key = _code_key(c["name"])[0] or c["name"].strip()
+            comp = by_guid.get(c["guid"])
+            if key in dictionary.codes:
+                code_map[c["guid"]] = key
+            elif comp is not None and comp.code in dictionary.codes and \
+                    (dictionary.get(comp.code).name_zh, dictionary.get(comp.code).name_en) == (comp.name_zh, comp.name_en):
+                code_map[c["guid"]] = comp.code
+    scales = {c.code: (c.min_level, c.max_level) for c in dictionary.competencies}
+
+    case_of: dict[str, dict] = {}
+    for case in project["cases"]:
+        for sname in case["sources"]:
+            case_of.setdefault(sname, case)
+    by_source: dict[str, list[dict]] = {}
+    for c in project["codings"]:
+        by_source.setdefault(c["source_guid"], []).append(c)
+
+    with store.write():
+        if report.dictionary in ("given", "default", "codebook"):
+            store.set_dictionary(dictionary)
+        stamp = now()
+        for src in project["sources"]:
+            name, text = src["name"], src["text"]
+            entry = {"name": name, "interviewee": "", "status": "skipped", "passages": 0, "message": ""}
+            report.sources.append(entry)
+            codings = by_source.get(src["guid"], [])
+            if text is None or not text.strip():
+                entry["message"] = ("its text is not in the project" if text is None else "its plain text is empty") + \
+                    (f"; {len(codings)} coding(s) left out" if codings else "")
+                continue
+            text, removed = _normalized(text)
+            sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            case = case_of.get(name)
+            iv = (case["name"] if case and case["name"] else name).strip() or name
+            known = store.query("SELECT id, interviewee FROM transcripts WHERE sha256 = ? OR text = ? ORDER BY id LIMIT 1",
+                                [sha, text])
+            if known:
+                tid = known[0]["id"]
+                entry.update(interviewee=known[0]["interviewee"], status="unchanged",
+                             message=f"already in the study as {known[0]['interviewee']}")
+            else:
+                same = store.query("SELECT id FROM transcripts WHERE interviewee = ? AND title = ?", [iv, name])
+                if same:
+                    raise RefiError(f"{path.name}: source {name}: interviewee {iv} already has a transcript titled "
+                                    f"{name} with other text; nothing imported")
+                sels = [(_shift(c["start"], removed), _shift(c["end"], removed)) for c in codings]
+                parsed = _parse_source(text, name, path, sha, sels)
+                tid = store.add_transcript(parsed, iv, title=name)
+                entry.update(interviewee=iv, status="imported", passages=len(parsed.passages),
+                             message="; ".join(parsed.warnings))
+            if case:
+                row = {"id": entry["interviewee"]}
+                variables = case["variables"]
+                try:
+                    if normalize_group(variables.get("group")):
+                        row["grp"] = variables["group"].strip()
+                except AnalysisError as exc:
+                    report.notes.append(f"case {case['name']}: {exc}; group left out")
+                try:
+                    if variables.get("tenure_years") not in (None, ""):
+                        row["tenure_years"] = float(variables["tenure_years"])
+                except ValueError:
+                    report.notes.append(f"case {case['name']}: tenure_years {variables['tenure_years']!r} is not a number")
+                if (variables.get("branch") or "").strip():
+                    row["branch"] = variables["branch"].strip()
+                if len(row) > 1:
+                    store.upsert_interviewees([row])
+            passages = store.passages(tid)
+            spans = [(p.start, p.end) for p in passages]
+            for c in codings:
+                code = code_map.get(c["code_guid"])
+                if code is None:
+                    report.skipped_codes[c["code"]] = report.skipped_codes.get(c["code"], 0) + 1
+                    continue
+                hits = place_selection(_shift(c["start"], removed), _shift(c["end"], removed), spans)
+                if not hits:
+                    report.unplaced += 1
+                    continue
+                coder = normalize_coder(c["user"] or "unknown")
+                level = c["level"]
+                if level is not None and not scales[code][0] <= level <= scales[code][1]:
+                    level = None
+                    report.levels_dropped += 1
+                store.db.execute("INSERT OR IGNORE INTO coders(name, created_at) VALUES (?, ?)", [coder, stamp])
+                report.placed[coder] = report.placed.get(coder, 0) + 1
+                for i in hits:
+                    pid = passages[i].id
+                    cur = store.db.execute(
+                        """INSERT INTO codings(passage_id, coder, code, level, origin, created_at, updated_at)
+                           VALUES (?, ?, ?, ?, 'import', ?, ?) ON CONFLICT(passage_id, coder, code)
+                           DO UPDATE SET level = excluded.level, updated_at = excluded.updated_at
+                           WHERE codings.level IS NOT excluded.level""",
+                        [pid, coder, code, level, stamp, stamp])
+                    report.written += cur.rowcount if cur.rowcount > 0 else 0
+                    store.db.execute("UPDATE passage_marks SET no_code = 0 WHERE passage_id = ? AND coder = ? AND no_code = 1",
+                                     [pid, coder])
+        if not any(s["status"] != "skipped" for s in report.sources):
+            reasons = "; ".join(f"{s['name']}: {s['message']}" for s in report.sources) or "it has no text sources"
+            raise RefiError(f"{path.name}: no text source to import ({reasons}); nothing imported "
+                           "(export the project from its QDA tool with plain-text sources)")
+    return report

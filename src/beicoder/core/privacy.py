@@ -1,0 +1,88 @@
+"""Pseudonymisation of transcripts before they are stored.
+
+A names file is a UTF-8 CSV (BOM allowed) with columns ``name`` and ``pseudonym``. Every
+occurrence of a listed name in a transcript's text is replaced by its pseudonym BEFORE the text
+is parsed and stored, so turns, passages and their offsets are those of the pseudonymised text
+and nothing downstream (coding, CSV and REFI-QDA exports, reports) ever sees the original.
+
+Rules: one pass over the text, longest names first (``张伟明`` before ``张伟``), so a
+replacement is never replaced again; case-sensitive; a name that begins (ends) with an ASCII
+letter or digit only matches where it is not preceded (followed) by one (``Ann`` does not touch
+``Annual``); Chinese names match anywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from pathlib import Path
+
+from . import BeicoderError
+
+
+class NamesFileError(BeicoderError):
+    """A names file that cannot be used; one line naming the file (and row)."""
+
+
+def load_names(path) -> dict[str, str]:
+    """Read a names CSV (columns ``name,pseudonym``) into ``{name: pseudonym}`` (NFC, trimmed).
+
+    Raises:
+        NamesFileError: unreadable or not UTF-8, a missing column, no rows, an empty name or
+            pseudonym, or a name listed twice.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise NamesFileError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise NamesFileError(f"{path}: not UTF-8; save the names file as UTF-8") from None
+    reader = csv.DictReader(text.splitlines())
+    fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
+    missing = [c for c in ("name", "pseudonym") if c not in fields]
+    if missing:
+        raise NamesFileError(f"{path}: missing column(s) {', '.join(missing)} (the header must be name,pseudonym)")
+    names: dict[str, str] = {}
+    for row in reader:
+        row = {(k or "").strip().lower(): unicodedata.normalize("NFC", (v or "").strip())
+               for k, v in row.items() if k is not None and isinstance(v, str)}
+        where = f"{path.name} line {reader.line_num}"
+        name, pseudonym = row.get("name", ""), row.get("pseudonym", "")
+        if not name:
+            raise NamesFileError(f"{where}: empty name")
+        if not pseudonym:
+            raise NamesFileError(f"{where}: empty pseudonym for {name!r}")
+        if name in names:
+            raise NamesFileError(f"{where}: name {name!r} is listed twice")
+        names[name] = pseudonym
+    if not names:
+        raise NamesFileError(f"{path}: no names")
+    return names
+
+
+def _pattern(names) -> re.Pattern:
+    parts = []
+    for name in sorted(names, key=lambda n: (-len(n), n)):
+        p = re.escape(name)
+        if re.match(r"[A-Za-z0-9]", name[0]):
+            p = r"(?<![A-Za-z0-9])" + p
+        if re.match(r"[A-Za-z0-9]", name[-1]):
+            p += r"(?![A-Za-z0-9])"
+        parts.append(p)
+    return re.compile("|".join(parts))
+
+
+def pseudonymize(text: str, names: dict[str, str]) -> tuple[str, dict[str, int]]:
+    """``text`` with every listed name replaced by its pseudonym, and the number of
+    replacements per name (names not found are left out of the counts)."""
+    if not names:
+        return text, {}
+    counts: dict[str, int] = {}
+
+    def swap(m):
+        counts[m.group(0)] = counts.get(m.group(0), 0) + 1
+        return names[m.group(0)]
+
+    return _pattern(names).sub(swap, text), counts
