@@ -694,9 +694,12 @@ class CodingScreen(Screen):
             self.fit_transcript_names()
             return
         for t in self.transcripts:
-            table.update_cell(str(t["id"]), "done", f"{t['n_decided']}/{t['n_passages']}")
-            for c in self.other_columns:
-                table.update_cell(str(t["id"]), f"coder:{c}", self._other_cell(c, t["id"]))
+            # Only the cells that changed: every update_cell makes the DataTable draw all its rows again.
+            cells = [("done", f"{t['n_decided']}/{t['n_passages']}")]
+            cells += [(f"coder:{c}", self._other_cell(c, t["id"])) for c in self.other_columns]
+            for column, value in cells:
+                if table.get_cell(str(t["id"]), column) != value:
+                    table.update_cell(str(t["id"]), column, value)
         self._show_others_note()
 
     def refresh_passage(self) -> None:
@@ -757,7 +760,10 @@ class CodingScreen(Screen):
             yours = "" if c is None else ("✓ L?" if c["level"] is None else f"✓ L{c['level']}")
             rows.append((str(i) if i <= 9 else "", Text(code, style=style), comp.name_zh or comp.name_en,
                          f"{s['score']:.2f}" if s else "", yours, "bold" if c else None))
-        self.query_one("#codes", Static).update(CodesTable(rows))
+        drawn = [(k, code.plain, str(code.style), *rest) for k, code, *rest in rows]  # (Text == ignores style)
+        if drawn != getattr(self, "_codes_drawn", None):  # redrawing the table is not free: only when it changed
+            self._codes_drawn = drawn
+            self.query_one("#codes", Static).update(CodesTable(rows))
         ev_text = Text("Evidence\n", style="bold")
         if not suggestions:
             ev_text.append("none" if self.nlp_state == "suggestions ready" else self.nlp_state, style="dim")
