@@ -130,15 +130,17 @@ def test_analyze_warns_about_partial_coding_and_checks_options(tmp_path):
     assert result.exit_code == 2 and "is a file; --out takes a folder" in result.stderr
 
 
-def test_import_of_an_edited_file_fails_without_adding_it(tmp_path):
+def test_import_of_an_edited_file_makes_a_new_version(tmp_path):
     path = tmp_path / "A01.txt"
     path.write_text(TINY_A, encoding="utf-8")
     db = tmp_path / "s.db"
     assert run("import", path, "--db", db).exit_code == 0
     path.write_text(TINY_A + "\n被访者：补充。\n", encoding="utf-8")
     result = run("import", path, "--db", db)
-    assert result.exit_code == 2 and "already has a transcript with other text" in result.stderr
-    assert "0 imported, 0 unchanged, 1 failed" in result.stdout
+    assert result.exit_code == 0, result.output
+    assert "updated A01.txt: new version 2 of A01" in result.stdout
+    assert "0 imported, 1 updated, 0 unchanged, 0 failed" in result.stdout
+    assert sqlite3.connect(db).execute("SELECT count(*), max(version) FROM transcripts").fetchone() == (1, 2)
 
 
 def test_refi_export_and_codebook_import_through_the_cli(tmp_path, monkeypatch):

@@ -128,13 +128,17 @@ def test_a_version_1_study_is_migrated_and_keeps_its_data(tiny_study):
     con.execute("ALTER TABLE suggestions DROP COLUMN level_cue")
     con.execute("ALTER TABLE codings DROP COLUMN decided_by")
     con.execute("ALTER TABLE passage_marks DROP COLUMN decided_by")
+    con.execute("ALTER TABLE transcripts DROP COLUMN version")
+    con.execute("DROP TABLE transcript_versions")
+    con.execute("DROP TABLE review_codings")
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.commit()
     con.close()
     store = Store(tiny_study, create=False)
     cols = [r["name"] for r in store.query("PRAGMA table_info(suggestions)")]
     assert cols[-2:] == ["level", "level_cue"]
-    assert store.query("SELECT value FROM meta WHERE key = 'schema_version'") == [{"value": "3"}]
+    assert store.query("SELECT value FROM meta WHERE key = 'schema_version'") == [{"value": "4"}]
+    assert {"transcript_versions", "review_codings"} <= set(store.db.table_names())
     assert "decided_by" in [r["name"] for r in store.query("PRAGMA table_info(codings)")]
     assert [c["code"] for c in store.codings_for(p, "alice")] == ["INFO"]
     store.close()

@@ -88,3 +88,22 @@ async def test_retraining_runs_in_the_background_and_blends_the_model_in(demo_db
         con.close()
         sources = {src for p in screen.passages for s in screen.shown_suggestions(p.id) for src in s["sources"]}
         assert "model" in sources
+
+
+async def test_decisions_set_aside_by_a_new_version_are_flagged(tmp_path):
+    d = load_dictionary(default_dictionary())
+    path = tmp_path / "A01.txt"
+    path.write_text("访谈者：一？\n被访者：我去核实了。\n访谈者：二？\n被访者：第二段。\n", encoding="utf-8")
+    db = tmp_path / "s.db"
+    store = Store(db)
+    store.set_dictionary(d)
+    import_parsed(store, parse_files([path]))
+    store.add_codes(store.passages()[1].id, "amy", {"ACH": 1})
+    path.write_text("访谈者：一？\n被访者：我去核实了。\n访谈者：二？\n被访者：改过的第二段。\n", encoding="utf-8")
+    import_parsed(store, parse_files([path]))
+    store.close()
+    app = BeicoderApp(str(db), "amy")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.sub_title.endswith("· 1 to review")
+        assert any("set aside" in n.message for n in app._notifications)

@@ -189,6 +189,8 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label, names_path):
                 click.echo(f"  warning: {r.path.name}: {w}")
         elif r.status == "unchanged":
             click.echo(f"unchanged {r.path.name}: {r.message}")
+        elif r.status == "updated":
+            click.echo(f"updated {r.path.name}: {r.message}")
         else:
             click.echo(f"beicoder: {r.message}", err=True)
     for note in notes:
@@ -196,7 +198,9 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label, names_path):
     n_new = sum(1 for r in results if r.status == "imported")
     n_bad = sum(1 for r in results if r.status == "error")
     where = f"study: {db}" if Path(db).exists() else "no study file written"
-    click.echo(f"{n_new} imported, {sum(1 for r in results if r.status == 'unchanged')} unchanged, {n_bad} failed; {where}")
+    n_upd = sum(1 for r in results if r.status == "updated")
+    click.echo(f"{n_new} imported, {f'{n_upd} updated, ' if n_upd else ''}"
+               f"{sum(1 for r in results if r.status == 'unchanged')} unchanged, {n_bad} failed; {where}")
     if n_bad:
         sys.exit(2)
 
@@ -684,6 +688,37 @@ def dictionary_cmd(file, db, yes):
         store.close()
     click.echo(f"the study now uses {file} ({len(dictionary.codes)} codes)"
                + (f"; deleted the codings of {', '.join(dropped)}" if dropped else ""))
+
+
+@main.command()
+@db_option
+@click.option("--coder", default=None, help="Only this coder's decisions.")
+@click.option("--out", type=click.Path(path_type=Path), help="Also write them as CSV.")
+def review(db, coder, out):
+    """Decisions set aside when a re-imported transcript changed under them: the old
+    passage's text and the decision, to code the new version again."""
+    import pandas as pd
+
+    from .core.export import write_csv
+
+    store = _open_store(db)
+    try:
+        items = store.review_items(coder)
+    finally:
+        store.close()
+    if not items:
+        click.echo("nothing to review")
+        return
+    for r in items:
+        what = "no code" if r["no_code"] else f"{r['code']}{'' if r['level'] is None else ' L' + str(r['level'])}"
+        click.echo(f"{r['interviewee']} v{r['version']} passage {r['passage_ordinal']} · {r['coder']}: {what} · "
+                   f"{r['passage_text'][:60]}{'…' if len(r['passage_text']) > 60 else ''}")
+    click.echo(f"{len(items)} decisions to review")
+    if out:
+        cols = ["interviewee", "version", "passage_ordinal", "passage_text", "coder", "code", "level", "no_code",
+                "memo", "decided_at", "reason"]
+        write_csv(pd.DataFrame(items)[cols], out)
+        click.echo(f"wrote {out}")
 
 
 @main.command()

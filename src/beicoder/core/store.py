@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from . import BeicoderError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -35,7 +35,15 @@ CREATE TABLE IF NOT EXISTS interviewees (
 CREATE TABLE IF NOT EXISTS transcripts (
     id INTEGER PRIMARY KEY, interviewee TEXT NOT NULL REFERENCES interviewees(id), title TEXT,
     source_path TEXT, sha256 TEXT NOT NULL UNIQUE, encoding TEXT, speaker TEXT, text TEXT NOT NULL,
-    speech_length INTEGER, imported_at TEXT);
+    speech_length INTEGER, imported_at TEXT, version INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS transcript_versions (
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id), version INTEGER NOT NULL, sha256 TEXT,
+    source_path TEXT, text TEXT NOT NULL, replaced_at TEXT, PRIMARY KEY (transcript_id, version));
+CREATE TABLE IF NOT EXISTS review_codings (
+    id INTEGER PRIMARY KEY, transcript_id INTEGER NOT NULL REFERENCES transcripts(id), version INTEGER NOT NULL,
+    passage_ordinal INTEGER, start INTEGER, "end" INTEGER, passage_text TEXT, coder TEXT NOT NULL, code TEXT,
+    level INTEGER, no_code INTEGER NOT NULL DEFAULT 0, memo TEXT, decided_at TEXT, reason TEXT,
+    resolved INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS turns (
     id INTEGER PRIMARY KEY, transcript_id INTEGER NOT NULL REFERENCES transcripts(id),
     ordinal INTEGER, speaker TEXT, role TEXT, start INTEGER, "end" INTEGER);
@@ -74,6 +82,15 @@ MIGRATIONS = {
     2: ["ALTER TABLE suggestions ADD COLUMN level INTEGER", "ALTER TABLE suggestions ADD COLUMN level_cue TEXT"],
     # who made a decision recorded under another coder's name (a consensus coding)
     3: ["ALTER TABLE codings ADD COLUMN decided_by TEXT", "ALTER TABLE passage_marks ADD COLUMN decided_by TEXT"],
+    # versions of re-imported transcripts, and decisions set aside for review when their passage changed
+    4: ["ALTER TABLE transcripts ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+        """CREATE TABLE transcript_versions (transcript_id INTEGER NOT NULL REFERENCES transcripts(id),
+           version INTEGER NOT NULL, sha256 TEXT, source_path TEXT, text TEXT NOT NULL, replaced_at TEXT,
+           PRIMARY KEY (transcript_id, version))""",
+        """CREATE TABLE review_codings (id INTEGER PRIMARY KEY, transcript_id INTEGER NOT NULL REFERENCES transcripts(id),
+           version INTEGER NOT NULL, passage_ordinal INTEGER, start INTEGER, "end" INTEGER, passage_text TEXT,
+           coder TEXT NOT NULL, code TEXT, level INTEGER, no_code INTEGER NOT NULL DEFAULT 0, memo TEXT,
+           decided_at TEXT, reason TEXT, resolved INTEGER NOT NULL DEFAULT 0)"""],
 }
 
 _KEYS = {"codings": ("passage_id", "coder", "code"), "passage_marks": ("passage_id", "coder")}
@@ -343,6 +360,117 @@ class Store:
                  for n, p in enumerate(parsed.passages, start=1)],
             )
         return tid
+
+    def replace_transcript(self, transcript_id: int, parsed) -> dict:
+        """Replace a transcript by an edited version (a re-imported file whose bytes changed),
+        in one transaction, losing no decision.
+
+        The old text is kept in ``transcript_versions``. Old and new passages are aligned by
+        their text (difflib's SequenceMatcher over the two lists of passage texts, then any
+        remaining passage whose text occurs once on each side): codings and marks of a
+        passage whose text is unchanged move to its new offsets. Decisions on a passage whose
+        text changed go to ``review_codings`` with the old passage's text and offsets, for the
+        coder to look at again (``beicoder review``); they are never shifted silently. Undo
+        history of the old passages is closed.
+
+        Returns counts: ``version``, ``moved`` (passages whose decisions moved),
+        ``review`` (decisions set aside), ``passages`` (new passage count).
+        """
+        from difflib import SequenceMatcher
+
+        from .textutil import speech_length
+
+        old = self.query("SELECT * FROM transcripts WHERE id = ?", [transcript_id])[0]
+        old_passages = self.passages(transcript_id)
+        text = parsed.text
+        new_spans = [(p, text[p.start:p.end]) for p in parsed.passages]
+        a = [p.text for p in old_passages]
+        b = [t for _, t in new_spans]
+        mapping: dict[int, int] = {}  # old index -> new index
+        for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
+            for k in range(block.size):
+                mapping[block.a + k] = block.b + k
+        used = set(mapping.values())
+        rest_a = [i for i in range(len(a)) if i not in mapping]
+        rest_b = [j for j in range(len(b)) if j not in used]
+        for i in rest_a:
+            same = [j for j in rest_b if b[j] == a[i]]
+            if len(same) == 1 and sum(1 for k in rest_a if a[k] == a[i]) == 1:
+                mapping[i] = same[0]
+                rest_b.remove(same[0])
+        stamp = now()
+        version = (old.get("version") or 1) + 1
+        moved = review = 0
+        with self.write():
+            self.db.execute(
+                "INSERT INTO transcript_versions(transcript_id, version, sha256, source_path, text, replaced_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [transcript_id, version - 1, old["sha256"], old["source_path"], old["text"], stamp])
+            turn_ids = []
+            self.db.execute("UPDATE passages SET turn_id = NULL WHERE transcript_id = ?", [transcript_id])
+            self.db.execute("DELETE FROM turns WHERE transcript_id = ?", [transcript_id])
+            for i, t in enumerate(parsed.turns, start=1):
+                c = self.db.execute(
+                    'INSERT INTO turns(transcript_id, ordinal, speaker, role, start, "end") VALUES (?, ?, ?, ?, ?, ?)',
+                    [transcript_id, i, t.speaker, t.role, t.start, t.end])
+                turn_ids.append(c.lastrowid)
+            # park old passages at negative ordinals so the new ones can take 1..n
+            self.db.execute("UPDATE passages SET ordinal = -ordinal WHERE transcript_id = ?", [transcript_id])
+            new_ids = []
+            for n, (p, ptext) in enumerate(new_spans, start=1):
+                c = self.db.execute(
+                    'INSERT INTO passages(transcript_id, turn_id, ordinal, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
+                    [transcript_id, turn_ids[p.turn_index], n, p.start, p.end, ptext])
+                new_ids.append(c.lastrowid)
+            for i, op in enumerate(old_passages):
+                codings = self.query("SELECT * FROM codings WHERE passage_id = ?", [op.id])
+                marks = self.query("SELECT * FROM passage_marks WHERE passage_id = ?", [op.id])
+                if i in mapping:
+                    target = new_ids[mapping[i]]
+                    if codings or marks:
+                        moved += 1
+                    self.db.execute("UPDATE codings SET passage_id = ? WHERE passage_id = ?", [target, op.id])
+                    self.db.execute("UPDATE passage_marks SET passage_id = ? WHERE passage_id = ?", [target, op.id])
+                else:
+                    for c in codings:
+                        review += 1
+                        self.db.execute(
+                            """INSERT INTO review_codings(transcript_id, version, passage_ordinal, start, "end",
+                               passage_text, coder, code, level, decided_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                            [transcript_id, version - 1, op.ordinal, op.start, op.end, op.text, c["coder"], c["code"],
+                             c["level"], c["updated_at"], "passage text changed in the new version"])
+                    for m in marks:
+                        review += 1
+                        self.db.execute(
+                            """INSERT INTO review_codings(transcript_id, version, passage_ordinal, start, "end",
+                               passage_text, coder, no_code, memo, decided_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                            [transcript_id, version - 1, op.ordinal, op.start, op.end, op.text, m["coder"], m["no_code"],
+                             m["memo"], m["updated_at"], "passage text changed in the new version"])
+                    self.db.execute("DELETE FROM codings WHERE passage_id = ?", [op.id])
+                    self.db.execute("DELETE FROM passage_marks WHERE passage_id = ?", [op.id])
+                self.db.execute("DELETE FROM suggestions WHERE passage_id = ?", [op.id])
+                self.db.execute("DELETE FROM suggested WHERE passage_id = ?", [op.id])
+                self.db.execute(
+                    "UPDATE audit SET undone = 1 WHERE undone = 0 AND json_extract(key, '$.passage_id') = ?", [op.id])
+                self.db.execute("DELETE FROM passages WHERE id = ?", [op.id])
+            self.db.execute(
+                """UPDATE transcripts SET text = ?, sha256 = ?, source_path = ?, encoding = ?, speaker = ?,
+                   speech_length = ?, imported_at = ?, version = ? WHERE id = ?""",
+                [text, parsed.sha256, str(parsed.path), parsed.encoding, parsed.interviewee_speaker,
+                 sum(speech_length(t) for t in b), stamp, version, transcript_id])
+        return {"version": version, "moved": moved, "review": review, "passages": len(new_ids)}
+
+    def review_items(self, coder: str | None = None) -> list[dict]:
+        """Decisions set aside for review by :meth:`replace_transcript` and not resolved yet:
+        dicts with interviewee, version, passage_ordinal, passage_text, coder, code, level,
+        no_code, memo, reason."""
+        sql = """SELECT r.*, t.interviewee FROM review_codings r JOIN transcripts t ON t.id = r.transcript_id
+                 WHERE r.resolved = 0"""
+        params: list = []
+        if coder:
+            sql += " AND r.coder = ?"
+            params.append(normalize_coder(coder))
+        return self.query(sql + " ORDER BY t.interviewee, r.passage_ordinal, r.id", params)
 
     def transcripts(self, coder: str | None = None) -> list[dict]:
         """One dict per transcript: id, interviewee, grp, title, n_passages, and (with ``coder``)

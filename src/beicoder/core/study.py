@@ -17,8 +17,9 @@ class MetaError(BeicoderError):
 
 @dataclass
 class FileResult:
-    """The outcome of importing one file: ``status`` is ``imported``, ``unchanged`` (same
-    sha256 as a stored transcript) or ``error`` (``message`` says why)."""
+    """The outcome of importing one file: ``status`` is ``imported``, ``updated`` (a new
+    version of an interviewee's transcript), ``unchanged`` (same sha256 as a stored
+    transcript) or ``error`` (``message`` says why)."""
 
     path: Path
     status: str
@@ -100,8 +101,9 @@ def import_parsed(store, parsed_files, meta: list[dict] | None = None) -> list[F
     The interviewee of a transcript is the file name without extension (``MC01.txt`` ->
     ``MC01``), matched to the metadata's ``interviewee`` column. A file whose sha256 is already
     stored is ``unchanged``; a file with other text for an interviewee who already has a
-    transcript is an ``error`` (edited transcripts are not merged silently). Each transcript
-    is its own transaction.
+    transcript is a new version of it, ``updated`` (see :meth:`Store.replace_transcript`:
+    decisions on unchanged passages move to their new offsets, the others are set aside for
+    review, none is shifted silently or dropped). Each transcript is its own transaction.
     """
     if meta:
         store.upsert_interviewees(meta)
@@ -116,12 +118,14 @@ def import_parsed(store, parsed_files, meta: list[dict] | None = None) -> list[F
             results.append(FileResult(path, "unchanged", f"already imported as {known['interviewee']}",
                                       known["interviewee"]))
             continue
-        other = store.query("SELECT source_path FROM transcripts WHERE interviewee = ?", [iv])
+        other = store.query("SELECT id, source_path FROM transcripts WHERE interviewee = ?", [iv])
         if other:
+            counts = store.replace_transcript(other[0]["id"], parsed)
             results.append(FileResult(
-                path, "error",
-                f"{path}: interviewee {iv} already has a transcript with other text (from {other[0]['source_path']}); "
-                "nothing imported: rename the file for a second interview, or start a new study for an edited one", iv))
+                path, "updated",
+                f"new version {counts['version']} of {iv}: decisions on {counts['moved']} unchanged passages moved "
+                f"to their new offsets, {counts['review']} decisions on changed passages set aside for review "
+                "('beicoder review')", iv, counts["passages"], parsed.encoding, parsed.warnings))
             continue
         store.add_transcript(parsed, iv)
         results.append(FileResult(path, "imported", "", iv, len(parsed.passages), parsed.encoding, parsed.warnings))

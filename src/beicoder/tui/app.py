@@ -202,6 +202,11 @@ class CodingScreen(Screen):
             self.model_state = f"model: {self.trained_on} decisions"
         self.app.title = "beicoder"
         self.app.sub_title = self._sub_title()
+        to_review = len(self.store.review_items(self.coder))
+        if to_review:
+            self.notify(f"{to_review} of your decisions were set aside when a transcript was re-imported with "
+                        "changed passages: list them with 'beicoder review' and code those passages again",
+                        severity="warning", timeout=12)
         self.transcripts = self.store.transcripts(self.coder)
         self._load_others()
         self.other_columns = list(self.others)  # until the list knows its width
@@ -220,7 +225,9 @@ class CodingScreen(Screen):
         self.load_suggestions()
 
     def _sub_title(self) -> str:
-        return f"{self.store.path.name} · coder {self.coder}" + (" · blind" if self.blind else "")
+        to_review = len(self.store.review_items(self.coder))
+        return (f"{self.store.path.name} · coder {self.coder}" + (" · blind" if self.blind else "")
+                + (f" · {to_review} to review" if to_review else ""))
 
     def on_screen_resume(self) -> None:
         """Back from another screen (the consensus screen, a dialog): the other coders'
