@@ -173,3 +173,18 @@ def test_named_coder_without_decisions_is_one_clear_line(tmp_path):
         result = run(*cmd, "--db", db, "--coder", "nobody")
         assert result.exit_code == 2, cmd
         assert "no decisions by coder 'nobody' (coders: reference)" in result.stderr, cmd
+
+
+def test_export_xlsx_has_codings_and_scores(tmp_path):
+    import pandas as pd
+
+    db = tmp_path / "demo.db"
+    assert run("demo", "--db", db, "--no-tui").exit_code == 0
+    out = tmp_path / "study.xlsx"
+    result = run("export", "--format", "xlsx", "--out", out, "--db", db)
+    assert result.exit_code == 0 and "wrote 349 decisions and the scores of 1 coder(s)" in result.stdout
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert list(sheets) == ["codings", "scores reference"]
+    assert len(sheets["codings"]) == 349 and len(sheets["scores reference"]) == 10 * 8
+    info = sheets["scores reference"].query("interviewee == 'MC01' and code == 'INFO'").iloc[0]
+    assert info.frequency == 8

@@ -735,8 +735,9 @@ def backup(target, db):
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "qdc", "qdpx"]), default="csv", show_default=True,
-              help="csv: every decision; qdc: REFI-QDA codebook; qdpx: REFI-QDA project for NVivo, ATLAS.ti, MAXQDA.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "qdc", "qdpx"]), default="csv", show_default=True,
+              help="csv: every decision; xlsx: decisions and scores per coder; qdc: REFI-QDA codebook; "
+                   "qdpx: REFI-QDA project for NVivo, ATLAS.ti, MAXQDA.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
 @db_option
 @click.option("--coder", default=None, help="Only this coder's codings (default: all coders).")
@@ -767,6 +768,20 @@ def export(fmt, out, db, coder):
             click.echo(f"wrote the project ({len(store.transcripts())} sources, {n} codings) to {path}")
             return
         frame = codings_frame(store, coder)
+        if fmt == "xlsx":
+            from .core.analysis import AnalysisError, compute_scores, study_frames
+            from .core.export import write_xlsx
+
+            sheets = {"codings": frame}
+            for who in ([coder] if coder else store.coders()):
+                try:
+                    codings, interviewees, codes = study_frames(store, who)
+                except AnalysisError:
+                    continue
+                sheets[f"scores {who}"] = compute_scores(codings, interviewees, codes)
+            write_xlsx(sheets, out)
+            click.echo(f"wrote {len(frame)} decisions and the scores of {len(sheets) - 1} coder(s) to {out}")
+            return
     finally:
         store.close()
     write_csv(frame, out)

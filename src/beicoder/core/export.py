@@ -297,3 +297,25 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
                        ON CONFLICT(passage_id, coder) DO UPDATE SET no_code = 1""", [pid, who, stamp])
     return CodingsImport(codings=sum(1 for r in resolved if r[2]), no_code=sum(1 for r in resolved if not r[2]),
                          coders=sorted({r[1] for r in resolved}), passages=len({(r[0], r[1]) for r in resolved}))
+
+
+def write_xlsx(sheets: dict, path: str | Path) -> Path:
+    """Write DataFrames as the sheets of one workbook (pandas + openpyxl), formula-like text
+    neutralised, through a temporary file. ``sheets`` maps sheet name (31 characters at most
+    are kept) to DataFrame.
+
+    Raises:
+        OutputError: see :func:`check_output`, or the file system refuses the write.
+    """
+    import pandas as pd
+
+    path = check_output(path)
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            safe = frame.copy()
+            for col in safe.columns:
+                if safe[col].dtype == object or str(safe[col].dtype).startswith(("string", "str")):
+                    safe[col] = safe[col].map(neutralize)
+            safe.to_excel(writer, sheet_name=name[:31], index=False)
+    return write_atomically(path, buf.getvalue())
