@@ -287,7 +287,16 @@ def parse_turns(text: str, interviewee: str | None = None) -> tuple[list[Turn], 
         end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
         s, e = _trim(text, line_start + plen, end)
         turns.append(Turn(label, "", s, max(s, e)))
-    if mode == "roles":
+    who = _assign_roles(text, turns, interviewee, mode == "roles", warnings)
+    return turns, who, warnings
+
+
+def _assign_roles(text: str, turns: list[Turn], interviewee: str | None, by_role_labels: bool,
+                  warnings: list[str]) -> str:
+    """Give each labelled turn its role, by its role label (访谈者, Q, …; unknown labels are
+    the interviewer's) or, with personal names, by picking the interviewee; warn when no
+    interviewee turn has text. Returns the interviewee's speaker label."""
+    if by_role_labels:
         for t in turns:
             if t.role != "other":
                 t.role = _role_of(t.speaker) or "interviewer"
@@ -296,7 +305,7 @@ def parse_turns(text: str, interviewee: str | None = None) -> tuple[list[Turn], 
         who = _pick_interviewee(text, turns, interviewee)
     if not any(t.role == "interviewee" and t.end > t.start for t in turns):
         warnings.append("no interviewee turn found: nothing to code")
-    return turns, who, warnings
+    return who
 
 
 def _pick_interviewee(text: str, turns: list[Turn], interviewee: str | None) -> str:
@@ -771,15 +780,8 @@ def parse_subtitles(
     else:
         names = {t.speaker for t in turns if t.role != "other"}
         role_names = {n for n in names if _role_of(n)}
-        if role_names and (len({_role_of(n) for n in role_names}) == 2 or role_names == names):
-            for t in turns:
-                if t.role != "other":
-                    t.role = _role_of(t.speaker) or "interviewer"
-            who_name = next((t.speaker for t in turns if t.role == "interviewee"), "")
-        else:
-            who_name = _pick_interviewee(text_out, turns, interviewee)
-        if not any(t.role == "interviewee" and t.end > t.start for t in turns):
-            warnings.append("no interviewee turn found: nothing to code")
+        by_roles = bool(role_names) and (len({_role_of(n) for n in role_names}) == 2 or role_names == names)
+        who_name = _assign_roles(text_out, turns, interviewee, by_roles, warnings)
     _set_times(turns, spans)
     passages = cut_passages(text_out, turns)
     _set_times(passages, spans)
