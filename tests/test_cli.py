@@ -188,3 +188,14 @@ def test_export_xlsx_has_codings_and_scores(tmp_path):
     assert len(sheets["codings"]) == 349 and len(sheets["scores reference"]) == 10 * 8
     info = sheets["scores reference"].query("interviewee == 'MC01' and code == 'INFO'").iloc[0]
     assert info.frequency == 8
+
+
+def test_analyze_normalize_compares_rates_not_frequencies(tmp_path):
+    db = tmp_path / "demo.db"
+    assert run("demo", "--db", db, "--no-tui").exit_code == 0
+    out = tmp_path / "o"
+    result = run("analyze", "--db", db, "--coder", "reference", "--normalize", "--out", out)
+    assert result.exit_code == 0
+    lines = (out / "comparison.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert {line.split(",")[1] for line in lines} == {"rate", "mean_level", "max_level"}
+    assert "Threshold competencies by rate" in result.stdout

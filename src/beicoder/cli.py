@@ -429,7 +429,8 @@ def _pick_coder(store, coder: str | None) -> str:
 @click.option("--uncorrected", is_flag=True, help="Judge by Welch's p instead of Benjamini-Hochberg q.")
 @click.option("--threshold-presence", default=0.5, show_default=True, type=click.FloatRange(0, 1),
               help="Share of each group that must show a code for a threshold competency.")
-def analyze(db, coder, out, alpha, uncorrected, threshold_presence):
+@click.option("--normalize", is_flag=True, help="Compare the rate per 1,000 characters instead of the frequency.")
+def analyze(db, coder, out, alpha, uncorrected, threshold_presence, normalize):
     """Scores per interviewee and competency, and which competencies differentiate the
     outstanding from the average group."""
     from .core.analysis import Rule, compare_groups, compute_scores, study_frames
@@ -442,9 +443,12 @@ def analyze(db, coder, out, alpha, uncorrected, threshold_presence):
         names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
     finally:
         store.close()
+    from .core.analysis import SCORES
+
     rule = Rule(alpha=alpha, corrected=not uncorrected, threshold_presence=threshold_presence)
     scores = compute_scores(codings, interviewees, codes)
-    comparison = compare_groups(scores, codes, rule)
+    comparison = compare_groups(scores, codes, rule,
+                                tuple(s for s in SCORES if s != "frequency") if normalize else SCORES)
     _print_comparison(comparison, names, interviewees, rule)
     if out:
         out = _out_folder(out)
