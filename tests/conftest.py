@@ -32,23 +32,55 @@ TINY_B = """访谈者：讲一件不太顺利的事。
 """
 
 
+# Two small transcripts the TUI tests share: MC01's first passage has ACH keywords, its second
+# INFO and EXP keywords, its third none; MC02 has IU, then CSO keywords.
+TUI_MC01 = """访谈者：请讲一件你觉得做得好的事。
+被访者：那年我给自己定了目标，要超额完成任务，最后拿了全行第一名。
+访谈者：你怎么了解一个客户的经营情况？
+被访者：我去他店里看了水电费单子，又查了他的银行流水，算了算现金流。
+访谈者：后来呢？
+被访者：后来就按正常流程办完了。
+"""
+
+TUI_MC02 = """访谈者：说说你和客户打交道的一次经历。
+被访者：我看出来他有顾虑，说话很犹豫。
+访谈者：你怎么做的？
+被访者：我坐下来替他算了一份还款计划。
+"""
+
+
+def make_study(folder: Path, texts: dict[str, str], groups: dict[str, str] | None = None,
+               name: str = "study.db") -> Path:
+    """A study in ``folder`` with the bundled dictionary and one transcript per ``texts`` item
+    (interviewee -> transcript text, written as INTERVIEWEE.txt and imported), groups set from
+    ``groups``. Returns the database path."""
+    files = []
+    for iv, text in texts.items():
+        path = folder / f"{iv}.txt"
+        path.write_text(text, encoding="utf-8")
+        files.append(path)
+    db = folder / name
+    store = Store(db)
+    try:
+        store.set_dictionary(load_dictionary(default_dictionary()))
+        results = import_parsed(store, parse_files(files))
+        assert [r.status for r in results] == ["imported"] * len(files)
+        if groups:
+            store.upsert_interviewees([{"id": iv, "grp": g} for iv, g in groups.items()])
+    finally:
+        store.close()
+    return db
+
+
 @pytest.fixture(scope="session")
 def dictionary():
     return load_dictionary(default_dictionary())
 
 
 @pytest.fixture
-def tiny_study(tmp_path, dictionary):
+def tiny_study(tmp_path):
     """A study with two short transcripts (A01 outstanding, B01 average); returns the db path."""
-    (tmp_path / "A01.txt").write_text(TINY_A, encoding="utf-8")
-    (tmp_path / "B01.txt").write_text(TINY_B, encoding="utf-8")
-    db = tmp_path / "study.db"
-    store = Store(db)
-    store.set_dictionary(dictionary)
-    import_parsed(store, parse_files([tmp_path / "A01.txt", tmp_path / "B01.txt"]),
-                  [{"id": "A01", "grp": "outstanding"}, {"id": "B01", "grp": "average"}])
-    store.close()
-    return db
+    return make_study(tmp_path, {"A01": TINY_A, "B01": TINY_B}, {"A01": "outstanding", "B01": "average"})
 
 
 @pytest.fixture(scope="session")

@@ -11,29 +11,15 @@ from click.testing import CliRunner
 from textual.widgets import DataTable
 
 from beicoder.cli import main
-from beicoder.core.dictionary import load_dictionary
-from beicoder.core.paths import default_dictionary
 from beicoder.core.store import Store
-from beicoder.core.study import import_parsed, parse_files
 from beicoder.tui.app import BeicoderApp, CodingScreen
 from beicoder.tui.consensus import ConsensusScreen
+from conftest import TUI_MC01, TUI_MC02, make_study
 from beicoder.tui.screens import HelpScreen, LevelScreen
 
 SIZE = (160, 45)
 
-MC01 = """访谈者：请讲一件你觉得做得好的事。
-被访者：那年我给自己定了目标，要超额完成任务，最后拿了全行第一名。
-访谈者：你怎么了解一个客户的经营情况？
-被访者：我去他店里看了水电费单子，又查了他的银行流水，算了算现金流。
-访谈者：后来呢？
-被访者：后来就按正常流程办完了。
-"""
-
-MC02 = """访谈者：说说你和客户打交道的一次经历。
-被访者：我看出来他有顾虑，说话很犹豫。
-访谈者：你怎么做的？
-被访者：我坐下来替他算了一份还款计划。
-"""
+MC01, MC02 = TUI_MC01, TUI_MC02
 
 
 def passage_ids(db: Path) -> list[int]:
@@ -59,14 +45,9 @@ def study(tmp_path: Path) -> Path:
     - p4: amy IU L2; bob "no code"
     - p5: amy CSO L1; bob CSO L2 (levels differ)
     """
-    (tmp_path / "MC01.txt").write_text(MC01, encoding="utf-8")
-    (tmp_path / "MC02.txt").write_text(MC02, encoding="utf-8")
-    db = tmp_path / "study.db"
+    db = make_study(tmp_path, {"MC01": MC01, "MC02": MC02}, {"MC01": "outstanding", "MC02": "average"})
     store = Store(db)
     try:
-        store.set_dictionary(load_dictionary(default_dictionary()))
-        import_parsed(store, parse_files([tmp_path / "MC01.txt", tmp_path / "MC02.txt"]))
-        store.upsert_interviewees([{"id": "MC01", "grp": "outstanding"}, {"id": "MC02", "grp": "average"}])
         p1, p2, p3, p4, p5 = passage_ids(db)
         store.add_codes(p1, "amy", {"ACH": 3})
         store.add_codes(p1, "bob", {"ACH": 3})

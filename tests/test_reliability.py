@@ -8,7 +8,6 @@ from sklearn.metrics import cohen_kappa_score
 
 from beicoder.cli import main
 from beicoder.core.export import import_codings
-from beicoder.core.paths import demo_study
 from beicoder.core.reliability import (
     ReliabilityError, alpha, category_agreement, coding_table, presence_kappa, reliability_report, spearman_brown,
 )

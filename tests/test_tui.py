@@ -13,26 +13,12 @@ from beicoder.core.paths import default_dictionary
 from beicoder.core.store import Store
 from beicoder.core.study import import_parsed, parse_files
 from beicoder.tui.app import BeicoderApp, CodingScreen
+from conftest import TUI_MC01, TUI_MC02, make_study
 from beicoder.tui.screens import HelpScreen, LevelScreen, MemoScreen
 
 SIZE = (160, 45)
 
-# MC01: three interviewee turns; the first has ACH keywords (定了目标, 超额完成, 第一名), the
-# second INFO keywords (水电费, 银行流水) and EXP (现金流), the third none.
-MC01 = """访谈者：请讲一件你觉得做得好的事。
-被访者：那年我给自己定了目标，要超额完成任务，最后拿了全行第一名。
-访谈者：你怎么了解一个客户的经营情况？
-被访者：我去他店里看了水电费单子，又查了他的银行流水，算了算现金流。
-访谈者：后来呢？
-被访者：后来就按正常流程办完了。
-"""
-
-# MC02: two interviewee turns; IU keywords (看出来, 顾虑, 犹豫), then CSO (替他算, 还款计划).
-MC02 = """访谈者：说说你和客户打交道的一次经历。
-被访者：我看出来他有顾虑，说话很犹豫。
-访谈者：你怎么做的？
-被访者：我坐下来替他算了一份还款计划。
-"""
+MC01, MC02 = TUI_MC01, TUI_MC02
 
 P1_TEXT = "那年我给自己定了目标，要超额完成任务，最后拿了全行第一名。"
 
@@ -40,18 +26,7 @@ P1_TEXT = "那年我给自己定了目标，要超额完成任务，最后拿了
 @pytest.fixture
 def study(tmp_path: Path) -> Path:
     """A study of two small transcripts (MC01 outstanding, MC02 average), no suggestions yet."""
-    (tmp_path / "MC01.txt").write_text(MC01, encoding="utf-8")
-    (tmp_path / "MC02.txt").write_text(MC02, encoding="utf-8")
-    db = tmp_path / "study.db"
-    store = Store(db)
-    try:
-        store.set_dictionary(load_dictionary(default_dictionary()))
-        results = import_parsed(store, parse_files([tmp_path / "MC01.txt", tmp_path / "MC02.txt"]))
-        assert [r.status for r in results] == ["imported", "imported"]
-        store.upsert_interviewees([{"id": "MC01", "grp": "outstanding"}, {"id": "MC02", "grp": "average"}])
-    finally:
-        store.close()
-    return db
+    return make_study(tmp_path, {"MC01": MC01, "MC02": MC02}, {"MC01": "outstanding", "MC02": "average"})
 
 
 def q(db: Path, sql: str, params=()) -> list[tuple]:

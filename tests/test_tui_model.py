@@ -8,6 +8,7 @@ from beicoder.core.paths import default_dictionary
 from beicoder.core.store import Store
 from beicoder.core.study import import_parsed, parse_files
 from beicoder.tui.app import BeicoderApp, CodingScreen
+from conftest import make_study
 
 SIZE = (160, 45)
 
@@ -33,12 +34,7 @@ async def test_proposed_level_from_a_cue_is_taken_with_one_key(tmp_path):
     cue_level = max(lv.level for lv in info.levels if lv.cues)
     cue = next(lv.cues[0] for lv in info.levels if lv.level == cue_level)
     text = f"访谈者：然后呢？\n被访者：我先核实了他的说法，{cue}，才放心。\n访谈者：后来？\n被访者：我觉得这行不好做。\n"
-    (tmp_path / "A01.txt").write_text(text, encoding="utf-8")
-    db = tmp_path / "s.db"
-    store = Store(db)
-    store.set_dictionary(d)
-    import_parsed(store, parse_files([tmp_path / "A01.txt"]))
-    store.close()
+    db = make_study(tmp_path, {"A01": text})
     app = BeicoderApp(str(db), "amy")
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(app, pilot)
@@ -55,14 +51,7 @@ async def test_proposed_level_from_a_cue_is_taken_with_one_key(tmp_path):
 
 
 async def test_negated_evidence_is_shown_as_not_counted(tmp_path):
-    d = load_dictionary(default_dictionary())
-    text = "访谈者：你核实了吗？\n被访者：当时我没有去核实，后来查了他的电费单。\n"
-    (tmp_path / "A01.txt").write_text(text, encoding="utf-8")
-    db = tmp_path / "s.db"
-    store = Store(db)
-    store.set_dictionary(d)
-    import_parsed(store, parse_files([tmp_path / "A01.txt"]))
-    store.close()
+    db = make_study(tmp_path, {"A01": "访谈者：你核实了吗？\n被访者：当时我没有去核实，后来查了他的电费单。\n"})
     app = BeicoderApp(str(db), "amy")
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(app, pilot)
