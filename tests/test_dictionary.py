@@ -70,3 +70,57 @@ def test_bad_yaml_names_the_line(tmp_path):
 def test_missing_file_is_one_line(tmp_path):
     with pytest.raises(DictionaryError, match="cannot read dictionary"):
         load_dictionary(tmp_path / "none.yaml")
+
+
+EXAMPLES = GOOD + """
+examples:
+  - {codes: [ACH], text: 我给自己定了每月新增二十户的目标。}
+  - {codes: "ACH; INFO", text: 我定了目标，又去查了他的电费单。}
+  - {codes: [], text: 我觉得做这行要细心。}
+  - {text: 天气不错。}
+"""
+
+
+def test_examples_parse_with_list_string_or_no_codes():
+    d = parse_dictionary(EXAMPLES, "test.yaml")
+    assert d.examples == (
+        ("我给自己定了每月新增二十户的目标。", frozenset({"ACH"})),
+        ("我定了目标，又去查了他的电费单。", frozenset({"ACH", "INFO"})),
+        ("我觉得做这行要细心。", frozenset()),
+        ("天气不错。", frozenset()),
+    )
+    assert parse_dictionary(GOOD, "test.yaml").examples == ()
+
+
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        ("codes: [ACH], text", "codes: [ACH, RB], text", "test.yaml: example #1: unknown code(s) RB"),
+        ("{text: 天气不错。}", "{text: ''}", "test.yaml: example #4: missing text"),
+        ("- {text: 天气不错。}", "- 天气不错", "test.yaml: example #4: expected a mapping with text and codes"),
+        ("codes: [], text", "codes: {a: 1}, text", "test.yaml: example #3: 'codes' must be a list of codes"),
+        ("examples:\n", "examples: 42\n_unused:\n", "test.yaml: 'examples' must be a list of {text, codes} mappings"),
+    ],
+)
+def test_bad_examples_give_one_line(old, new, message):
+    assert old in EXAMPLES
+    with pytest.raises(DictionaryError) as err:
+        parse_dictionary(EXAMPLES.replace(old, new, 1), "test.yaml")
+    assert str(err.value) == message
+
+
+def test_bundled_dictionary_examples_cover_every_code_and_both_scripts(dictionary):
+    from collections import Counter
+
+    from opencc import OpenCC
+
+    examples = dictionary.examples
+    assert len(examples) == 400
+    per_code = Counter(code for _, labels in examples for code in labels)
+    assert set(per_code) == set(dictionary.codes) and min(per_code.values()) >= 9
+    no_code = sum(1 for _, labels in examples if not labels)
+    assert 160 <= no_code <= 180  # 167: negated, hypothetical and general talk among them
+    to_simplified = OpenCC("t2s").convert
+    traditional = sum(1 for text, _ in examples if to_simplified(text) != text)
+    assert traditional >= 120
+    assert len({text for text, _ in examples}) == 400

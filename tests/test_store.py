@@ -187,8 +187,13 @@ def test_renaming_a_code_keeps_codings_and_dropping_one_asks_first(tiny_study, d
     text = dictionary.yaml_text
     start = text.index("  - code: ACH")
     end = text.index("  - code: INFO")
-    (tmp_path / "no_ach.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
     runner = CliRunner()
+    # the dictionary's example passages still cite ACH: refused before anything is asked
+    (tmp_path / "no_ach.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
+    cited = runner.invoke(main, ["dictionary", str(tmp_path / "no_ach.yaml"), "--db", str(tiny_study)])
+    assert cited.exit_code == 2 and "no_ach.yaml: example #" in cited.output and "unknown code(s) ACH" in cited.output
+    without_examples = text[:start] + text[end:text.index("\nexamples:")] + "\n"
+    (tmp_path / "no_ach.yaml").write_text(without_examples, encoding="utf-8")
     refused = runner.invoke(main, ["dictionary", str(tmp_path / "no_ach.yaml"), "--db", str(tiny_study)], input="n\n")
     assert refused.exit_code == 2 and "drops ACH (1 codings); delete these codings?" in refused.output
     assert rows(tiny_study, "SELECT code FROM codings ORDER BY code") == [("ACH",), ("INFO",)]

@@ -21,6 +21,12 @@ A dictionary file looks like (``negation_cues``, ``hypothetical_cues``,
         negative_cues: [...]
     negation_cues: [没有, 没, 未]
     hypothetical_cues: [如果当时, 早知道]
+    examples:                                   # coding-manual passages, optional
+      - {codes: [ACH], text: 我给自己定了每月新增二十户的目标……}
+      - {codes: [], text: 我觉得做这行最重要的是细心。}   # an example of no code
+
+``examples`` are passages coded the way the dictionary means its codes, written apart from
+any study; the learned suggester trains on them together with a coder's decisions.
 
 Every problem is reported as one :class:`DictionaryError` line that names the file and
 the entry (``micro_credit.yaml: competency #3 (IU): level 'two' is not an integer``).
@@ -100,6 +106,7 @@ class Dictionary:
     negation_cues: tuple[str, ...] = ()
     hypothetical_cues: tuple[str, ...] = ()
     negation_exceptions: tuple[str, ...] = ()
+    examples: tuple[tuple[str, frozenset[str]], ...] = field(repr=False, default=())
 
     @property
     def codes(self) -> list[str]:
@@ -238,7 +245,34 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
         negation_cues=_phrases(data.get("negation_cues"), name, "negation cue"),
         hypothetical_cues=_phrases(data.get("hypothetical_cues"), name, "hypothetical cue"),
         negation_exceptions=_phrases(data.get("negation_exceptions"), name, "negation exception"),
+        examples=_examples(data.get("examples"), name, seen_codes),
     )
+
+
+def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The ``examples`` list: ``(text, codes)`` pairs; ``codes`` a list or a ``;``-separated
+    string of the dictionary's codes, empty for a passage with no code."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DictionaryError(f"{name}: 'examples' must be a list of {{text, codes}} mappings")
+    out = []
+    for i, item in enumerate(value, start=1):
+        where = f"{name}: example #{i}"
+        if not isinstance(item, dict):
+            raise DictionaryError(f"{where}: expected a mapping with text and codes")
+        text = _text(item.get("text"), where, "text")
+        raw = item.get("codes") or []
+        if isinstance(raw, str):
+            raw = raw.replace("；", ";").split(";")
+        if not isinstance(raw, list):
+            raise DictionaryError(f"{where}: 'codes' must be a list of codes")
+        labels = frozenset(str(c).strip() for c in raw if str(c).strip())
+        unknown = sorted(labels - codes)
+        if unknown:
+            raise DictionaryError(f"{where}: unknown code(s) {', '.join(unknown)}")
+        out.append((text, labels))
+    return tuple(out)
 
 
 def load_dictionary(path: str | Path) -> Dictionary:
