@@ -80,3 +80,48 @@ def test_gold_file_not_utf8(tmp_path):
     path.write_bytes("id,text,codes\ng1,核实,INFO\n".encode("gbk"))
     with pytest.raises(GoldFileError, match="not UTF-8"):
         read_gold(path, ["INFO"])
+
+
+def test_gold_passages_that_were_trained_on_are_refused(demo_db, tmp_path):
+    from opencc import OpenCC
+
+    from beicoder.core.evaluate import evaluate_gold
+    from beicoder.core.store import Store
+
+    store = Store(demo_db)
+    dictionary = store.dictionary()
+    example = dictionary.examples[0][0]
+    study_passage = store.passages()[5].text
+    gold = tmp_path / "gold.csv"
+    # the same texts in Traditional script and with other punctuation still count as seen
+    retold = OpenCC("s2t").convert(example).replace("，", " ").rstrip("。")
+    gold.write_text(f"id,text,codes\nfresh,我今天第一次去拜访这个客户。,\nx1,\"{retold}\",\nx2,\"{study_passage}\",\n",
+                    encoding="utf-8")
+    items = read_gold(gold, dictionary.codes)
+    with pytest.raises(GoldFileError) as err:
+        evaluate_gold(store, "reference", dictionary, items, source="gold.csv")
+    assert str(err.value) == "gold.csv: 2 gold passage(s) are also training passages (x1, x2); score only unseen passages"
+    with pytest.raises(GoldFileError, match=r"1 gold passage\(s\) are also training passages \(x2\)"):
+        evaluate_gold(store, "reference", dictionary, items, dictionary_examples=False, source="gold.csv")
+    store.close()
+
+
+def test_bundled_gold_files_are_unseen_and_the_blend_beats_the_lexicon_on_the_newest(demo_db):
+    from beicoder.core.evaluate import evaluate_gold, unseen_violations
+    from beicoder.core.paths import demo_study
+    from beicoder.core.store import Store
+
+    store = Store(demo_db)
+    dictionary = store.dictionary()
+    training = [p.text for p in store.passages()] + [text for text, _ in dictionary.examples]
+    golds = {name: read_gold(demo_study() / name, dictionary.codes)
+             for name in ("gold_passages.csv", "gold_passages_2.csv", "gold_passages_3.csv")}
+    assert [len(items) for items in golds.values()] == [48, 120, 100]
+    for items in golds.values():
+        assert unseen_violations(items, training) == []
+    # gold_passages_3.csv was written after the suggester was fixed; figures as in the README
+    table = metrics(evaluate_gold(store, "reference", dictionary, golds["gold_passages_3.csv"]), dictionary.codes)
+    micro = table[table["code"] == "micro"].set_index("suggester")["f1"]
+    assert micro["lexicon"] == pytest.approx(0.403, abs=5e-4)
+    assert micro["blend"] == pytest.approx(0.641, abs=5e-4)
+    store.close()

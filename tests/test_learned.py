@@ -107,3 +107,23 @@ def test_cli_train_then_evaluate_on_the_demo(demo_db, tmp_path):
     assert "micro-F1: lexicon" in result.stdout
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "suggester,code,precision,recall,f1,support,top3_recall" and len(lines) == 1 + 3 * 10
+
+
+def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_path):
+    examples, dictionary = demo_examples
+    assert len(dictionary.examples) == 400
+    held_out = [text for text, _ in examples[200:210]]
+    coder_only = LearnedSuggester(train_model(examples[:20], dictionary, dictionary_examples=False), dictionary)
+    with_manual = LearnedSuggester(train_model(examples[:20], dictionary), dictionary)
+    assert coder_only.scores(held_out) != with_manual.scores(held_out)
+    # The manual's own passages are learned: its coded examples score higher than with the coder alone.
+    coded = [(text, labels) for text, labels in dictionary.examples if len(labels) == 1][:30]
+    gain = [with_manual.scores([t])[0][next(iter(l))] - coder_only.scores([t])[0][next(iter(l))] for t, l in coded]
+    assert sum(g > 0 for g in gain) >= 25
+
+    db = tmp_path / "s.db"
+    db.write_bytes(demo_db.read_bytes())
+    store = Store(db)
+    assert train(store, "reference", dictionary, db).meta["dictionary_examples"] == 400
+    assert train(store, "reference", dictionary, db, dictionary_examples=False).meta["dictionary_examples"] == 0
+    store.close()

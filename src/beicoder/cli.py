@@ -246,9 +246,12 @@ def suggest(db):
 @main.command()
 @db_option
 @click.option("--coder", default=None, help="Whose decisions to learn from (default: the coder with most decisions).")
-def train(db, coder):
-    """Train a text classifier (spaCy textcat_multilabel) on a coder's decisions, save it
-    beside the study, and store its suggestions for every passage."""
+@click.option("--no-dictionary-examples", is_flag=True,
+              help="Learn from the coder's decisions only, not also from the dictionary's example passages.")
+def train(db, coder, no_dictionary_examples):
+    """Train a text classifier (spaCy textcat_multilabel) on a coder's decisions and the
+    dictionary's example passages, save it beside the study, and store its suggestions for
+    every passage."""
     from .core.suggest.learned import LearnedSuggester, store_model_suggestions
     from .core.suggest.learned import train as train_model
 
@@ -256,14 +259,14 @@ def train(db, coder):
     try:
         who = _pick_coder(store, coder)
         dictionary = store.dictionary()
-        result = train_model(store, who, dictionary, db)
+        result = train_model(store, who, dictionary, db, dictionary_examples=not no_dictionary_examples)
         model = LearnedSuggester.load(result.path, dictionary)
         done = store_model_suggestions(store, model, who)
     finally:
         store.close()
     meta = result.meta
-    click.echo(f"trained on {meta['examples']} decided passages of {who} ({meta['examples_with_codes']} with codes), "
-               f"seed {meta['seed']}, {meta['epochs']} epochs; saved to {result.path}; scored {done} passages")
+    click.echo(f"trained on {meta['examples']} decided passages of {who} ({meta['examples_with_codes']} with codes) "
+               f"and {meta['dictionary_examples']} example passages of the dictionary, seed {meta['seed']}, {meta['epochs']} epochs; saved to {result.path}; scored {done} passages")
 
 
 @main.command()
@@ -272,7 +275,9 @@ def train(db, coder):
 @click.option("--gold", type=click.Path(path_type=Path), help="Score this gold file (id,text,codes) instead of cross-validating.")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 50), help="Folds over interviewees.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the table as CSV (UTF-8 with BOM).")
-def evaluate(db, coder, gold, folds, out):
+@click.option("--no-dictionary-examples", is_flag=True,
+              help="Train the model on the coder's decisions only, not also on the dictionary's example passages.")
+def evaluate(db, coder, gold, folds, out, no_dictionary_examples):
     """Precision, recall and F1 per code (micro and macro) and top-3 recall of the lexicon,
     learned and blended suggesters: cross-validated over interviewees, or on a gold file."""
     from .core.evaluate import GoldFileError, cross_validate, evaluate_gold, metrics, read_gold
@@ -284,6 +289,8 @@ def evaluate(db, coder, gold, folds, out):
     try:
         who = _pick_coder(store, coder)
         dictionary = store.dictionary()
+        with_examples = not no_dictionary_examples and bool(dictionary.examples)
+        also = f" and the dictionary's {len(dictionary.examples)} example passages" if with_examples else ""
         if gold:
             try:
                 items = read_gold(gold, dictionary.codes)
@@ -291,12 +298,13 @@ def evaluate(db, coder, gold, folds, out):
                 for p in exc.problems:
                     click.echo(f"beicoder: {p}", err=True)
                 raise
-            scored = evaluate_gold(store, who, dictionary, items)
-            design = f"trained on {who}'s decisions in {db}, scored on {len(items)} passages of {gold}"
+            scored = evaluate_gold(store, who, dictionary, items, with_examples, str(gold))
+            design = f"trained on {who}'s decisions in {db}{also}, scored on {len(items)} passages of {gold}"
         else:
-            scored = cross_validate(store, who, dictionary, folds,
+            scored = cross_validate(store, who, dictionary, folds, dictionary_examples=with_examples,
                                     progress=lambda k, n: click.echo(f"  fold {k}/{n} done", err=True))
-            design = f"{folds}-fold cross-validation over interviewees on {len(scored.gold)} passages decided by {who}"
+            design = (f"{folds}-fold cross-validation over interviewees on {len(scored.gold)} passages decided by "
+                      f"{who}{also}")
     finally:
         store.close()
     table = metrics(scored, dictionary.codes)

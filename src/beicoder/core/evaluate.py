@@ -3,7 +3,9 @@ macro averages, and recall of the top three suggestions.
 
 Two designs: K-fold cross-validation over interviewees on a study's decided passages (the
 model never sees the interviewees it is scored on), or training on the whole study and
-scoring an external gold file. Metrics come from scikit-learn
+scoring an external gold file. The model also learns from the dictionary's example passages
+unless told not to; they never come from the study, and a gold passage that is a training
+passage is refused. Metrics come from scikit-learn
 (``precision_recall_fscore_support`` on multi-label indicator matrices; a figure with a zero
 denominator, such as recall of a code the gold never uses, is NaN and prints as –).
 
@@ -183,9 +185,24 @@ def fold_of(interviewees: Sequence[str], k: int) -> dict[str, int]:
     return {iv: i % k for i, iv in enumerate(sorted(set(interviewees)))}
 
 
-def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None) -> Scored:
+def _key(text: str) -> str:
+    from .suggest.lexicon import fold
+
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+def unseen_violations(items: Sequence[GoldItem], training_texts: Sequence[str]) -> list[GoldItem]:
+    """Gold items whose text is also among ``training_texts``, compared folded (Simplified,
+    NFKC) with spaces and punctuation removed."""
+    seen = {_key(t) for t in training_texts}
+    return [it for it in items if _key(it.text) in seen]
+
+
+def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
+                   dictionary_examples: bool = True) -> Scored:
     """K-fold cross-validation over interviewees on ``coder``'s decided passages: for each
-    fold, a model is trained on the other interviewees and every suggester scores the fold.
+    fold, a model is trained on the other interviewees (and the dictionary's examples, unless
+    ``dictionary_examples`` is False) and every suggester scores the fold.
 
     Raises:
         BeicoderError: fewer than 2 folds or fewer interviewees than folds.
@@ -211,7 +228,8 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None)
     for k in range(folds):
         train_set = [(p.text, labels.get(p.id, set())) for p in passages if assign[owner[p.id]] != k]
         test_set = [p for p in passages if assign[owner[p.id]] == k]
-        model = LearnedSuggester(train_model(train_set, dictionary), dictionary)
+        model = LearnedSuggester(train_model(train_set, dictionary, dictionary_examples=dictionary_examples),
+                                 dictionary)
         fold_scores = score_passages([p.text for p in test_set], dictionary, model)
         for name in SUGGESTERS:
             scores[name].extend(fold_scores[name])
@@ -221,10 +239,25 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None)
     return Scored(gold, scores)
 
 
-def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem]) -> Scored:
-    """Train on all of ``coder``'s decisions in the study and score the gold items."""
+def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dictionary_examples: bool = True,
+                  source: str = "gold file") -> Scored:
+    """Train on all of ``coder``'s decisions in the study (and the dictionary's examples,
+    unless ``dictionary_examples`` is False) and score the gold items.
+
+    Raises:
+        GoldFileError: a gold passage is also a training passage (same text once folded and
+            without spaces and punctuation), naming ``source`` and the ids.
+    """
     from .store import normalize_coder
     from .suggest.learned import LearnedSuggester, examples_from_study, train_model
 
-    model = LearnedSuggester(train_model(examples_from_study(store, normalize_coder(coder)), dictionary), dictionary)
+    examples = examples_from_study(store, normalize_coder(coder))
+    training = [text for text, _ in examples]
+    if dictionary_examples:
+        training += [text for text, _ in dictionary.examples]
+    seen = [it.id for it in unseen_violations(items, training)]
+    if seen:
+        raise GoldFileError(f"{source}: {len(seen)} gold passage(s) are also training passages "
+                            f"({', '.join(seen[:5])}{', ...' if len(seen) > 5 else ''}); score only unseen passages")
+    model = LearnedSuggester(train_model(examples, dictionary, dictionary_examples=dictionary_examples), dictionary)
     return Scored([it.codes for it in items], score_passages([it.text for it in items], dictionary, model))

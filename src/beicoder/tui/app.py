@@ -430,20 +430,22 @@ class CodingScreen(Screen):
             result = train(store, self.coder, self.dictionary, self.db_path)
             model = LearnedSuggester.load(result.path, self.dictionary)
             store_model_suggestions(store, model, self.coder)
-            self.app.call_from_thread(self._trained, result.meta["examples"], "")
+            self.app.call_from_thread(self._trained, result.meta["examples"], "",
+                                      result.meta.get("dictionary_examples", 0))
         except Exception as exc:  # noqa: BLE001 - report, keep coding
             self.app.call_from_thread(self._trained, 0, str(exc))
         finally:
             store.close()
 
-    def _trained(self, examples: int, error: str) -> None:
+    def _trained(self, examples: int, error: str, manual: int = 0) -> None:
         if error:
             self.model_state = ""
             self.notify(f"model not trained: {error}", severity="error", timeout=10)
         else:
             self.trained_on = examples
             self.model_state = f"model: {examples} decisions"
-            self.notify(f"model trained on {examples} of your decisions; suggestions now blend it in")
+            also = f" and the dictionary's {manual} examples" if manual else ""
+            self.notify(f"model trained on {examples} of your decisions{also}; suggestions now blend it in")
         self.refresh_passage()
 
     def action_take_levels(self) -> None:
