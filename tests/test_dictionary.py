@@ -77,7 +77,7 @@ examples:
   - {codes: [ACH], text: 我给自己定了每月新增二十户的目标。}
   - {codes: "ACH; INFO", text: 我定了目标，又去查了他的电费单。}
   - {codes: [], text: 我觉得做这行要细心。}
-  - {text: 天气不错。}
+  - {codes: [], text: 天气不错。}
 """
 
 
@@ -96,8 +96,16 @@ def test_examples_parse_with_list_string_or_no_codes():
     "old,new,message",
     [
         ("codes: [ACH], text", "codes: [ACH, RB], text", "test.yaml: example #1: unknown code(s) RB"),
-        ("{text: 天气不错。}", "{text: ''}", "test.yaml: example #4: missing text"),
-        ("- {text: 天气不错。}", "- 天气不错", "test.yaml: example #4: expected a mapping with text and codes"),
+        ("text: 天气不错。}", "text: ''}", "test.yaml: example #4: missing text"),
+        ("- {codes: [], text: 天气不错。}", "- 天气不错", "test.yaml: example #4: expected a mapping with text and codes"),
+        ("{codes: [], text: 天气不错。}", "{text: 天气不错。}",
+         "test.yaml: example #4: missing codes (write codes: [] for a passage with no code)"),
+        ("{codes: [], text: 天气不错。}", "{codes: , text: 天气不错。}",
+         "test.yaml: example #4: missing codes (write codes: [] for a passage with no code)"),
+        ("{codes: [], text: 天气不错。}", "{code: [], text: 天气不错。}",
+         "test.yaml: example #4: unknown key(s) code; an example has text and codes"),
+        ("{codes: [], text: 天气不错。}", "{codes: [], text: 12345}", "test.yaml: example #4: text must be text"),
+        ("text: 天气不错。}", "text: 我觉得做这行要细心。}", "test.yaml: example #4: same text as example #3"),
         ("codes: [], text", "codes: {a: 1}, text", "test.yaml: example #3: 'codes' must be a list of codes"),
         ("examples:\n", "examples: 42\n_unused:\n", "test.yaml: 'examples' must be a list of {text, codes} mappings"),
     ],

@@ -54,7 +54,8 @@ def test_gold_file_parses_codes_and_empty_codes(tmp_path):
 
 
 def test_gold_file_bad_rows_are_listed_by_line(tmp_path):
-    path = write(tmp_path, "id,text,codes\ng1,文本,INFO\ng1,重复,\ng3,文本,XYZ;INFO\ng4,,INFO\n,文本,\ng6,我去了, 他不在,INFO\n")
+    path = write(tmp_path, "id,text,codes\ng1,文本,INFO\ng1,重复,\ng3,别的,XYZ;INFO\ng4,,INFO\n,文本,\n"
+                           "g6,我去了, 他不在,INFO\n\ng8,文本,\ng9,\"两行\n文本\",INFO\ng10,好,\n")
     with pytest.raises(GoldFileError) as err:
         read_gold(path, ["INFO"])
     assert err.value.problems == [
@@ -63,7 +64,24 @@ def test_gold_file_bad_rows_are_listed_by_line(tmp_path):
         "gold.csv line 5: empty text",
         "gold.csv line 6: empty id",
         "gold.csv line 7: more cells than columns (quote texts that hold commas)",
+        "gold.csv line 9: same text as line 2",  # a blank line 8 is skipped
+        "gold.csv line 10: a cell runs on to line 11; is a quote left open? (write each passage on one line)",
     ]
+
+
+@pytest.mark.parametrize(
+    "content,problem",
+    [
+        # the closing quote of g2 forgotten: g3 would vanish into g2's text
+        ('id,text,codes\ng1,好,\ng2,"我去看了,INFO\ng3,"他来了",RB\n',
+         "gold.csv line 3: broken CSV (',' expected after '\"'); is a quote left open?"),
+        ('id,text,codes\ng1,"没有收尾的引号,INFO\n', "gold.csv line 2: broken CSV (unexpected end of data); is a quote left open?"),
+    ],
+)
+def test_gold_file_with_an_open_quote_is_refused(tmp_path, content, problem):
+    with pytest.raises(GoldFileError) as err:
+        read_gold(write(tmp_path, content), ["INFO", "RB"])
+    assert err.value.problems == [problem]
 
 
 @pytest.mark.parametrize(
@@ -95,13 +113,17 @@ def test_gold_passages_that_were_trained_on_are_refused(demo_db, tmp_path):
     gold = tmp_path / "gold.csv"
     # the same texts in Traditional script and with other punctuation still count as seen
     retold = OpenCC("s2t").convert(example).replace("，", " ").rstrip("。")
-    gold.write_text(f"id,text,codes\nfresh,我今天第一次去拜访这个客户。,\nx1,\"{retold}\",\nx2,\"{study_passage}\",\n",
-                    encoding="utf-8")
+    # a trimmed copy and two passages joined count as seen too
+    trimmed = study_passage[:-10]
+    joined = store.passages()[7].text + store.passages()[8].text
+    gold.write_text(f"id,text,codes\nfresh,我今天第一次去拜访这个客户。,\nx1,\"{retold}\",\nx2,\"{study_passage}\",\n"
+                    f"x3,\"{trimmed}\",\nx4,\"{joined}\",\n", encoding="utf-8")
     items = read_gold(gold, dictionary.codes)
     with pytest.raises(GoldFileError) as err:
         evaluate_gold(store, "reference", dictionary, items, source="gold.csv")
-    assert str(err.value) == "gold.csv: 2 gold passage(s) are also training passages (x1, x2); score only unseen passages"
-    with pytest.raises(GoldFileError, match=r"1 gold passage\(s\) are also training passages \(x2\)"):
+    assert str(err.value) == ("gold.csv: 4 gold passage(s) are also training passages (x1, x2, x3, x4); "
+                              "score only unseen passages")
+    with pytest.raises(GoldFileError, match=r"3 gold passage\(s\) are also training passages \(x2, x3, x4\)"):
         evaluate_gold(store, "reference", dictionary, items, dictionary_examples=False, source="gold.csv")
     store.close()
 
@@ -124,4 +146,43 @@ def test_bundled_gold_files_are_unseen_and_the_blend_beats_the_lexicon_on_the_ne
     micro = table[table["code"] == "micro"].set_index("suggester")["f1"]
     assert micro["lexicon"] == pytest.approx(0.403, abs=5e-4)
     assert micro["blend"] == pytest.approx(0.641, abs=5e-4)
+    store.close()
+
+
+def test_cross_validation_never_trains_on_an_example_that_copies_a_held_out_passage(demo_db, monkeypatch):
+    import dataclasses
+
+    from beicoder.core.evaluate import cross_validate
+    from beicoder.core.store import Store
+    from beicoder.core.suggest import learned
+    from beicoder.core.suggest.learned import ModelError
+
+    store = Store(demo_db)
+    dictionary = store.dictionary()
+    passages = store.passages()
+    # a coding manual that copies six study passages (one per two interviewees, roughly)
+    copied = [passages[i].text for i in (3, 40, 90, 140, 200, 250)]
+    manual = dataclasses.replace(dictionary, examples=tuple((t, frozenset()) for t in copied))
+    calls = []
+    real = learned.train_model
+
+    def spy(examples, dic, *args, **kwargs):
+        calls.append(({t for t, _ in examples}, [t for t, _ in kwargs.get("extra") or []]))
+        return real(examples, dic, *args, **kwargs)
+
+    monkeypatch.setattr(learned, "train_model", spy)
+    cross_validate(store, "reference", manual, folds=3)
+    assert len(calls) == 3
+    for train_texts, extra in calls:
+        held_out = {p.text for p in passages} - train_texts
+        assert not set(extra) & held_out  # no peeking at the fold's answers
+        assert set(extra) == set(copied) - held_out  # the other copies stay
+    assert sum(len(extra) for _, extra in calls) == 2 * len(copied)
+
+    def too_little(*args, **kwargs):
+        raise ModelError("too little to learn from: 7 decided passages; decide at least 10 first")
+
+    monkeypatch.setattr(learned, "train_model", too_little)
+    with pytest.raises(ModelError, match=r"^fold 1 of 3 \(test: MC01, MC04, MC07, MC10\): too little to learn from: 7 "):
+        cross_validate(store, "reference", manual, folds=3)
     store.close()

@@ -127,3 +127,61 @@ def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_
     assert train(store, "reference", dictionary, db).meta["dictionary_examples"] == 400
     assert train(store, "reference", dictionary, db, dictionary_examples=False).meta["dictionary_examples"] == 0
     store.close()
+
+
+def test_nothing_to_learn_without_a_code(demo_examples):
+    examples, dictionary = demo_examples
+    no_codes = [(text, set()) for text, _ in examples[:15]]
+    with pytest.raises(ModelError, match="nothing to learn from: none of the 15 decided passages has a code"):
+        train_model(no_codes, dictionary)
+
+
+def test_coders_whose_names_differ_only_in_odd_characters_get_their_own_model(tmp_path):
+    db = tmp_path / "s.db"
+    assert model_dir(db, "amy") == tmp_path / "s.db.model-amy"
+    assert model_dir(db, "王老师") == tmp_path / "s.db.model-王老师"
+    assert model_dir(db, "a/b") != model_dir(db, "a_b") == tmp_path / "s.db.model-a_b"
+    assert model_dir(db, "a/b").name.startswith("s.db.model-a_b-")
+
+
+def test_suggest_lets_saved_models_score_new_passages(demo_db, tmp_path):
+    from beicoder.core.dictionary import parse_dictionary
+    from beicoder.core.study import import_parsed, parse_files
+    from beicoder.core.suggest.learned import refresh_model_suggestions
+
+    db = tmp_path / "demo.db"
+    db.write_bytes(demo_db.read_bytes())
+    store = Store(db)
+    dictionary = store.dictionary()
+    train(store, "reference", dictionary, db)
+    assert refresh_model_suggestions(store, db, "reference", dictionary) == 288
+    assert refresh_model_suggestions(store, db, "reference", dictionary) == 0
+    assert refresh_model_suggestions(store, db, "nobody", dictionary) is None
+    new = tmp_path / "NEW01.txt"
+    new.write_text("访谈者：说说看？\n被访者：我去他厂里核实了库存。\n访谈者：然后？\n被访者：就放款了。\n", encoding="utf-8")
+    import_parsed(store, parse_files([new]))
+    store.close()
+    result = CliRunner().invoke(main, ["suggest", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "reference's model scored 2 passages it had not seen" in result.output
+    lexicon_rows = sqlite3.connect(db).execute("SELECT count(*) FROM suggestions WHERE source = 'lexicon'").fetchone()[0]
+    assert f": {lexicon_rows} keyword suggestions on" in result.output
+
+    store = Store(db)
+    store.set_dictionary(parse_dictionary(dictionary.yaml_text.replace("version: 1", "version: 2", 1), "v2.yaml"))
+    assert refresh_model_suggestions(store, db, "reference", store.dictionary()) is None
+    store.close()
+    result = CliRunner().invoke(main, ["suggest", "--db", str(db)])
+    assert "reference's model was trained with another version of the dictionary" in result.output
+
+
+def test_evaluate_refuses_to_overwrite_its_gold_file_and_folds_with_gold(demo_db, tmp_path):
+    gold = tmp_path / "gold.csv"
+    gold.write_text("id,text,codes\ng1,我去核实了他的库存。,INFO\n", encoding="utf-8")
+    before = gold.read_bytes()
+    runner = CliRunner()
+    result = runner.invoke(main, ["evaluate", "--db", str(demo_db), "--gold", str(gold), "--out", str(gold)])
+    assert result.exit_code == 2 and f"{gold}: is the gold file; write the table to another file" in result.output
+    assert gold.read_bytes() == before
+    result = runner.invoke(main, ["evaluate", "--db", str(demo_db), "--gold", str(gold), "--folds", "7"])
+    assert result.exit_code == 2 and "--folds is for cross-validation" in result.output

@@ -96,3 +96,37 @@ async def test_decisions_set_aside_by_a_new_version_are_flagged(tmp_path):
         await settle(app, pilot)
         assert app.sub_title.endswith("· 1 to review")
         assert any("set aside" in n.message for n in app._notifications)
+
+
+async def test_a_saved_model_scores_new_transcripts_and_an_outdated_one_is_not_shown(demo_db, tmp_path):
+    from beicoder.core.dictionary import parse_dictionary
+    from beicoder.core.suggest.learned import train
+
+    db = tmp_path / "demo.db"
+    db.write_bytes(demo_db.read_bytes())
+    store = Store(db)
+    dictionary = store.dictionary()
+    train(store, "reference", dictionary, db)  # the model exists, its scores are not stored yet
+    new = tmp_path / "NEW01.txt"
+    new.write_text("访谈者：说说看？\n被访者：我去他厂里核实了库存，又问了隔壁两家店。\n", encoding="utf-8")
+    import_parsed(store, parse_files([new]))
+    fresh = store.passages()[-1].id
+    store.close()
+    app = BeicoderApp(str(db), "reference")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(app, pilot)
+        assert screen.trained_on == 288
+        # the suggestion worker let the saved model score every passage, the new one too
+        assert screen.store.has_suggestions_from(fresh, "model:reference", dictionary.sha256)
+        assert "model" in {src for s in screen.shown_suggestions(fresh) for src in s["sources"]}
+
+    store = Store(db)
+    store.set_dictionary(parse_dictionary(dictionary.yaml_text.replace("version: 1", "version: 2", 1), "v2.yaml"))
+    store.close()
+    app = BeicoderApp(str(db), "reference")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(app, pilot)
+        assert screen.trained_on == 0 and screen.model_state == "model out of date: T retrains"
+        assert any("another version of the dictionary" in n.message for n in app._notifications)
+        shown = [s for p in screen.passages for s in screen.shown_suggestions(p.id)]
+        assert shown and all(s["sources"] == ["lexicon"] for s in shown)

@@ -227,7 +227,9 @@ def _import_codebooks(paths) -> None:
 @main.command()
 @db_option
 def suggest(db):
-    """Suggest codes for every passage (jieba + spaCy keyword matching) and store the evidence."""
+    """Suggest codes for every passage (jieba + spaCy keyword matching) and store the evidence;
+    coders' saved models score the passages they have not seen."""
+    from .core.suggest.learned import model_dir, refresh_model_suggestions
     from .core.suggest.lexicon import suggest_study
 
     store = _open_store(db)
@@ -237,10 +239,18 @@ def suggest(db):
             raise BeicoderError(f"{db}: the study has no dictionary; import transcripts first")
         ids = [p.id for p in store.passages()]
         done = suggest_study(store, dictionary, ids)
-        n = store.db.execute("SELECT count(*), count(DISTINCT passage_id) FROM suggestions").fetchone()
+        n = store.db.execute("SELECT count(*), count(DISTINCT passage_id) FROM suggestions "
+                             "WHERE source = 'lexicon'").fetchone()
+        click.echo(f"suggested codes for {done} passages: {n[0]} keyword suggestions on {n[1]} passages")
+        for who in store.coders():
+            scored = refresh_model_suggestions(store, db, who, dictionary)
+            if scored:
+                click.echo(f"{who}'s model scored {scored} passages it had not seen")
+            elif scored is None and model_dir(db, who).exists():
+                click.echo(f"{who}'s model was trained with another version of the dictionary; "
+                           f"run 'beicoder train --coder {who}' to use it again")
     finally:
         store.close()
-    click.echo(f"suggested codes for {done} passages: {n[0]} suggestions on {n[1]} passages")
 
 
 @main.command()
@@ -283,8 +293,12 @@ def evaluate(db, coder, gold, folds, out, no_dictionary_examples):
     from .core.evaluate import GoldFileError, cross_validate, evaluate_gold, metrics, read_gold
     from .core.export import check_output, write_csv
 
+    if gold and click.get_current_context().get_parameter_source("folds").name != "DEFAULT":
+        raise click.UsageError("--folds is for cross-validation; a --gold file is scored by a model trained on the whole study")
     if out:
         check_output(out)
+        if gold and out.resolve() == gold.resolve():
+            raise BeicoderError(f"{out}: is the gold file; write the table to another file")
     store = _open_store(db)
     try:
         who = _pick_coder(store, coder)
@@ -333,7 +347,7 @@ def _print_evaluation(table, design: str) -> None:
                   str(r["support"]), _fmt(r["top3_recall"]), style=style)
     console.print(t)
     micro = table[table["code"] == "micro"].set_index("suggester")["f1"]
-    console.print("micro-F1: " + ", ".join(f"{name} {value:.3f}" for name, value in micro.items()))
+    console.print("micro-F1: " + ", ".join(f"{name} {_fmt(value, 3)}" for name, value in micro.items()))
 
 
 @main.command()

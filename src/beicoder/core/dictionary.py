@@ -250,19 +250,28 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
 
 
 def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[str]], ...]:
-    """The ``examples`` list: ``(text, codes)`` pairs; ``codes`` a list or a ``;``-separated
-    string of the dictionary's codes, empty for a passage with no code."""
+    """The ``examples`` list: ``(text, codes)`` pairs. Each item is a mapping with exactly
+    ``text`` (a string) and ``codes`` (a list, or a ``;``-separated string, of the
+    dictionary's codes; ``[]`` for a passage with no code). A text may appear once."""
     if value is None:
         return ()
     if not isinstance(value, list):
         raise DictionaryError(f"{name}: 'examples' must be a list of {{text, codes}} mappings")
     out = []
+    first: dict[str, int] = {}
     for i, item in enumerate(value, start=1):
         where = f"{name}: example #{i}"
         if not isinstance(item, dict):
             raise DictionaryError(f"{where}: expected a mapping with text and codes")
+        other = sorted(str(k) for k in item if k not in ("text", "codes"))
+        if other:
+            raise DictionaryError(f"{where}: unknown key(s) {', '.join(other)}; an example has text and codes")
+        if not isinstance(item.get("text"), str):
+            raise DictionaryError(f"{where}: " + ("text must be text" if item.get("text") is not None else "missing text"))
         text = _text(item.get("text"), where, "text")
-        raw = item.get("codes") or []
+        if "codes" not in item or item["codes"] is None:
+            raise DictionaryError(f"{where}: missing codes (write codes: [] for a passage with no code)")
+        raw = item["codes"]
         if isinstance(raw, str):
             raw = raw.replace("；", ";").split(";")
         if not isinstance(raw, list):
@@ -271,6 +280,10 @@ def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[s
         unknown = sorted(labels - codes)
         if unknown:
             raise DictionaryError(f"{where}: unknown code(s) {', '.join(unknown)}")
+        key = " ".join(text.split())
+        if key in first:
+            raise DictionaryError(f"{where}: same text as example #{first[key]}")
+        first[key] = i
         out.append((text, labels))
     return tuple(out)
 

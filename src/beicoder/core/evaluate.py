@@ -51,8 +51,9 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
     dictionary codes separated by ``;`` (empty = no code).
 
     Raises:
-        GoldFileError: unreadable, not UTF-8, missing columns, no rows, or bad rows (an empty
-            id or text, a repeated id, an unknown code), each listed with its line number.
+        GoldFileError: unreadable, not UTF-8, broken quoting, missing columns, no rows, or bad
+            rows (an empty id or text, a text over several lines (an unclosed quote), a
+            repeated id or text, an unknown code), each listed with its line number.
     """
     path = Path(path)
     try:
@@ -63,8 +64,11 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
         raise GoldFileError(f"{path}: not UTF-8; save the gold file as UTF-8") from None
     if not text.strip():
         raise GoldFileError(f"{path}: file is empty")
-    reader = csv.DictReader(text.splitlines(keepends=True))
-    fields = [f.strip() for f in reader.fieldnames or []]
+    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
+    try:
+        fields = [f.strip() for f in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise GoldFileError(f"{path}: broken CSV in the header ({exc})") from None
     missing = [c for c in ("id", "text", "codes") if c not in fields]
     if missing:
         raise GoldFileError(f"{path}: missing column(s) {', '.join(missing)}; expected id,text,codes")
@@ -72,9 +76,25 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
     items: list[GoldItem] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for row in reader:
+    texts: dict[str, int] = {}
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(f"{path.name} line {reader.line_num + 1}: broken CSV ({exc}); is a quote left open?")
+            break
+        cells = [v for v in row.values() if isinstance(v, str)] + [v for v in row.get(None, [])]
+        breaks = sum(v.count("\n") for v in cells)
+        start = reader.line_num - breaks
         row = {(k or "").strip(): (v or "") for k, v in row.items()}
-        where = f"{path.name} line {reader.line_num}"
+        where = f"{path.name} line {start}"
+        if breaks:
+            problems.append(f"{where}: a cell runs on to line {reader.line_num}; is a quote left open? "
+                            f"(write each passage on one line)")
+            continue
         if None in row or "" in row and row[""]:
             problems.append(f"{where}: more cells than columns (quote texts that hold commas)")
             continue
@@ -86,10 +106,14 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
         if gid in seen:
             problems.append(f"{where}: id {gid!r} repeats line {seen[gid]}")
             continue
-        seen[gid] = reader.line_num
+        seen[gid] = start
         if not body:
             problems.append(f"{where}: empty text")
             continue
+        if body in texts:
+            problems.append(f"{where}: same text as line {texts[body]}")
+            continue
+        texts[body] = start
         unknown = sorted(labels - known)
         if unknown:
             problems.append(f"{where}: unknown code(s) {', '.join(unknown)}")
@@ -191,11 +215,29 @@ def _key(text: str) -> str:
     return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
+# A text counts as seen when it equals a training text, or one holds the other and the
+# shorter has at least this many letters and digits (a trimmed or joined copy).
+MIN_SHARED = 15
+
+
+def seen_in(texts: Sequence[str], training_texts: Sequence[str]) -> list[int]:
+    """Indices of ``texts`` that are also training texts: the same once folded (Simplified,
+    NFKC, lower case) without spaces and punctuation, or one containing the other when the
+    shorter has at least ``MIN_SHARED`` letters and digits."""
+    train_keys = [_key(t) for t in training_texts]
+    exact = set(train_keys)
+    out = []
+    for i, text in enumerate(texts):
+        key = _key(text)
+        if key in exact or any(
+                (key in other or other in key) and min(len(key), len(other)) >= MIN_SHARED for other in train_keys):
+            out.append(i)
+    return out
+
+
 def unseen_violations(items: Sequence[GoldItem], training_texts: Sequence[str]) -> list[GoldItem]:
-    """Gold items whose text is also among ``training_texts``, compared folded (Simplified,
-    NFKC) with spaces and punctuation removed."""
-    seen = {_key(t) for t in training_texts}
-    return [it for it in items if _key(it.text) in seen]
+    """Gold items whose text is also a training text, by the rule of :func:`seen_in`."""
+    return [items[i] for i in seen_in([it.text for it in items], training_texts)]
 
 
 def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
@@ -208,7 +250,7 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
         BeicoderError: fewer than 2 folds or fewer interviewees than folds.
     """
     from .store import normalize_coder
-    from .suggest.learned import LearnedSuggester, train_model
+    from .suggest.learned import LearnedSuggester, ModelError, train_model
 
     coder = normalize_coder(coder)
     decided = store.decided_passages(coder)
@@ -223,13 +265,20 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
         raise BeicoderError(f"cross-validation needs at least 2 folds and as many interviewees as folds "
                             f"({len(ivs)} interviewees decided by {coder}, {folds} folds)")
     assign = fold_of(ivs, folds)
+    examples = [(text, set(codes)) for text, codes in dictionary.examples] if dictionary_examples else []
     gold: list[set[str]] = []
     scores: dict[str, list[dict[str, float]]] = {name: [] for name in SUGGESTERS}
     for k in range(folds):
         train_set = [(p.text, labels.get(p.id, set())) for p in passages if assign[owner[p.id]] != k]
         test_set = [p for p in passages if assign[owner[p.id]] == k]
-        model = LearnedSuggester(train_model(train_set, dictionary, dictionary_examples=dictionary_examples),
-                                 dictionary)
+        # a dictionary example that copies a passage of this fold would be a peek at the answer
+        copies = set(seen_in([text for text, _ in examples], [p.text for p in test_set]))
+        extra = [ex for i, ex in enumerate(examples) if i not in copies]
+        try:
+            model = LearnedSuggester(train_model(train_set, dictionary, extra=extra), dictionary)
+        except ModelError as exc:
+            fold_ivs = ", ".join(iv for iv in ivs if assign[iv] == k)
+            raise ModelError(f"fold {k + 1} of {folds} (test: {fold_ivs}): {exc}; use fewer folds") from None
         fold_scores = score_passages([p.text for p in test_set], dictionary, model)
         for name in SUGGESTERS:
             scores[name].extend(fold_scores[name])
@@ -245,8 +294,8 @@ def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dict
     unless ``dictionary_examples`` is False) and score the gold items.
 
     Raises:
-        GoldFileError: a gold passage is also a training passage (same text once folded and
-            without spaces and punctuation), naming ``source`` and the ids.
+        GoldFileError: a gold passage is also a training passage (see :func:`seen_in`),
+            naming ``source`` and the ids.
     """
     from .store import normalize_coder
     from .suggest.learned import LearnedSuggester, examples_from_study, train_model
@@ -255,7 +304,7 @@ def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dict
     training = [text for text, _ in examples]
     if dictionary_examples:
         training += [text for text, _ in dictionary.examples]
-    seen = [it.id for it in unseen_violations(items, training)]
+    seen = [it.id for it in unseen_violations(items, training)]  # see seen_in
     if seen:
         raise GoldFileError(f"{source}: {len(seen)} gold passage(s) are also training passages "
                             f"({', '.join(seen[:5])}{', ...' if len(seen) > 5 else ''}); score only unseen passages")

@@ -729,10 +729,15 @@ class Store:
                     changed.append(code)
         return changed
 
-    def has_suggestions_from(self, passage_id: int, source: str) -> bool:
-        """True when ``source`` has scored the passage (even if it suggested nothing)."""
-        return self.db.execute("SELECT 1 FROM suggested WHERE passage_id = ? AND source = ?",
-                               [passage_id, source]).fetchone() is not None
+    def has_suggestions_from(self, passage_id: int, source: str, dictionary_sha256: str | None = None) -> bool:
+        """True when ``source`` has scored the passage (even if it suggested nothing), with
+        the dictionary version ``dictionary_sha256`` when one is given."""
+        sql = "SELECT 1 FROM suggested WHERE passage_id = ? AND source = ?"
+        args: list = [passage_id, source]
+        if dictionary_sha256 is not None:
+            sql += " AND dictionary_sha256 = ?"
+            args.append(dictionary_sha256)
+        return self.db.execute(sql, args).fetchone() is not None
 
     def mark_no_code(self, passage_id: int, coder: str, by: str | None = None) -> None:
         """Record the decision that the passage shows no competency: removes the coder's codes

@@ -172,6 +172,7 @@ class CodingScreen(Screen):
         self.nlp_state = "loading jieba + spaCy…"
         self.model_state = ""
         self.usual_levels: dict[str, int] = {}
+        self.model_stale = False  # a saved model trained with another dictionary version
         self.trained_on = self._trained_on()
         self.offered_at = 0
 
@@ -199,6 +200,10 @@ class CodingScreen(Screen):
         self.usual_levels = usual_levels(self.store, self.coder)
         if self.trained_on:
             self.model_state = f"model: {self.trained_on} decisions"
+        elif self.model_stale:
+            self.model_state = "model out of date: T retrains"
+            self.notify("your model was trained with another version of the dictionary; its suggestions are "
+                        "not shown until you press T to retrain", severity="warning", timeout=10)
         self.app.title = "beicoder"
         self.app.sub_title = self._sub_title()
         to_review = len(self.store.review_items(self.coder))
@@ -280,6 +285,7 @@ class CodingScreen(Screen):
         try:
             ids = store.passages_needing_suggestions("lexicon", self.dictionary.sha256)
             if not ids:
+                self._score_with_model(store)
                 self.app.call_from_thread(self._suggestions_ready, "suggestions ready")
                 return
             first = {p.id for p in self.passages}
@@ -291,9 +297,20 @@ class CodingScreen(Screen):
                 self.app.call_from_thread(self._suggestions_ready, f"suggesting… {done}/{total}")
 
             suggest_study(store, self.dictionary, ids, batch=50, progress=progress)
+            self._score_with_model(store)
             self.app.call_from_thread(self._suggestions_ready, "suggestions ready")
         finally:
             store.close()
+
+    def _score_with_model(self, store) -> None:
+        """In the suggestion worker: let the coder's saved model score passages it has not
+        seen (a transcript imported after training)."""
+        from ..core.suggest.learned import model_source, refresh_model_suggestions
+
+        if self.trained_on:
+            if store.passages_needing_suggestions(model_source(self.coder), self.dictionary.sha256):
+                self.app.call_from_thread(self._suggestions_ready, "model scoring new passages…")
+                refresh_model_suggestions(store, self.db_path, self.coder, self.dictionary)
 
     def _suggestions_ready(self, state: str) -> None:
         self.nlp_state = state
@@ -373,7 +390,7 @@ class CodingScreen(Screen):
         from ..core.suggest.learned import blended_suggestions, model_source
 
         rows = self.store.suggestions_for(passage_id)
-        has_model = self.store.has_suggestions_from(passage_id, model_source(self.coder))
+        has_model = self.store.has_suggestions_from(passage_id, model_source(self.coder), self.dictionary.sha256)
         return blended_suggestions(rows, self.coder, has_model)
 
     def proposed_levels(self, suggestions: list[dict], codings: dict) -> dict[str, tuple[int, str]]:
@@ -392,16 +409,21 @@ class CodingScreen(Screen):
         return out
 
     def _trained_on(self) -> int:
-        """Number of decisions the coder's saved model was trained on (0: no model)."""
+        """Number of decisions the coder's saved model was trained on (0: no usable model;
+        ``model_stale`` is set when it was trained with another version of the dictionary)."""
         import json
 
         from ..core.suggest.learned import META_FILE, model_dir
 
-        meta = model_dir(self.db_path, self.coder) / META_FILE
+        meta_path = model_dir(self.db_path, self.coder) / META_FILE
         try:
-            return int(json.loads(meta.read_text(encoding="utf-8")).get("examples", 0))
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return 0
+        if meta.get("dictionary_sha256") != self.dictionary.sha256:
+            self.model_stale = True
+            return 0
+        return int(meta.get("examples", 0))
 
     def _offer_retraining(self) -> None:
         n = len(self.store.decided_passages(self.coder))
@@ -443,6 +465,7 @@ class CodingScreen(Screen):
             self.notify(f"model not trained: {error}", severity="error", timeout=10)
         else:
             self.trained_on = examples
+            self.model_stale = False
             self.model_state = f"model: {examples} decisions"
             also = f" and the dictionary's {manual} examples" if manual else ""
             self.notify(f"model trained on {examples} of your decisions{also}; suggestions now blend it in")

@@ -52,9 +52,15 @@ class TrainResult:
 
 
 def model_dir(db_path: str | Path, coder: str) -> Path:
-    """The folder of ``coder``'s model beside the study file ``db_path``."""
+    """The folder of ``coder``'s model beside the study file ``db_path``: ``STUDY.db.model-CODER``,
+    characters other than letters, digits, ``-`` and ``_`` replaced by ``_`` and, when any
+    was, a short hash of the name appended, so no two coders share a folder."""
+    import hashlib
+
     db_path = Path(db_path)
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in coder)
+    if safe != coder:  # keep 'a/b' and 'a_b' apart
+        safe += "-" + hashlib.sha256(coder.encode("utf-8")).hexdigest()[:8]
     return db_path.with_name(f"{db_path.name}.model-{safe}")
 
 
@@ -96,14 +102,16 @@ def prepare_texts(texts: Sequence[str], vocab, lexicon):
 
 
 def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int = SEED,
-                epochs: int | None = None, dictionary_examples: bool = True):
-    """Train a multi-label text classifier on ``examples`` (text, set of codes) for the codes
-    of ``dictionary`` and return the spaCy pipeline. Features: jieba words and the
-    dictionary's keyword matches. With ``dictionary_examples`` the dictionary's example
-    passages are added to ``examples``.
+                epochs: int | None = None, dictionary_examples: bool = True,
+                extra: Sequence[tuple[str, set[str]]] | None = None):
+    """Train a multi-label text classifier on ``examples`` (a coder's decided passages: text,
+    set of codes) for the codes of ``dictionary`` and return the spaCy pipeline. Features:
+    jieba words and the dictionary's keyword matches. ``extra`` passages are added to the
+    training data; by default (None) the dictionary's example passages, or none when
+    ``dictionary_examples`` is False.
 
     Raises:
-        ModelError: fewer than 10 examples, or no example with a code.
+        ModelError: fewer than 10 decided passages, or none with a code.
     """
     import spacy
     from spacy.training import Example
@@ -111,12 +119,14 @@ def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int 
     from .lexicon import LexiconSuggester
 
     codes = dictionary.codes
-    if len(examples) < 10 or not any(labels for _, labels in examples):
-        raise ModelError(f"too little to learn from: {len(examples)} decided passages "
-                         f"({sum(1 for _, l in examples if l)} with codes); code at least 10 first")
+    if len(examples) < 10:
+        raise ModelError(f"too little to learn from: {len(examples)} decided passages; decide at least 10 first")
+    if not any(labels for _, labels in examples):
+        raise ModelError(f"nothing to learn from: none of the {len(examples)} decided passages has a code")
     epochs = epochs or EPOCHS
-    if dictionary_examples:
-        examples = list(examples) + [(text, set(labels)) for text, labels in dictionary.examples]
+    if extra is None:
+        extra = [(text, set(labels)) for text, labels in dictionary.examples] if dictionary_examples else []
+    examples = list(examples) + list(extra)
     spacy.util.fix_random_seed(seed)
     nlp = _blank(codes)
     _, docs, _, _ = prepare_texts([text for text, _ in examples], nlp.vocab, LexiconSuggester(dictionary))
@@ -249,6 +259,26 @@ def store_model_suggestions(store, model: LearnedSuggester, coder: str, passage_
         store.replace_suggestions(model_source(coder), rows, [p.id for p in chunk],
                                   model.meta.get("dictionary_sha256", ""))
     return len(passages)
+
+
+def refresh_model_suggestions(store, db_path: str | Path, coder: str, dictionary) -> int | None:
+    """Score with ``coder``'s saved model the passages it has not scored with this
+    dictionary version (new transcripts, for instance). Returns the number of passages
+    scored (0 when none was missing), or None when the coder has no model or it was
+    trained with another version of the dictionary (retrain then)."""
+    path = model_dir(db_path, coder)
+    if not (path / META_FILE).exists():
+        return None
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("dictionary_sha256") != dictionary.sha256:
+        return None
+    ids = store.passages_needing_suggestions(model_source(coder), dictionary.sha256)
+    if not ids:
+        return 0
+    return store_model_suggestions(store, LearnedSuggester.load(path, dictionary), coder, ids)
 
 
 def blended_suggestions(rows: list[dict], coder: str, has_model: bool) -> list[dict]:
