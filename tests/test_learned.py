@@ -185,3 +185,44 @@ def test_evaluate_refuses_to_overwrite_its_gold_file_and_folds_with_gold(demo_db
     assert gold.read_bytes() == before
     result = runner.invoke(main, ["evaluate", "--db", str(demo_db), "--gold", str(gold), "--folds", "7"])
     assert result.exit_code == 2 and "--folds is for cross-validation" in result.output
+
+
+def test_model_evidence_is_the_words_whose_removal_lowers_the_score(demo_examples):
+    import numpy as np
+    from spacy.tokens import Doc
+
+    from beicoder.core.suggest.learned import EVIDENCE_MIN_DROP
+
+    examples, dictionary = demo_examples
+    model = LearnedSuggester(train_model(examples[:150], dictionary), dictionary)
+    # unseen passages, one in Traditional script
+    texts = [examples[200][0], examples[230][0], examples[250][0], examples[270][0], "那個阿嬤來申請十萬，我問她保證人要找誰，她就一直低頭摸那個包包，話講一半就停下來。我就先不問了，改問她兒子在做什麼。"]
+    wanted = [dictionary.codes] * len(texts)
+    explained = model.explain(texts, wanted)
+    prepared = model.prepare(texts)
+    checked = 0
+    for k, text in enumerate(texts):
+        doc, offs = prepared[1][k], prepared[2][k]
+        tokens = [t.text for t in doc]
+        base = model._log_odds([doc])[0]
+        for code, evs in explained[k].items():
+            assert len({e["token"] for e in evs}) <= 3
+            for e in evs:
+                assert e["keyword"] == "model" and text[e["start"]:e["end"]] == e["matched"]
+                assert e["token"] not in {"的", "我", "了", "他"}  # stop words are never evidence
+                # independently: the doc without every occurrence of the word
+                kept = [t for i, t in enumerate(tokens) if i >= len(offs) or t != e["token"]]
+                without = model._log_odds([Doc(doc.vocab, words=kept)])[0]
+                drop = base[model.codes.index(code)] - without[model.codes.index(code)]
+                assert drop == pytest.approx(e["drop"], abs=1e-3) and drop >= EVIDENCE_MIN_DROP
+                checked += 1
+            drops = [e["drop"] for e in evs]
+            assert drops == sorted(drops, reverse=True)
+    assert checked >= 10
+    # the Traditional passage: evidence in its own characters, the jieba word in Simplified
+    trad = [e for evs in explained[-1].values() for e in evs]
+    assert trad and any(e["matched"] != e["token"] for e in trad)
+    # the log-odds are the classifier's own: their logistic is its probability
+    probs = model.scores(texts[:1])[0]
+    assert [1 / (1 + np.exp(-x)) for x in model._log_odds(prepared[1][:1])[0]] == pytest.approx(
+        [probs[c] for c in model.codes], abs=1e-6)

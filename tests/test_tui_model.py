@@ -77,6 +77,18 @@ async def test_retraining_runs_in_the_background_and_blends_the_model_in(demo_db
         con.close()
         sources = {src for p in screen.passages for s in screen.shown_suggestions(p.id) for src in s["sources"]}
         assert "model" in sources
+        # the model's own evidence: shown in the evidence panel and underlined in the passage
+        i, s = next((i, s) for i, p in enumerate(screen.passages) for s in screen.shown_suggestions(p.id)
+                    if s["model_evidence"])
+        screen.index = i
+        screen.refresh_passage()
+        await pilot.pause()
+        words = list(dict.fromkeys(e["matched"] for e in s["model_evidence"]))
+        assert "、".join(words) in str(screen.query_one("#evidence").content)
+        body = screen.query_one("#passage").content
+        first = s["model_evidence"][0]
+        assert any("underline" in str(span.style) and span.start <= first["start"] and span.end >= first["end"]
+                   for span in body.spans)
 
 
 async def test_decisions_set_aside_by_a_new_version_are_flagged(tmp_path):

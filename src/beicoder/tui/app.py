@@ -760,6 +760,8 @@ class CodingScreen(Screen):
             style = CODE_STYLES[self.code_order.index(s["code"]) % len(CODE_STYLES)]
             for ev in s["evidence"]:
                 body.stylize("strike dim" if ev.get("negated") else style, ev["start"], ev["end"])
+            for ev in s.get("model_evidence", []):  # the model's words: underlined
+                body.stylize(f"{style} underline", ev["start"], ev["end"])
         self.query_one("#passage", Static).update(body)
         mine = Text("Your decision: ", style="bold")
         if codings:
@@ -808,9 +810,17 @@ class CodingScreen(Screen):
                     w += f" (not counted: {e['negated']})"
                 if w not in words:
                     words.append(w)
+            model_words = list(dict.fromkeys(e["matched"] for e in s.get("model_evidence", [])))
             style = CODE_STYLES[self.code_order.index(s["code"]) % len(CODE_STYLES)]
             ev_text.append(f"{s['code']}", style=style)
-            ev_text.append(f" {s['score']:.2f} [{'+'.join(s['sources'])}]: {'、'.join(words) or '(model)'}\n")
+            ev_text.append(f" {s['score']:.2f} [{'+'.join(s['sources'])}]: {'、'.join(words)}")
+            if model_words:
+                if words:
+                    ev_text.append("; model: ")
+                ev_text.append("、".join(model_words), style="underline")
+            elif not words:
+                ev_text.append("(model)")
+            ev_text.append("\n")
         self.query_one("#evidence", Static).update(ev_text)
 
 
