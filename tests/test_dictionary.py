@@ -105,7 +105,7 @@ def test_examples_parse_with_list_string_or_no_codes():
         ("{codes: [], text: 天气不错。}", "{code: [], text: 天气不错。}",
          "test.yaml: example #4: unknown key(s) code; an example has text and codes"),
         ("{codes: [], text: 天气不错。}", "{codes: [], text: 12345}", "test.yaml: example #4: text must be text"),
-        ("text: 天气不错。}", "text: 我觉得做这行要细心。}", "test.yaml: example #4: same text as example #3"),
+        ("text: 天气不错。}", "text: 我觉得做这行要细心。}", "test.yaml: example #4: same text as example #3 (script, case and punctuation aside)"),
         ("codes: [], text", "codes: {a: 1}, text", "test.yaml: example #3: 'codes' must be a list of codes"),
         ("examples:\n", "examples: 42\n_unused:\n", "test.yaml: 'examples' must be a list of {text, codes} mappings"),
     ],
@@ -132,3 +132,20 @@ def test_bundled_dictionary_examples_cover_every_code_and_both_scripts(dictionar
     traditional = sum(1 for text, _ in examples if to_simplified(text) != text)
     assert traditional >= 120
     assert len({text for text, _ in examples}) == 400
+
+
+def test_an_example_repeated_in_another_script_or_a_repeated_key_is_refused():
+    with pytest.raises(DictionaryError) as err:
+        parse_dictionary(EXAMPLES + "  - {codes: [ACH], text: 我給自己定了每月新增二十戶的目標}\n", "test.yaml")
+    assert str(err.value) == "test.yaml: example #5: same text as example #1 (script, case and punctuation aside)"
+    with pytest.raises(DictionaryError) as err:
+        parse_dictionary(EXAMPLES + "  - {codes: [ACH], text: 新的一段。, codes: []}\n", "test.yaml")
+    assert str(err.value).startswith("test.yaml: bad YAML at line ")
+    assert str(err.value).endswith("key 'codes' appears twice in one mapping")
+
+
+def test_the_hash_follows_the_content_not_comments_or_layout():
+    base = parse_dictionary(EXAMPLES, "test.yaml").sha256
+    assert parse_dictionary("# a comment\n" + EXAMPLES.replace("[定了目标, 复盘]", "[定了目标,   复盘]"), "t.yaml").sha256 == base
+    assert parse_dictionary(EXAMPLES.replace("[定了目标, 复盘]", "[定了目标]"), "t.yaml").sha256 != base
+    assert parse_dictionary(EXAMPLES.replace("天气不错。", "天气很好。"), "t.yaml").sha256 != base

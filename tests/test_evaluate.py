@@ -64,7 +64,7 @@ def test_gold_file_bad_rows_are_listed_by_line(tmp_path):
         "gold.csv line 5: empty text",
         "gold.csv line 6: empty id",
         "gold.csv line 7: more cells than columns (quote texts that hold commas)",
-        "gold.csv line 9: same text as line 2",  # a blank line 8 is skipped
+        "gold.csv line 9: same text as line 2 (script, case and punctuation aside)",  # blank line 8 skipped
         "gold.csv line 10: a cell runs on to line 11; is a quote left open? (write each passage on one line)",
     ]
 
@@ -116,14 +116,16 @@ def test_gold_passages_that_were_trained_on_are_refused(demo_db, tmp_path):
     # a trimmed copy and two passages joined count as seen too
     trimmed = study_passage[:-10]
     joined = store.passages()[7].text + store.passages()[8].text
+    retyped = store.passages()[9].text
+    retyped = retyped[:20] + "嗯，" + retyped[20:].replace("我", "俺", 1)  # a second transcription
     gold.write_text(f"id,text,codes\nfresh,我今天第一次去拜访这个客户。,\nx1,\"{retold}\",\nx2,\"{study_passage}\",\n"
-                    f"x3,\"{trimmed}\",\nx4,\"{joined}\",\n", encoding="utf-8")
+                    f"x3,\"{trimmed}\",\nx4,\"{joined}\",\nx5,\"{retyped}\",\n", encoding="utf-8")
     items = read_gold(gold, dictionary.codes)
     with pytest.raises(GoldFileError) as err:
         evaluate_gold(store, "reference", dictionary, items, source="gold.csv")
-    assert str(err.value) == ("gold.csv: 4 gold passage(s) are also training passages (x1, x2, x3, x4); "
+    assert str(err.value) == ("gold.csv: 5 gold passage(s) are also training passages (x1, x2, x3, x4, x5); "
                               "score only unseen passages")
-    with pytest.raises(GoldFileError, match=r"3 gold passage\(s\) are also training passages \(x2, x3, x4\)"):
+    with pytest.raises(GoldFileError, match=r"4 gold passage\(s\) are also training passages \(x2, x3, x4, x5\)"):
         evaluate_gold(store, "reference", dictionary, items, dictionary_examples=False, source="gold.csv")
     store.close()
 
@@ -186,3 +188,21 @@ def test_cross_validation_never_trains_on_an_example_that_copies_a_held_out_pass
     with pytest.raises(ModelError, match=r"^fold 1 of 3 \(test: MC01, MC04, MC07, MC10\): too little to learn from: 7 "):
         cross_validate(store, "reference", manual, folds=3)
     store.close()
+
+
+def test_a_gold_text_repeated_in_another_script_is_refused(tmp_path):
+    path = write(tmp_path, "id,text,codes\nd1,我先去了他家看了猪栏，还查了电费单。,INFO\nd2,我先去了他家看了豬欄還查了電費單,INFO\n")
+    with pytest.raises(GoldFileError) as err:
+        read_gold(path, ["INFO"])
+    assert err.value.problems == ["gold.csv line 3: same text as line 2 (script, case and punctuation aside)"]
+
+
+def test_seen_in_keeps_different_passages_apart():
+    from beicoder.core.evaluate import seen_in
+
+    training = ["我跟他约了第二天去场里看，早上六点多就先到了，一栋一栋数栏。", "他塞给我一张两千块的购物卡，我当场就还给他了。"]
+    texts = ["我跟他约了第二天去他店里，先看了进货单，又问了隔壁两家。",  # shares an opening, not a copy
+             "客户说利率太高，我给他算了三家银行的总成本。",
+             "嗯，他塞给我一张两千块的购物卡，我当场就还给他了，对。",  # a copy with fillers
+             "还给他了"]  # too short to judge by similarity, and not an exact copy
+    assert seen_in(texts, training) == [2]

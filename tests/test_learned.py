@@ -226,3 +226,26 @@ def test_model_evidence_is_the_words_whose_removal_lowers_the_score(demo_example
     probs = model.scores(texts[:1])[0]
     assert [1 / (1 + np.exp(-x)) for x in model._log_odds(prepared[1][:1])[0]] == pytest.approx(
         [probs[c] for c in model.codes], abs=1e-6)
+
+
+def test_cli_train_normalises_the_coder_and_suggest_survives_a_damaged_model(demo_db, tmp_path):
+    db = tmp_path / "demo.db"
+    db.write_bytes(demo_db.read_bytes())
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", "--db", str(db), "--coder", " reference "])
+    assert result.exit_code == 0, result.output
+    con = sqlite3.connect(db)
+    assert {r[0] for r in con.execute("SELECT DISTINCT source FROM suggested")} == {"model:reference"}
+    con.close()
+    for f in (model_dir(db, "reference") / "textcat_multilabel").rglob("model"):
+        f.write_bytes(b"")  # damaged
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM suggested WHERE source = 'model:reference' AND passage_id = 1")
+    con.commit()
+    con.close()
+    result = runner.invoke(main, ["suggest", "--db", str(db)])
+    assert result.exit_code == 0
+    assert "reference's model cannot be loaded" in result.stderr and "run 'beicoder train --coder reference'" in result.stderr
+    assert "keyword suggestions on" in result.stdout
+    result = runner.invoke(main, ["evaluate", "--db", str(db), "--out", str(tmp_path / "table.yaml")])
+    assert result.exit_code == 2 and "give a file name ending in .csv" in result.output

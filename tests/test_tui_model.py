@@ -70,7 +70,7 @@ async def test_retraining_runs_in_the_background_and_blends_the_model_in(demo_db
         await pilot.press("T", "j")  # coding goes on while the model trains in a thread worker
         await settle(app, pilot)
         assert screen.index == 1
-        assert screen.trained_on == 288 and screen.model_state == "model: 288 decisions"
+        assert screen.trained_on == 288 and screen.model_state == "model: 288 decisions + 400 examples"
         assert (tmp_path / "demo.db.model-reference" / "beicoder-model.json").exists()
         con = sqlite3.connect(db)
         assert con.execute("SELECT count(*) FROM suggested WHERE source = 'model:reference'").fetchone() == (288,)
@@ -142,3 +142,41 @@ async def test_a_saved_model_scores_new_transcripts_and_an_outdated_one_is_not_s
         assert any("another version of the dictionary" in n.message for n in app._notifications)
         shown = [s for p in screen.passages for s in screen.shown_suggestions(p.id)]
         assert shown and all(s["sources"] == ["lexicon"] for s in shown)
+
+
+async def test_retraining_refuses_when_the_dictionary_changed_under_an_open_screen(demo_db, tmp_path):
+    from beicoder.core.dictionary import parse_dictionary
+
+    db = tmp_path / "demo.db"
+    db.write_bytes(demo_db.read_bytes())
+    app = BeicoderApp(str(db), "reference")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(app, pilot)
+        other = Store(db)  # another window changes the dictionary
+        old = other.dictionary()
+        other.set_dictionary(parse_dictionary(old.yaml_text.replace("      - 定了目标\n", "      - 定了个目标\n", 1), "v2.yaml"))
+        other.close()
+        await pilot.press("T")
+        await settle(app, pilot)
+        assert screen.trained_on == 0
+        assert not (tmp_path / "demo.db.model-reference").exists()
+        assert any("dictionary changed since this screen opened" in n.message for n in app._notifications)
+
+
+async def test_a_keyword_the_model_disagrees_with_shows_the_models_score(demo_db, tmp_path):
+    db = tmp_path / "demo.db"
+    db.write_bytes(demo_db.read_bytes())
+    app = BeicoderApp(str(db), "reference")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(app, pilot)
+        await pilot.press("T")
+        await settle(app, pilot)
+        found = [(i, s) for i, p in enumerate(screen.passages) for s in screen.shown_suggestions(p.id)
+                 if s["sources"] == ["lexicon"]]
+        assert found
+        i, s = found[0]
+        screen.index = i
+        screen.refresh_passage()
+        await pilot.pause()
+        assert f"{s['code']} {s['score']:.2f} [lexicon; model {s['model_score']:.2f}]" in str(
+            screen.query_one("#evidence").content)

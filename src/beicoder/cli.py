@@ -243,7 +243,12 @@ def suggest(db):
                              "WHERE source = 'lexicon'").fetchone()
         click.echo(f"suggested codes for {done} passages: {n[0]} keyword suggestions on {n[1]} passages")
         for who in store.coders():
-            scored = refresh_model_suggestions(store, db, who, dictionary)
+            try:
+                scored = refresh_model_suggestions(store, db, who, dictionary)
+            except Exception as exc:  # noqa: BLE001 - a damaged model must not stop the others
+                click.echo(f"beicoder: {model_dir(db, who)}: {who}'s model cannot be loaded ({exc}); "
+                           f"run 'beicoder train --coder {who}'", err=True)
+                continue
             if scored:
                 click.echo(f"{who}'s model scored {scored} passages it had not seen")
             elif scored is None and model_dir(db, who).exists():
@@ -297,6 +302,8 @@ def evaluate(db, coder, gold, folds, out, no_dictionary_examples):
         raise click.UsageError("--folds is for cross-validation; a --gold file is scored by a model trained on the whole study")
     if out:
         check_output(out)
+        if out.suffix.lower() != ".csv":
+            raise BeicoderError(f"{out}: the table is written as CSV; give a file name ending in .csv")
         if gold and out.resolve() == gold.resolve():
             raise BeicoderError(f"{out}: is the gold file; write the table to another file")
     store = _open_store(db)
@@ -429,7 +436,7 @@ def _pick_coder(store, coder: str | None) -> str:
     if coder:
         if normalize_coder(coder) not in coders:
             raise BeicoderError(f"{store.path}: no decisions by coder {coder!r} (coders: {', '.join(coders) or 'none yet'})")
-        return coder
+        return normalize_coder(coder)
     if not coders:
         raise BeicoderError(f"{store.path}: no codings yet; code some passages or load codings first")
     counts = {c: len(store.decided_passages(c)) for c in coders}

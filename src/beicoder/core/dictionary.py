@@ -35,6 +35,7 @@ the entry (``micro_credit.yaml: competency #3 (IU): level 'two' is not an intege
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +94,9 @@ class Dictionary:
     """A validated competency dictionary.
 
     ``competencies`` keeps the file's order, which is also the order of the TUI's
-    number keys (1 = first competency). ``sha256`` is the hash of the file's bytes.
+    number keys (1 = first competency). ``sha256`` is the hash of the dictionary's content
+    (its YAML data as canonical JSON), so comments and layout do not change it: suggestions
+    and trained models are kept while it stays the same.
     """
 
     name: str
@@ -160,6 +163,25 @@ def _patterns(value, where: str) -> tuple:
     return tuple(tuple(dict(t) for t in pat) for pat in value)
 
 
+def _unique_key_loader():
+    """PyYAML's SafeLoader, refusing a mapping that repeats a key (PyYAML would keep the
+    last value silently: ``{codes: [INFO], text: ..., codes: [EXP]}``)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep)
+
+    return UniqueKeyLoader
+
+
 def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
     """Validate the YAML ``text`` of a dictionary and return a :class:`Dictionary`.
 
@@ -173,7 +195,7 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
 
     name = Path(source).name
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -240,13 +262,21 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
         version=str(data.get("version", "")),
         competencies=tuple(out),
         source=source,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        sha256=hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+        .hexdigest(),
         yaml_text=text,
         negation_cues=_phrases(data.get("negation_cues"), name, "negation cue"),
         hypothetical_cues=_phrases(data.get("hypothetical_cues"), name, "hypothetical cue"),
         negation_exceptions=_phrases(data.get("negation_exceptions"), name, "negation exception"),
         examples=_examples(data.get("examples"), name, seen_codes),
     )
+
+
+def _same_text_key(text: str) -> str:
+    """``text`` folded (Simplified script, NFKC, lower case) without spaces and punctuation."""
+    from .suggest.lexicon import fold  # lazy: OpenCC loads only for dictionaries with examples
+
+    return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
 def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[str]], ...]:
@@ -280,9 +310,9 @@ def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[s
         unknown = sorted(labels - codes)
         if unknown:
             raise DictionaryError(f"{where}: unknown code(s) {', '.join(unknown)}")
-        key = " ".join(text.split())
+        key = _same_text_key(text)
         if key in first:
-            raise DictionaryError(f"{where}: same text as example #{first[key]}")
+            raise DictionaryError(f"{where}: same text as example #{first[key]} (script, case and punctuation aside)")
         first[key] = i
         out.append((text, labels))
     return tuple(out)

@@ -53,7 +53,8 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
     Raises:
         GoldFileError: unreadable, not UTF-8, broken quoting, missing columns, no rows, or bad
             rows (an empty id or text, a text over several lines (an unclosed quote), a
-            repeated id or text, an unknown code), each listed with its line number.
+            repeated id, a repeated text (compared like :func:`seen_in`'s exact rule), an
+            unknown code), each listed with its line number.
     """
     path = Path(path)
     try:
@@ -110,10 +111,11 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
         if not body:
             problems.append(f"{where}: empty text")
             continue
-        if body in texts:
-            problems.append(f"{where}: same text as line {texts[body]}")
+        key = _key(body)
+        if key in texts:
+            problems.append(f"{where}: same text as line {texts[key]} (script, case and punctuation aside)")
             continue
-        texts[body] = start
+        texts[key] = start
         unknown = sorted(labels - known)
         if unknown:
             problems.append(f"{where}: unknown code(s) {', '.join(unknown)}")
@@ -215,24 +217,29 @@ def _key(text: str) -> str:
     return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
-# A text counts as seen when it equals a training text, or one holds the other and the
-# shorter has at least this many letters and digits (a trimmed or joined copy).
+# A text counts as seen when, folded and without spaces and punctuation, it equals a training
+# text, or, when both have at least MIN_SHARED letters and digits, the shorter one lines up
+# with a stretch of the longer one with a similarity of at least NEAR_COPY percent
+# (rapidfuzz's partial_ratio, an Indel similarity): a trimmed, joined or lightly edited copy.
 MIN_SHARED = 15
+NEAR_COPY = 90
 
 
 def seen_in(texts: Sequence[str], training_texts: Sequence[str]) -> list[int]:
-    """Indices of ``texts`` that are also training texts: the same once folded (Simplified,
-    NFKC, lower case) without spaces and punctuation, or one containing the other when the
-    shorter has at least ``MIN_SHARED`` letters and digits."""
+    """Indices of ``texts`` that are also training texts, by the rule above."""
+    from rapidfuzz import fuzz, process
+
     train_keys = [_key(t) for t in training_texts]
     exact = set(train_keys)
-    out = []
-    for i, text in enumerate(texts):
-        key = _key(text)
-        if key in exact or any(
-                (key in other or other in key) and min(len(key), len(other)) >= MIN_SHARED for other in train_keys):
-            out.append(i)
-    return out
+    keys = [_key(t) for t in texts]
+    out = {i for i, key in enumerate(keys) if key in exact}
+    long_train = [k for k in train_keys if len(k) >= MIN_SHARED]
+    long_texts = [(i, k) for i, k in enumerate(keys) if len(k) >= MIN_SHARED and i not in out]
+    if long_train and long_texts:
+        similar = process.cdist([k for _, k in long_texts], long_train, scorer=fuzz.partial_ratio,
+                                score_cutoff=NEAR_COPY, workers=1)
+        out.update(i for (i, _), row in zip(long_texts, similar) if row.max() >= NEAR_COPY)
+    return sorted(out)
 
 
 def unseen_violations(items: Sequence[GoldItem], training_texts: Sequence[str]) -> list[GoldItem]:

@@ -173,6 +173,7 @@ class CodingScreen(Screen):
         self.model_state = ""
         self.usual_levels: dict[str, int] = {}
         self.model_stale = False  # a saved model trained with another dictionary version
+        self.manual_examples = 0  # the dictionary's example passages the model also learned from
         self.trained_on = self._trained_on()
         self.offered_at = 0
 
@@ -199,7 +200,7 @@ class CodingScreen(Screen):
 
         self.usual_levels = usual_levels(self.store, self.coder)
         if self.trained_on:
-            self.model_state = f"model: {self.trained_on} decisions"
+            self.model_state = self._model_label(self.trained_on, self.manual_examples)
         elif self.model_stale:
             self.model_state = "model out of date: T retrains"
             self.notify("your model was trained with another version of the dictionary; its suggestions are "
@@ -423,7 +424,12 @@ class CodingScreen(Screen):
         if meta.get("dictionary_sha256") != self.dictionary.sha256:
             self.model_stale = True
             return 0
+        self.manual_examples = int(meta.get("dictionary_examples", 0))
         return int(meta.get("examples", 0))
+
+    @staticmethod
+    def _model_label(decisions: int, examples: int) -> str:
+        return f"model: {decisions} decisions" + (f" + {examples} examples" if examples else "")
 
     def _offer_retraining(self) -> None:
         n = len(self.store.decided_passages(self.coder))
@@ -449,6 +455,10 @@ class CodingScreen(Screen):
 
         store = Store(self.db_path, create=False)
         try:
+            current = store.dictionary()
+            if current is None or current.sha256 != self.dictionary.sha256:
+                raise RuntimeError("the study's dictionary changed since this screen opened; "
+                                   "quit and open 'beicoder code' again, then press T")
             result = train(store, self.coder, self.dictionary, self.db_path)
             model = LearnedSuggester.load(result.path, self.dictionary)
             store_model_suggestions(store, model, self.coder)
@@ -466,7 +476,8 @@ class CodingScreen(Screen):
         else:
             self.trained_on = examples
             self.model_stale = False
-            self.model_state = f"model: {examples} decisions"
+            self.manual_examples = manual
+            self.model_state = self._model_label(examples, manual)
             also = f" and the dictionary's {manual} examples" if manual else ""
             self.notify(f"model trained on {examples} of your decisions{also}; suggestions now blend it in")
         self.refresh_passage()
@@ -813,13 +824,16 @@ class CodingScreen(Screen):
             model_words = list(dict.fromkeys(e["matched"] for e in s.get("model_evidence", [])))
             style = CODE_STYLES[self.code_order.index(s["code"]) % len(CODE_STYLES)]
             ev_text.append(f"{s['code']}", style=style)
-            ev_text.append(f" {s['score']:.2f} [{'+'.join(s['sources'])}]: {'、'.join(words)}")
+            sources = "+".join(s["sources"])
+            if s["model_score"] is not None and "model" not in s["sources"]:
+                sources += f"; model {s['model_score']:.2f}"  # the model has scored it, and disagrees
+            ev_text.append(f" {s['score']:.2f} [{sources}]: {'、'.join(words)}")
             if model_words:
                 if words:
                     ev_text.append("; model: ")
                 ev_text.append("、".join(model_words), style="underline")
             elif not words:
-                ev_text.append("(model)")
+                ev_text.append("(model: no single word stands out)")
             ev_text.append("\n")
         self.query_one("#evidence", Static).update(ev_text)
 

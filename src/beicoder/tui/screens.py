@@ -181,8 +181,15 @@ KEYS = [
         ("m", "write a memo on this passage"),
         ("u", "undo your last action"),
     ]),
+    ("Reading the evidence", [
+        ("[lexicon]", "a dictionary keyword matched (coloured in the passage; struck through: negated, not counted)"),
+        ("[model]", "your trained model supports the code; its words are underlined: leaving one out lowers "
+                    "the model's score most"),
+        ("[lexicon+model]", "both; \"model 0.11\" after lexicon: the model scored the passage and disagrees"),
+    ]),
     ("Other", [
-        ("T", "train your suggestion model on your decisions (background; offered every 20 decisions)"),
+        ("T", "train your suggestion model on your decisions and the dictionary's examples (background; "
+              "offered every 20 decisions)"),
         ("A", "analysis: outstanding vs average for your codings, with a bar chart (r reruns, s score, c coder; "
               "not when coding blind)"),
         ("c", "consensus: reconcile the coders' disagreements (not when coding blind)"),

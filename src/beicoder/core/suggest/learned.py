@@ -232,8 +232,9 @@ class LearnedSuggester:
                 min_drop: float = EVIDENCE_MIN_DROP, prepared=None) -> list[dict[str, list[dict]]]:
         """The model's evidence: for each text and each code of ``wanted`` (one list per text),
         the words whose removal lowers the code's score most (leave-one-word-out occlusion:
-        every distinct jieba word with a letter or Han character that is not one of spaCy's
-        Chinese or English stop words (的, 我, 了, the …) is taken out, all its occurrences,
+        every distinct jieba word of two or more characters, with a letter or Han character,
+        that is not one of spaCy's Chinese or English stop words (我们, 就是, the …) is taken
+        out, all its occurrences,
         and the passage scored again; the lexicon's match tokens stay). The
         score compared is the model's log-odds, which, unlike a probability near 1, does not
         saturate.
@@ -267,7 +268,7 @@ class LearnedSuggester:
             plan.append((k, None))
             variants.append(doc)
             for w in dict.fromkeys(w for w in tokens[:len(offs)]
-                                   if any(ch.isalpha() for ch in w) and w.lower() not in stop_words):
+                                   if len(w) >= 2 and any(ch.isalpha() for ch in w) and w.lower() not in stop_words):
                 plan.append((k, w))
                 kept = [t for i, t in enumerate(tokens) if i >= len(offs) or t != w]
                 variants.append(Doc(doc.vocab, words=kept or [""]))
