@@ -71,6 +71,9 @@ async def test_retraining_runs_in_the_background_and_blends_the_model_in(demo_db
         await settle(app, pilot)
         assert screen.index == 1
         assert screen.trained_on == 288 and screen.model_state == "model: 288 decisions + 400 examples"
+        screen.refresh_passage()
+        await pilot.pause()
+        assert "the model learned this passage from your decision" in str(screen.query_one("#evidence").content)
         assert (tmp_path / "demo.db.model-reference" / "beicoder-model.json").exists()
         con = sqlite3.connect(db)
         assert con.execute("SELECT count(*) FROM suggested WHERE source = 'model:reference'").fetchone() == (288,)
@@ -131,6 +134,13 @@ async def test_a_saved_model_scores_new_transcripts_and_an_outdated_one_is_not_s
         # the suggestion worker let the saved model score every passage, the new one too
         assert screen.store.has_suggestions_from(fresh, "model:reference", dictionary.sha256)
         assert "model" in {src for s in screen.shown_suggestions(fresh) for src in s["sources"]}
+        assert len(screen.learned_passages) == 288 and fresh not in screen.learned_passages
+        await pilot.press("t")
+        await settle(app, pilot)
+        screen.open_transcript(next(t["id"] for t in screen.transcripts if t["interviewee"] == "NEW01"))
+        await settle(app, pilot)
+        assert screen.passage.id == fresh
+        assert "the model learned this passage" not in str(screen.query_one("#evidence").content)
 
     store = Store(db)
     store.set_dictionary(parse_dictionary(dictionary.yaml_text.replace("version: 1", "version: 2", 1), "v2.yaml"))

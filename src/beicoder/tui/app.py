@@ -174,6 +174,7 @@ class CodingScreen(Screen):
         self.usual_levels: dict[str, int] = {}
         self.model_stale = False  # a saved model trained with another dictionary version
         self.manual_examples = 0  # the dictionary's example passages the model also learned from
+        self.learned_passages: set[int] = set()  # passages whose decisions the model learned
         self.trained_on = self._trained_on()
         self.offered_at = 0
 
@@ -425,6 +426,7 @@ class CodingScreen(Screen):
             self.model_stale = True
             return 0
         self.manual_examples = int(meta.get("dictionary_examples", 0))
+        self.learned_passages = set(meta.get("learned_passages", []))
         return int(meta.get("examples", 0))
 
     @staticmethod
@@ -462,6 +464,7 @@ class CodingScreen(Screen):
             result = train(store, self.coder, self.dictionary, self.db_path)
             model = LearnedSuggester.load(result.path, self.dictionary)
             store_model_suggestions(store, model, self.coder)
+            self.learned_passages = set(result.meta.get("learned_passages", []))
             self.app.call_from_thread(self._trained, result.meta["examples"], "",
                                       result.meta.get("dictionary_examples", 0))
         except Exception as exc:  # noqa: BLE001 - report, keep coding
@@ -809,6 +812,9 @@ class CodingScreen(Screen):
             self._codes_drawn = drawn
             self.query_one("#codes", Static).update(CodesTable(rows))
         ev_text = Text("Evidence\n", style="bold")
+        if self.trained_on and self.passage is not None and self.passage.id in self.learned_passages:
+            ev_text.append("the model learned this passage from your decision: its score is no second opinion\n",
+                           style="dim italic")
         if not suggestions:
             ev_text.append("none" if self.nlp_state == "suggestions ready" else self.nlp_state, style="dim")
         for s in suggestions:

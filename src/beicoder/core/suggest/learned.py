@@ -151,7 +151,9 @@ def train(store, coder: str, dictionary, db_path: str | Path, seed: int = SEED, 
           dictionary_examples: bool = True) -> TrainResult:
     """Train ``coder``'s model on the study (and the dictionary's examples, unless
     ``dictionary_examples`` is False) and save it beside ``db_path`` (see :func:`model_dir`),
-    replacing an older one. Returns the path and metadata.
+    replacing an older one. Returns the path and metadata; ``learned_passages`` in it lists
+    the ids of the passages whose decisions the model learned (its verdict there is no
+    independent opinion).
 
     Raises:
         ModelError: fewer than 10 decided passages, or none with a code.
@@ -161,6 +163,7 @@ def train(store, coder: str, dictionary, db_path: str | Path, seed: int = SEED, 
     from ..store import normalize_coder
 
     coder = normalize_coder(coder)
+    learned = sorted(store.decided_passages(coder))
     examples = examples_from_study(store, coder)
     nlp = train_model(examples, dictionary, seed, epochs, dictionary_examples)
     path = model_dir(db_path, coder)
@@ -170,7 +173,7 @@ def train(store, coder: str, dictionary, db_path: str | Path, seed: int = SEED, 
     meta = {"coder": coder, "dictionary_sha256": dictionary.sha256, "examples": len(examples),
             "examples_with_codes": sum(1 for _, labels in examples if labels),
             "dictionary_examples": len(dictionary.examples) if dictionary_examples else 0, "codes": list(dictionary.codes),
-            "seed": seed, "epochs": epochs, "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "learned_passages": learned, "seed": seed, "epochs": epochs, "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     shutil.rmtree(path, ignore_errors=True)
     tmp.rename(path)
