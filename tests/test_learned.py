@@ -249,3 +249,17 @@ def test_cli_train_normalises_the_coder_and_suggest_survives_a_damaged_model(dem
     assert "keyword suggestions on" in result.stdout
     result = runner.invoke(main, ["evaluate", "--db", str(db), "--out", str(tmp_path / "table.yaml")])
     assert result.exit_code == 2 and "give a file name ending in .csv" in result.output
+
+
+def test_on_a_short_passage_the_model_alone_suggests_nothing():
+    from beicoder.core.suggest.learned import MODEL_ONLY_MIN_CHARS, blend
+
+    lexicon, model = {"INFO": 0.65}, {"INFO": 0.5, "IU": 0.8}
+    # long enough: 0.3*0.65 + 0.7*0.5 = 0.545 and 0.7*0.8 = 0.56
+    assert blend(lexicon, model, length=MODEL_ONLY_MIN_CHARS) == {"INFO": 0.545, "IU": 0.56}
+    # shorter: the keyword-backed code keeps its blend, the model-only one scores 0
+    assert blend(lexicon, model, length=MODEL_ONLY_MIN_CHARS - 1) == {"INFO": 0.545, "IU": 0.0}
+    rows = [{"code": "INFO", "score": 0.65, "source": "lexicon", "level": None, "level_cue": None, "evidence": []},
+            {"code": "INFO", "score": 0.5, "source": "model:amy"}, {"code": "IU", "score": 0.8, "source": "model:amy"}]
+    assert [r["code"] for r in blended_suggestions(rows, "amy", True, length=12)] == ["INFO"]
+    assert [r["code"] for r in blended_suggestions(rows, "amy", True, length=120)] == ["IU", "INFO"]

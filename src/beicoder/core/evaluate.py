@@ -11,7 +11,8 @@ denominator, such as recall of a code the gold never uses, is NaN and prints as 
 
 Prediction rules: lexicon suggests a code when any non-negated keyword or pattern matches
 (score > 0); the model when its probability is at least ``MODEL_THRESHOLD``; the blend when
-``LEXICON_WEIGHT * lexicon + (1 - LEXICON_WEIGHT) * model`` is at least ``BLEND_THRESHOLD``
+``LEXICON_WEIGHT * lexicon + (1 - LEXICON_WEIGHT) * model`` is at least ``BLEND_THRESHOLD``,
+a code without a keyword match only on passages of ``MODEL_ONLY_MIN_CHARS`` characters or more
 (constants of :mod:`beicoder.core.suggest.learned`).
 Top-3 recall: the share of the gold (passage, code) pairs whose code is among the three
 highest-scoring codes (score > 0) of the suggester for that passage.
@@ -148,7 +149,7 @@ def score_passages(texts: Sequence[str], dictionary, model) -> dict[str, list[di
     if model is not None:
         mod = model.scores(texts, prepared)
         out["model"] = mod
-        out["blend"] = [blend(a, b) for a, b in zip(lex, mod)]
+        out["blend"] = [blend(a, b, length=len(t)) for a, b, t in zip(lex, mod, texts)]
     return out
 
 

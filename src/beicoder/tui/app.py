@@ -393,7 +393,12 @@ class CodingScreen(Screen):
 
         rows = self.store.suggestions_for(passage_id)
         has_model = self.store.has_suggestions_from(passage_id, model_source(self.coder), self.dictionary.sha256)
-        return blended_suggestions(rows, self.coder, has_model)
+        passage = next((p for p in self.passages if p.id == passage_id), None)
+        if passage is not None:
+            length = len(passage.text)
+        else:
+            length = self.store.db.execute("SELECT length(text) FROM passages WHERE id = ?", [passage_id]).fetchone()[0]
+        return blended_suggestions(rows, self.coder, has_model, length)
 
     def proposed_levels(self, suggestions: list[dict], codings: dict) -> dict[str, tuple[int, str]]:
         """Proposed level and why, for each of the passage's codes that has no level yet: the

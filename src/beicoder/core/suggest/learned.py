@@ -37,6 +37,9 @@ LEARN_RATE = 0.01
 LEXICON_WEIGHT = 0.3
 BLEND_THRESHOLD = 0.2
 MODEL_THRESHOLD = 0.2
+# The model alone does not suggest a code on a passage shorter than this (characters);
+# chosen by cross-validation (40 to 60 were alike; seeds 0-3 gained .02-.03 micro-F1).
+MODEL_ONLY_MIN_CHARS = 40
 # Model evidence (LearnedSuggester.explain): at most this many words per code, each one
 # lowering the code's log-odds by at least this much when left out (0.2: odds x 0.82).
 EVIDENCE_WORDS = 3
@@ -319,14 +322,19 @@ def suggest_blended(texts: Sequence[str], lexicon, model: LearnedSuggester) -> l
     shared by the lexicon and the model."""
     prepared = model.prepare(texts)
     lex = [{s.code: s.score for s in sugg} for sugg in lexicon.suggest(texts, prepared)]
-    return [blend(a, b) for a, b in zip(lex, model.scores(texts, prepared))]
+    return [blend(a, b, length=len(t)) for a, b, t in zip(lex, model.scores(texts, prepared), texts)]
 
 
-def blend(lexicon: dict[str, float], model: dict[str, float], weight: float = LEXICON_WEIGHT) -> dict[str, float]:
+def blend(lexicon: dict[str, float], model: dict[str, float], weight: float = LEXICON_WEIGHT,
+          length: int | None = None) -> dict[str, float]:
     """Blended score per code: ``weight * lexicon + (1 - weight) * model`` (a missing lexicon
-    score is 0: no keyword matched)."""
+    score is 0: no keyword matched). For a passage of ``length`` characters below
+    ``MODEL_ONLY_MIN_CHARS`` a code without a keyword match scores 0: on a short passage
+    (有的。/ 为什么会想问这个？) the model alone is mostly guessing."""
+    short = length is not None and length < MODEL_ONLY_MIN_CHARS
     codes = set(lexicon) | set(model)
-    return {c: round(weight * lexicon.get(c, 0.0) + (1 - weight) * model.get(c, 0.0), 4) for c in codes}
+    return {c: round(weight * lexicon.get(c, 0.0) + (1 - weight) * model.get(c, 0.0), 4)
+            if not short or lexicon.get(c, 0.0) > 0 else 0.0 for c in codes}
 
 
 def model_source(coder: str) -> str:
@@ -377,10 +385,11 @@ def refresh_model_suggestions(store, db_path: str | Path, coder: str, dictionary
     return store_model_suggestions(store, LearnedSuggester.load(path, dictionary), coder, ids)
 
 
-def blended_suggestions(rows: list[dict], coder: str, has_model: bool) -> list[dict]:
+def blended_suggestions(rows: list[dict], coder: str, has_model: bool, length: int | None = None) -> list[dict]:
     """Combine a passage's stored suggestion rows (:meth:`Store.suggestions_for`) into what
     the coder is shown. Without a model for ``coder``: the lexicon's suggestions. With one:
-    every code whose blended score (see :func:`blend`) reaches ``BLEND_THRESHOLD``.
+    every code whose blended score (see :func:`blend`; ``length``: the passage's characters)
+    reaches ``BLEND_THRESHOLD``.
 
     Returns dicts, best first, with code, score, sources (``["lexicon"]``, ``["model"]`` or
     both: the sources that support the code on their own), lexicon_score, model_score,
@@ -394,7 +403,7 @@ def blended_suggestions(rows: list[dict], coder: str, has_model: bool) -> list[d
         lx = lex.get(code)
         ls = lx["score"] if lx else 0.0
         ms = mod.get(code, 0.0)
-        score = blend({code: ls}, {code: ms})[code] if has_model else ls
+        score = blend({code: ls}, {code: ms}, length=length)[code] if has_model else ls
         if has_model and score < BLEND_THRESHOLD:
             continue
         sources = [name for name, ok in (("lexicon", ls > 0), ("model", has_model and ms >= MODEL_THRESHOLD)) if ok]
