@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from beicoder.core.store import Store, StoreError, normalize_coder
+from beicoder.core.store import SCHEMA_VERSION, Store, StoreError, normalize_coder
 
 
 def rows(db, sql, *params):
@@ -137,7 +137,7 @@ def test_a_version_1_study_is_migrated_and_keeps_its_data(tiny_study):
     store = Store(tiny_study, create=False)
     cols = [r["name"] for r in store.query("PRAGMA table_info(suggestions)")]
     assert cols[-2:] == ["level", "level_cue"]
-    assert store.query("SELECT value FROM meta WHERE key = 'schema_version'") == [{"value": "4"}]
+    assert store.query("SELECT value FROM meta WHERE key = 'schema_version'") == [{"value": str(SCHEMA_VERSION)}]
     assert {"transcript_versions", "review_codings"} <= set(store.db.table_names())
     assert "decided_by" in [r["name"] for r in store.query("PRAGMA table_info(codings)")]
     assert [c["code"] for c in store.codings_for(p, "alice")] == ["INFO"]

@@ -239,8 +239,7 @@ def suggest(db):
             raise BeicoderError(f"{db}: the study has no dictionary; import transcripts first")
         ids = [p.id for p in store.passages()]
         done = suggest_study(store, dictionary, ids)
-        n = store.db.execute("SELECT count(*), count(DISTINCT passage_id) FROM suggestions "
-                             "WHERE source = 'lexicon'").fetchone()
+        n = store.suggestion_counts("lexicon")
         click.echo(f"suggested codes for {done} passages: {n[0]} keyword suggestions on {n[1]} passages")
         for who in store.coders():
             try:

@@ -323,18 +323,13 @@ def study_frames(store, coder: str):
     from .store import normalize_coder
 
     coder = normalize_coder(coder)
-    codings = pd.DataFrame(store.query(
-        """SELECT t.interviewee, c.code, c.level FROM codings c JOIN passages p ON p.id = c.passage_id
-           JOIN transcripts t ON t.id = p.transcript_id WHERE c.coder = ?""", [coder]),
-        columns=["interviewee", "code", "level"])
+    codings = pd.DataFrame([{"interviewee": r["interviewee"], "code": r["code"], "level": r["level"]}
+                            for r in store.coding_rows(coder)], columns=["interviewee", "code", "level"])
     decided = store.decided_passages(coder)
-    rows = store.query(
-        """SELECT t.interviewee, i.grp AS "group", sum(t.speech_length) AS speech_length
-           FROM transcripts t LEFT JOIN interviewees i ON i.id = t.interviewee
-           GROUP BY t.interviewee ORDER BY t.interviewee""")
+    rows = store.interviewee_rows()
     per_iv: dict[str, list[int]] = {}
-    for p in store.query("SELECT p.id, t.interviewee FROM passages p JOIN transcripts t ON t.id = p.transcript_id"):
-        per_iv.setdefault(p["interviewee"], []).append(p["id"])
+    for pid, iv in store.passage_interviewees().items():
+        per_iv.setdefault(iv, []).append(pid)
     for r in rows:
         ids = per_iv.get(r["interviewee"], [])
         r["passages"] = len(ids)

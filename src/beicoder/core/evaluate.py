@@ -265,8 +265,7 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
     labels: dict[int, set[str]] = {}
     for r in store.coding_rows(coder):
         labels.setdefault(r["passage_id"], set()).add(r["code"])
-    owner = {r["id"]: r["interviewee"] for r in store.query(
-        "SELECT p.id, t.interviewee FROM passages p JOIN transcripts t ON t.id = p.transcript_id")}
+    owner = store.passage_interviewees()
     passages = [p for p in store.passages() if p.id in decided]
     ivs = sorted({owner[p.id] for p in passages})
     if folds < 2 or len(ivs) < folds:

@@ -124,13 +124,7 @@ def codings_frame(store, coder: str | None = None):
 
     from .store import normalize_coder
 
-    params: list = []
-    where = ""
-    if coder:
-        where = " AND m.coder = ?"
-        params.append(normalize_coder(coder))
-    marks = {(r["passage_id"], r["coder"]): r for r in store.query(
-        "SELECT m.passage_id, m.coder, m.no_code, m.memo, m.updated_at FROM passage_marks m WHERE 1 = 1" + where, params)}
+    marks = {(r["passage_id"], r["coder"]): r for r in store.marks(coder)}
     rows = []
     for r in store.coding_rows(coder):
         mark = marks.get((r["passage_id"], r["coder"]), {})
@@ -140,9 +134,7 @@ def codings_frame(store, coder: str | None = None):
                      "memo": mark.get("memo") or "", "time": r["updated_at"]})
     no_code = [m for m in marks.values() if m["no_code"]]
     if no_code:
-        info = {p["id"]: p for p in store.query(
-            """SELECT p.id, p.ordinal, p.start, p."end", p.text, t.interviewee, t.title, i.grp FROM passages p
-               JOIN transcripts t ON t.id = p.transcript_id LEFT JOIN interviewees i ON i.id = t.interviewee""")}
+        info = store.passage_info()
         for m in no_code:
             p = info[m["passage_id"]]
             rows.append({"interviewee": p["interviewee"], "group": p["grp"], "transcript": p["title"],
@@ -194,9 +186,12 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
 
     All rows are checked first; when any is bad nothing is loaded and
     :class:`CodingsFileError` lists every bad row (line number and problem). Otherwise all
-    rows are written in one transaction; loading the same file again changes nothing.
+    rows are written in one transaction, through the store's audited path: one action per
+    coder (origin ``csv``), which ``beicoder undo --coder NAME`` takes back whole. A code row
+    adds the code or sets its level; a "no code" row replaces the coder's codes on the
+    passage. Loading the same file again changes nothing.
     """
-    from .store import normalize_coder, now
+    from .store import normalize_coder
 
     path = Path(path)
     rows = _read_rows(path)
@@ -211,10 +206,9 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
         raise CodingsFileError(f"{path}: no coder column; name the coder with --coder")
     codes = {c["code"]: c for c in store.codes()}
     transcripts: dict[str, list[dict]] = {}
-    for t in store.query("SELECT id, interviewee, title FROM transcripts ORDER BY id"):
+    for t in sorted(store.transcripts(), key=lambda t: t["id"]):
         transcripts.setdefault(t["interviewee"], []).append(t)
-    passages = {(r["transcript_id"], r["ordinal"]): r["id"]
-                for r in store.query("SELECT id, transcript_id, ordinal FROM passages")}
+    passages = store.passage_index()
     problems: list[str] = []
     resolved: list[tuple[int, str, str | None, int | None]] = []
     lines: list[int] = []
@@ -280,21 +274,7 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
             problems.append(f"{path.name} line {line}: a no-code row for a passage that also has codes by {who}")
     if problems:
         raise CodingsFileError(f"{path}: {len(problems)} bad row(s); nothing loaded", problems)
-    stamp = now()
-    with store.write():
-        for who in sorted({r[1] for r in resolved}):
-            store.db.execute("INSERT OR IGNORE INTO coders(name, created_at) VALUES (?, ?)", [who, stamp])
-        for pid, who, code, level in resolved:
-            if code:
-                store.db.execute(
-                    """INSERT INTO codings(passage_id, coder, code, level, origin, created_at, updated_at)
-                       VALUES (?, ?, ?, ?, 'import', ?, ?) ON CONFLICT(passage_id, coder, code)
-                       DO UPDATE SET level = excluded.level""",
-                    [pid, who, code, level, stamp, stamp])
-            else:
-                store.db.execute(
-                    """INSERT INTO passage_marks(passage_id, coder, no_code, updated_at) VALUES (?, ?, 1, ?)
-                       ON CONFLICT(passage_id, coder) DO UPDATE SET no_code = 1""", [pid, who, stamp])
+    store.apply_decisions(resolved, origin="csv", description=f"codings import {path.name}")
     return CodingsImport(codings=sum(1 for r in resolved if r[2]), no_code=sum(1 for r in resolved if not r[2]),
                          coders=sorted({r[1] for r in resolved}), passages=len({(r[0], r[1]) for r in resolved}))
 

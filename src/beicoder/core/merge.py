@@ -4,7 +4,8 @@ Transcripts are matched by content: the sha256 of the imported file, or else of 
 text. Passages of a matched transcript are matched by offsets and text. Codings and passage
 marks (no code, memo) are copied under their own coder; where the same coder has the same
 row in both files, the more recently changed one wins. Merging the same file twice changes
-nothing. The whole merge is one transaction.
+nothing. The whole merge is one transaction, written through the store's audited path: one
+action per coder (origin ``merge``), which ``beicoder undo --coder NAME`` takes back whole.
 """
 
 from __future__ import annotations
@@ -49,11 +50,11 @@ def merge_study(store, other_path: str | Path) -> MergeReport:
     other = Store(other_path, create=False)
     report = MergeReport()
     try:
-        ours_by_sha = {r["sha256"]: r for r in store.query("SELECT id, interviewee, sha256, text FROM transcripts")}
+        ours_by_sha = {r["sha256"]: r for r in store.transcript_rows()}
         ours_by_text = {_text_hash(r["text"]): r for r in ours_by_sha.values()}
-        codes = {r["code"] for r in store.query("SELECT code FROM codes")}
+        codes = store.code_keys()
         pmap: dict[int, int] = {}
-        for t in other.query("SELECT id, interviewee, sha256, text FROM transcripts ORDER BY id"):
+        for t in sorted(other.transcript_rows(), key=lambda r: r["id"]):
             mine = ours_by_sha.get(t["sha256"]) or ours_by_text.get(_text_hash(t["text"]))
             if mine is None or mine["text"] != t["text"]:
                 same_name = any(r["interviewee"] == t["interviewee"] for r in ours_by_sha.values())
@@ -67,32 +68,36 @@ def merge_study(store, other_path: str | Path) -> MergeReport:
                     report.unmatched_passages += 1
                 else:
                     pmap[p.id] = pid
-        codings = [r for r in other.query("SELECT * FROM codings") if r["passage_id"] in pmap]
-        marks = [r for r in other.query("SELECT * FROM passage_marks") if r["passage_id"] in pmap]
+        codings = [r for r in other.all_codings() if r["passage_id"] in pmap]
+        marks = [r for r in other.marks() if r["passage_id"] in pmap]
     finally:
         other.close()
+    description = f"merge {other_path.name}"
     with store.write():
         for coder in sorted({r["coder"] for r in codings + marks}):
-            store.db.execute("INSERT OR IGNORE INTO coders(name, created_at) VALUES (?, datetime('now'))", [coder])
-        for row in codings:
-            if row["code"] not in codes:
-                report.unknown_codes.add(row["code"])
-                continue
-            _copy(store, "codings", ("passage_id", "coder", "code"), {**row, "passage_id": pmap[row["passage_id"]]},
-                  ("level",), report)
-        for row in marks:
-            _copy(store, "passage_marks", ("passage_id", "coder"), {**row, "passage_id": pmap[row["passage_id"]]},
-                  ("no_code", "memo"), report)
+            with store.action(coder, "merge", description) as act:
+                for row in codings:
+                    if row["coder"] != coder:
+                        continue
+                    if row["code"] not in codes:
+                        report.unknown_codes.add(row["code"])
+                        continue
+                    _copy(act, "codings", {**row, "passage_id": pmap[row["passage_id"]]}, ("level",), report)
+                for row in marks:
+                    if row["coder"] == coder:
+                        _copy(act, "passage_marks", {**row, "passage_id": pmap[row["passage_id"]]},
+                              ("no_code", "memo"), report)
     return report
 
 
-def _copy(store, table: str, key: tuple[str, ...], row: dict, compared: tuple[str, ...], report: MergeReport) -> None:
-    where = " AND ".join(f"{k} = ?" for k in key)
-    existing = store.query(f"SELECT * FROM {table} WHERE {where}", [row[k] for k in key])
-    cols = [c["name"] for c in store.query(f"PRAGMA table_info({table})")]
-    values = {c: row.get(c) for c in cols}
-    if existing:
-        ours = existing[0]
+def _copy(act, table: str, row: dict, compared: tuple[str, ...], report: MergeReport) -> None:
+    """Copy the other study's ``row`` through the open audited action ``act`` unless ours is
+    the same or newer; count what happened."""
+    if table == "codings":
+        ours = act.coding(row["passage_id"], row["code"])
+    else:
+        ours = act.store.mark_for(row["passage_id"], row["coder"])
+    if ours is not None:
         if all(ours.get(c) == row.get(c) for c in compared):
             report.count(row["coder"], "unchanged")
             return
@@ -102,5 +107,4 @@ def _copy(store, table: str, key: tuple[str, ...], row: dict, compared: tuple[st
         report.count(row["coder"], "updated")
     else:
         report.count(row["coder"], "added")
-    store.db.execute(f"INSERT OR REPLACE INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [values[c] for c in cols])
+    act.copy_row(table, row)

@@ -157,9 +157,7 @@ def _study_data(store, coders):
                 raise RefiError(f"{store.path.name}: no decisions by coder {name!r} in this study")
             if name not in chosen:
                 chosen.append(name)
-    transcripts = store.query(
-        """SELECT t.id, t.interviewee, t.title, t.sha256, t.text, i.grp, i.tenure_years, i.branch
-           FROM transcripts t LEFT JOIN interviewees i ON i.id = t.interviewee ORDER BY t.interviewee, t.id""")
+    transcripts = store.transcript_rows()
     rows = [r for r in store.coding_rows() if r["coder"] in chosen]
     return chosen, transcripts, rows
 
@@ -756,9 +754,11 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
     codings of other codes are counted in ``skipped_codes`` and left out.
 
     Codings: each selection is placed with :func:`place_selection`, stored for its user's
-    name as coder (``unknown`` when the project names none), origin ``import``, with the level
-    from the selection's Description when it is inside the code's scale. Several selections
-    landing on one passage with one code by one coder make one coding. Importing the same
+    name as coder (``unknown`` when the project names none), with the level from the
+    selection's Description when it is inside the code's scale. Several selections landing on
+    one passage with one code by one coder make one coding (with the highest level given).
+    They are written through the store's audited path, one action per coder (origin
+    ``qdpx``), which ``beicoder undo --coder NAME`` takes back whole. Importing the same
     project twice changes nothing.
 
     Raises:
@@ -769,7 +769,7 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
     import hashlib
 
     from .analysis import AnalysisError, normalize_group
-    from .store import normalize_coder, now
+    from .store import normalize_coder
 
     path = Path(path)
     project = read_project(path)
@@ -821,10 +821,10 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
     for c in project["codings"]:
         by_source.setdefault(c["source_guid"], []).append(c)
 
+    decisions: dict[tuple[int, str, str], int | None] = {}  # (passage id, coder, code) -> level
     with store.write():
         if report.dictionary in ("given", "default", "codebook"):
             store.set_dictionary(dictionary)
-        stamp = now()
         for src in project["sources"]:
             name, text = src["name"], src["text"]
             entry = {"name": name, "interviewee": "", "status": "skipped", "passages": 0, "message": ""}
@@ -838,15 +838,13 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
             sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
             case = case_of.get(name)
             iv = (case["name"] if case and case["name"] else name).strip() or name
-            known = store.query("SELECT id, interviewee FROM transcripts WHERE sha256 = ? OR text = ? ORDER BY id LIMIT 1",
-                                [sha, text])
+            known = store.find_transcript(sha, text)
             if known:
-                tid = known[0]["id"]
-                entry.update(interviewee=known[0]["interviewee"], status="unchanged",
-                             message=f"already in the study as {known[0]['interviewee']}")
+                tid = known["id"]
+                entry.update(interviewee=known["interviewee"], status="unchanged",
+                             message=f"already in the study as {known['interviewee']}")
             else:
-                same = store.query("SELECT id FROM transcripts WHERE interviewee = ? AND title = ?", [iv, name])
-                if same:
+                if store.transcripts_of(iv, title=name):
                     raise RefiError(f"{path.name}: source {name}: interviewee {iv} already has a transcript titled "
                                     f"{name} with other text; nothing imported")
                 sels = [(_shift(c["start"], removed), _shift(c["end"], removed)) for c in codings]
@@ -887,19 +885,15 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
                 if level is not None and not scales[code][0] <= level <= scales[code][1]:
                     level = None
                     report.levels_dropped += 1
-                store.db.execute("INSERT OR IGNORE INTO coders(name, created_at) VALUES (?, ?)", [coder, stamp])
                 report.placed[coder] = report.placed.get(coder, 0) + 1
                 for i in hits:
-                    pid = passages[i].id
-                    cur = store.db.execute(
-                        """INSERT INTO codings(passage_id, coder, code, level, origin, created_at, updated_at)
-                           VALUES (?, ?, ?, ?, 'import', ?, ?) ON CONFLICT(passage_id, coder, code)
-                           DO UPDATE SET level = excluded.level, updated_at = excluded.updated_at
-                           WHERE codings.level IS NOT excluded.level""",
-                        [pid, coder, code, level, stamp, stamp])
-                    report.written += cur.rowcount if cur.rowcount > 0 else 0
-                    store.db.execute("UPDATE passage_marks SET no_code = 0 WHERE passage_id = ? AND coder = ? AND no_code = 1",
-                                     [pid, coder])
+                    key = (passages[i].id, coder, code)
+                    # several selections on one passage make one coding, with the highest level given
+                    if key not in decisions or (level is not None and (decisions[key] is None or level > decisions[key])):
+                        decisions[key] = level
+        counts = store.apply_decisions([(pid, coder, code, level) for (pid, coder, code), level in decisions.items()],
+                                       origin="qdpx", description=f"import {path.name}")
+        report.written = sum(c["added"] + c["changed"] for c in counts.values())
         if not any(s["status"] != "skipped" for s in report.sources):
             reasons = "; ".join(f"{s['name']}: {s['message']}" for s in report.sources) or "it has no text sources"
             raise RefiError(f"{path.name}: no text source to import ({reasons}); nothing imported "

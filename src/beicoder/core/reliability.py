@@ -131,9 +131,7 @@ def coding_table(store, coders: Sequence[str]) -> CodingTable:
     common = set.intersection(*(store.decided_passages(c) for c in names))
     if not common:
         raise ReliabilityError(f"no passage is decided by all of {', '.join(names)}")
-    info = {r["id"]: r for r in store.query(
-        """SELECT p.id, p.ordinal, p.text, t.interviewee FROM passages p JOIN transcripts t ON t.id = p.transcript_id
-           ORDER BY t.interviewee, t.id, p.ordinal""")}
+    info = store.passage_info()
     units = [pid for pid in info if pid in common]
     sets, levels = [], []
     for c in names:

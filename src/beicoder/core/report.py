@@ -36,13 +36,7 @@ def codings_hash(store, coder: str) -> str:
     from .store import normalize_coder
 
     coder = normalize_coder(coder)
-    rows = store.query(
-        """SELECT t.interviewee, t.sha256, p.ordinal, c.code, c.level FROM codings c
-           JOIN passages p ON p.id = c.passage_id JOIN transcripts t ON t.id = p.transcript_id WHERE c.coder = ?
-           UNION ALL
-           SELECT t.interviewee, t.sha256, p.ordinal, '', NULL FROM passage_marks m
-           JOIN passages p ON p.id = m.passage_id JOIN transcripts t ON t.id = p.transcript_id
-           WHERE m.coder = ? AND m.no_code = 1""", [coder, coder])
+    rows = store.decision_rows(coder)
     canon = sorted(json.dumps([r["interviewee"], r["sha256"], r["ordinal"], r["code"], r["level"]]) for r in rows)
     return hashlib.sha256("\n".join(canon).encode("utf-8")).hexdigest()
 

@@ -118,7 +118,7 @@ def import_parsed(store, parsed_files, meta: list[dict] | None = None) -> list[F
             results.append(FileResult(path, "unchanged", f"already imported as {known['interviewee']}",
                                       known["interviewee"]))
             continue
-        other = store.query("SELECT id, source_path FROM transcripts WHERE interviewee = ?", [iv])
+        other = store.transcripts_of(iv)
         if other:
             counts = store.replace_transcript(other[0]["id"], parsed)
             results.append(FileResult(
@@ -134,11 +134,10 @@ def import_parsed(store, parsed_files, meta: list[dict] | None = None) -> list[F
 
 def meta_warnings(meta: list[dict], store) -> list[str]:
     """One-line notes about metadata that matches no transcript, and transcripts without a group."""
-    known = {r["interviewee"] for r in store.query("SELECT DISTINCT interviewee FROM transcripts")}
+    known = set(store.interviewees_with_transcripts())
     notes = [f"metadata names interviewee {m['id']}, who has no transcript in the study"
              for m in meta if m["id"] not in known]
-    ungrouped = [r["id"] for r in store.query(
-        "SELECT i.id FROM interviewees i JOIN transcripts t ON t.interviewee = i.id WHERE i.grp IS NULL GROUP BY i.id")]
+    ungrouped = store.ungrouped_interviewees()
     if ungrouped:
         notes.append(f"no group for {', '.join(ungrouped)}: give them one in the metadata CSV before 'beicoder analyze'")
     return notes
@@ -174,7 +173,7 @@ def build_demo(db_path: str | Path, progress=print) -> Path:
         store.set_dictionary(dictionary)
         results = import_parsed(store, parsed, meta)
         loaded = import_codings(store, folder / "reference_codings.csv", coder="reference")
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.checkpoint()
     finally:
         store.close()
     tmp.replace(db_path)

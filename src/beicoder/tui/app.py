@@ -397,7 +397,7 @@ class CodingScreen(Screen):
         if passage is not None:
             length = len(passage.text)
         else:
-            length = self.store.db.execute("SELECT length(text) FROM passages WHERE id = ?", [passage_id]).fetchone()[0]
+            length = len(self.store.passage(passage_id).text)
         return blended_suggestions(rows, self.coder, has_model, length)
 
     def proposed_levels(self, suggestions: list[dict], codings: dict) -> dict[str, tuple[int, str]]:

@@ -1,0 +1,106 @@
+"""The study's competency dictionary, its codes, and the interviewees."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .base import StoreBase, StoreError, now
+
+
+class StudyMixin(StoreBase):
+    """Dictionary, codes and interviewees of the study."""
+
+    # -- dictionary -------------------------------------------------------------------------
+    def dropped_codes(self, dictionary) -> dict[str, int]:
+        """Codes of the study that ``dictionary`` no longer has, with their number of codings."""
+        new_codes = set(dictionary.codes)
+        return {r["code"]: r["n"] for r in self._all(
+            """SELECT k.code, (SELECT count(*) FROM codings c WHERE c.code = k.code) AS n FROM codes k
+               ORDER BY k.position""") if r["code"] not in new_codes}
+
+    def set_dictionary(self, dictionary, drop_codings: bool = False) -> None:
+        """Store ``dictionary`` (a :class:`~beicoder.core.dictionary.Dictionary`) in the study,
+        in one transaction.
+
+        Codes are upserted by their key, so renaming a code's label keeps its codings. A code
+        the new dictionary drops takes its codings with it only when ``drop_codings`` is True
+        (the caller asked the user first; see :meth:`dropped_codes`).
+
+        Raises:
+            StoreError: the new dictionary drops a code that still has codings and
+                ``drop_codings`` is False.
+        """
+        new_codes = set(dictionary.codes)
+        missing = sorted(c for c, n in self.dropped_codes(dictionary).items() if n)
+        if missing and not drop_codings:
+            raise StoreError(
+                f"{dictionary.source}: drops code(s) {', '.join(missing)} that have codings in {self.path.name}")
+        with self.write():
+            for code in missing:
+                self._run("DELETE FROM codings WHERE code = ?", [code])
+            self._run(
+                "INSERT OR REPLACE INTO dictionary(id, name, source, sha256, yaml, loaded_at) VALUES (1, ?, ?, ?, ?, ?)",
+                [dictionary.name, str(dictionary.source), dictionary.sha256, dictionary.yaml_text, now()])
+            for row in self._all("SELECT code FROM codes"):
+                if row["code"] not in new_codes:
+                    self._run("DELETE FROM suggestions WHERE code = ?", [row["code"]])
+                    self._run("DELETE FROM codes WHERE code = ?", [row["code"]])
+            for pos, c in enumerate(dictionary.competencies, start=1):
+                self._run(
+                    """INSERT INTO codes(code, position, name_zh, name_en, definition_zh, definition_en, min_level,
+                       max_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT(code) DO UPDATE SET position=excluded.position, name_zh=excluded.name_zh,
+                       name_en=excluded.name_en, definition_zh=excluded.definition_zh,
+                       definition_en=excluded.definition_en, min_level=excluded.min_level, max_level=excluded.max_level""",
+                    [c.code, pos, c.name_zh, c.name_en, c.definition_zh, c.definition_en, c.min_level, c.max_level])
+
+    def dictionary(self):
+        """The study's dictionary, parsed again from the YAML stored in it, or None."""
+        from ..dictionary import parse_dictionary
+
+        row = self._one("SELECT yaml, source FROM dictionary WHERE id = 1")
+        return parse_dictionary(row[0], row[1]) if row else None
+
+    def codes(self) -> list[dict]:
+        """The study's codes in dictionary order: dicts with code, position, name_zh, name_en,
+        definition_zh, definition_en, min_level, max_level."""
+        return self._all("SELECT * FROM codes ORDER BY position")
+
+    def code_keys(self) -> set[str]:
+        """The keys of the study's codes (``{"ACH", "INFO", ...}``)."""
+        return {r["code"] for r in self._all("SELECT code FROM codes")}
+
+    # -- interviewees -------------------------------------------------------------------------
+    def upsert_interviewees(self, rows: Iterable[dict]) -> int:
+        """Insert or update interviewees: dicts with ``id`` and optional ``grp``, ``tenure_years``,
+        ``branch``, ``extra`` (JSON text). Returns the number of rows written."""
+        rows = list(rows)
+        with self.write():
+            for r in rows:
+                self._run(
+                    """INSERT INTO interviewees(id, grp, tenure_years, branch, extra) VALUES (?, ?, ?, ?, ?)
+                       ON CONFLICT(id) DO UPDATE SET grp=coalesce(excluded.grp, grp),
+                       tenure_years=coalesce(excluded.tenure_years, tenure_years),
+                       branch=coalesce(excluded.branch, branch), extra=coalesce(excluded.extra, extra)""",
+                    [r["id"], r.get("grp"), r.get("tenure_years"), r.get("branch"), r.get("extra")])
+        return len(rows)
+
+    def interviewees_with_transcripts(self) -> list[str]:
+        """Interviewees that have at least one transcript, sorted."""
+        return [r["interviewee"] for r in self._all(
+            "SELECT DISTINCT interviewee FROM transcripts ORDER BY interviewee")]
+
+    def ungrouped_interviewees(self) -> list[str]:
+        """Interviewees with a transcript but no group, sorted."""
+        return [r["id"] for r in self._all(
+            """SELECT i.id FROM interviewees i JOIN transcripts t ON t.interviewee = i.id WHERE i.grp IS NULL
+               GROUP BY i.id ORDER BY i.id""")]
+
+    def interviewee_rows(self) -> list[dict]:
+        """One dict per interviewee with a transcript, sorted: interviewee, group,
+        speech_length (the sum over the interviewee's transcripts, in Han characters plus
+        words of other scripts)."""
+        return self._all(
+            """SELECT t.interviewee, i.grp AS "group", sum(t.speech_length) AS speech_length
+               FROM transcripts t LEFT JOIN interviewees i ON i.id = t.interviewee
+               GROUP BY t.interviewee ORDER BY t.interviewee""")
