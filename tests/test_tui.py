@@ -452,17 +452,18 @@ async def test_a_failed_write_is_reported_and_the_app_goes_on(study: Path, monke
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(app, pilot)
 
-        def locked(*_args, **_kwargs):
-            raise sqlite3.OperationalError("database is locked")
-
-        monkeypatch.setattr(screen.store, "toggle_code", locked)
+        # another program holds the write lock: a real "database is locked", after a short wait
+        screen.store.conn.execute("PRAGMA busy_timeout = 200")
+        other = sqlite3.connect(study, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
         await pilot.press("1")
         await pilot.pause()
         assert app.is_running and app.screen is screen
         messages = [n.message for n in app._notifications]
-        assert any("NOT saved (ACH): database is locked" in m for m in messages)
+        assert any("NOT saved (ACH)" in m and "locked by another program" in m for m in messages)
+        other.execute("ROLLBACK")
+        other.close()
         assert codings(study) == set()
-        monkeypatch.undo()
         await pilot.press("1")
         assert codings(study) == {(passage_ids(study)[0], "ACH", None)}
 

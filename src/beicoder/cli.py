@@ -726,15 +726,37 @@ def dictionary_cmd(file, db, yes):
 @db_option
 @click.option("--coder", default=None, help="Only this coder's decisions.")
 @click.option("--out", type=click.Path(path_type=Path), help="Also write them as CSV.")
-def review(db, coder, out):
+@click.option("--apply", "apply_to", nargs=2, type=int, metavar="ID PASSAGE",
+              help="Apply set-aside decision ID to passage number PASSAGE of the transcript's new version.")
+@click.option("--dismiss", type=int, metavar="ID", help="Dismiss set-aside decision ID (decided again by hand).")
+def review(db, coder, out, apply_to, dismiss):
     """Decisions set aside when a re-imported transcript changed under them: the old
-    passage's text and the decision, to code the new version again."""
+    passage's text and the decision, to code the new version again. --apply writes one onto
+    a passage of the new version (audited: 'beicoder undo' takes it back); --dismiss marks
+    one settled."""
     import pandas as pd
 
     from .core.export import write_csv
 
+    if apply_to and dismiss is not None:
+        raise click.UsageError("--apply and --dismiss exclude each other")
     store = _open_store(db)
     try:
+        if apply_to or dismiss is not None:
+            item_id = apply_to[0] if apply_to else dismiss
+            target = None
+            if apply_to:
+                item = store.review_item(item_id)
+                if item is None:
+                    raise BeicoderError(f"{db}: no decision set aside with id {item_id}")
+                target = next((p.id for p in store.passages(item["transcript_id"]) if p.ordinal == apply_to[1]), None)
+                if target is None:
+                    raise BeicoderError(f"{db}: {item['interviewee']}'s transcript has no passage {apply_to[1]}")
+            item = store.resolve_review(item_id, target)
+            what = "no code" if item["no_code"] else (item["code"] or "memo")
+            click.echo(f"applied {what} of {item['coder']} to passage {apply_to[1]} of {item['interviewee']}"
+                       if apply_to else f"dismissed set-aside decision {item_id} ({what} of {item['coder']})")
+            return
         items = store.review_items(coder)
     finally:
         store.close()
@@ -743,14 +765,47 @@ def review(db, coder, out):
         return
     for r in items:
         what = "no code" if r["no_code"] else f"{r['code']}{'' if r['level'] is None else ' L' + str(r['level'])}"
-        click.echo(f"{r['interviewee']} v{r['version']} passage {r['passage_ordinal']} · {r['coder']}: {what} · "
-                   f"{r['passage_text'][:60]}{'…' if len(r['passage_text']) > 60 else ''}")
-    click.echo(f"{len(items)} decisions to review")
+        click.echo(f"[{r['id']}] {r['interviewee']} v{r['version']} passage {r['passage_ordinal']} · {r['coder']}: "
+                   f"{what} · {r['passage_text'][:60]}{'…' if len(r['passage_text']) > 60 else ''}")
+    click.echo(f"{len(items)} decisions to review ('beicoder review --apply ID PASSAGE' or '--dismiss ID')")
     if out:
-        cols = ["interviewee", "version", "passage_ordinal", "passage_text", "coder", "code", "level", "no_code",
+        cols = ["id", "interviewee", "version", "passage_ordinal", "passage_text", "coder", "code", "level", "no_code",
                 "memo", "decided_at", "reason"]
         write_csv(pd.DataFrame(items)[cols], out)
         click.echo(f"wrote {out}")
+
+
+@main.command()
+@db_option
+@click.option("--coder", required=True, help="Whose action to undo.")
+@click.option("--redo", is_flag=True, help="Apply again the action undone last.")
+@click.option("--list", "listing", is_flag=True, help="List the coder's last actions instead (newest first).")
+def undo(db, coder, redo, listing):
+    """Undo a coder's last action, whatever made it (a key in the TUI, 'codings import',
+    a .qdpx import, 'merge', the consensus screen, 'review --apply'): every row it changed
+    goes back to its state before. --redo applies it again."""
+    store = _open_store(db)
+    try:
+        if listing:
+            actions = store.actions(coder)
+            for a in actions:
+                click.echo(f"{a.at[:19].replace('T', ' ')}  {a.origin:<10} {a.description} ({a.rows} rows)")
+            if not actions:
+                click.echo(f"nothing to undo for {coder}")
+            return
+        done = store.redo_action(coder) if redo else store.undo_action(coder)
+        where = ""
+        if done is not None and done.passage_id is not None:
+            p = store.passage(done.passage_id)
+            iv = next(t["interviewee"] for t in store.transcripts() if t["id"] == p.transcript_id)
+            where = f", passage {p.ordinal} of {iv}"
+    finally:
+        store.close()
+    if done is None:
+        click.echo(f"nothing to {'redo' if redo else 'undo'} for {coder}")
+        return
+    click.echo(f"{'redone' if redo else 'undone'}: {done.description} ({done.origin}, {done.rows} rows{where}, "
+               f"made {done.at[:19].replace('T', ' ')} UTC)")
 
 
 @main.command()

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import BeicoderError
+from .textutil import read_utf8
 
 CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -325,12 +326,6 @@ def load_dictionary(path: str | Path) -> Dictionary:
         DictionaryError: the file cannot be read or is not a valid dictionary (one line).
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DictionaryError(f"{path}: cannot read dictionary ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DictionaryError(f"{path.name}: dictionary is not UTF-8") from None
-    return parse_dictionary(text, str(path))
+    if not path.is_file():
+        raise DictionaryError(f"{path}: cannot read dictionary ({'is a folder' if path.is_dir() else 'no such file'})")
+    return parse_dictionary(read_utf8(path, DictionaryError, "the dictionary"), str(path))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import BeicoderError
+from .textutil import read_utf8
 
 SUGGESTERS = ("lexicon", "model", "blend")
 
@@ -58,12 +59,7 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
             unknown code), each listed with its line number.
     """
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise GoldFileError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise GoldFileError(f"{path}: not UTF-8; save the gold file as UTF-8") from None
+    text = read_utf8(path, GoldFileError, "the gold file")
     if not text.strip():
         raise GoldFileError(f"{path}: file is empty")
     reader = csv.DictReader(text.splitlines(keepends=True), strict=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import BeicoderError
+from .textutil import read_utf8
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -159,14 +160,7 @@ class CodingsImport:
 
 
 def _read_rows(path: Path) -> list[dict]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CodingsFileError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CodingsFileError(f"{path}: not UTF-8; save the CSV as UTF-8") from None
+    text = read_utf8(path, CodingsFileError, "the CSV")
     if not text.strip():
         raise CodingsFileError(f"{path}: file is empty")
     reader = csv.DictReader(text.splitlines())

@@ -19,6 +19,7 @@ import unicodedata
 from pathlib import Path
 
 from . import BeicoderError
+from .textutil import read_utf8
 
 
 class NamesFileError(BeicoderError):
@@ -33,12 +34,7 @@ def load_names(path) -> dict[str, str]:
             pseudonym, or a name listed twice.
     """
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise NamesFileError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise NamesFileError(f"{path}: not UTF-8; save the names file as UTF-8") from None
+    text = read_utf8(path, NamesFileError, "the names file")
     reader = csv.DictReader(text.splitlines())
     fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
     missing = [c for c in ("name", "pseudonym") if c not in fields]

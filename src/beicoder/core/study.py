@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import BeicoderError
+from .textutil import read_utf8
 from .ingest import ImportProblem, ParsedTranscript, read_transcript
 
 
@@ -46,12 +47,7 @@ def read_meta(path: str | Path) -> list[dict]:
     from .analysis import AnalysisError, normalize_group
 
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise MetaError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise MetaError(f"{path}: not UTF-8; save the CSV as UTF-8") from None
+    text = read_utf8(path, MetaError, "the CSV")
     reader = csv.DictReader(text.splitlines())
     fields = [f.strip() for f in reader.fieldnames or []]
     if "interviewee" not in fields:

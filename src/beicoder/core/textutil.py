@@ -55,3 +55,24 @@ def match_form(text: str) -> str:
     outside the Basic Multilingual Plane are left as they are.
     """
     return text.translate(_fold_table())
+
+
+def read_utf8(path, error: type[Exception], what: str = "file") -> str:
+    """The text of the UTF-8 file ``path`` (a BOM is dropped).
+
+    Raises:
+        error: (an exception class taking one message) when the file cannot be read, or is
+            not UTF-8; the message names the file and says to save it as UTF-8 (``what``
+            names the kind of file in that advice: "the CSV", "the names file").
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8; save {what} as UTF-8") from None

@@ -7,7 +7,6 @@ suggestions appear when ready.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Callable, Iterable
 
 from rich.cells import cell_len, set_cell_size
@@ -511,7 +510,7 @@ class CodingScreen(Screen):
         """Run a store write; on failure say so loudly and keep the app running."""
         try:
             return fn(*args)
-        except (StoreError, sqlite3.Error) as exc:
+        except StoreError as exc:
             self.notify(f"NOT saved ({what}): {exc}", severity="error", timeout=10)
             return self._FAILED
 
@@ -623,7 +622,7 @@ class CodingScreen(Screen):
             return
         try:
             screen = ConsensusScreen(self.store, coders, target, self.coder, self.dictionary)
-        except (ReliabilityError, StoreError, sqlite3.Error) as exc:
+        except (ReliabilityError, StoreError) as exc:
             self.notify(f"no consensus screen: {exc}", severity="error", timeout=10)
             return
         app.push_screen(screen)

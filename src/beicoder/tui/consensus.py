@@ -9,7 +9,6 @@ default) with ``by=`` the person at the keyboard (the TUI's ``--coder``).
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Callable, Sequence
 
 from rich.cells import cell_len
@@ -134,7 +133,6 @@ class ConsensusScreen(Screen):
         self.left_out = len(decided_by_some) - len(self.table.units)  # decided by some coders only
         self.pos = 0
         self.last_code: str | None = None
-        self._undo: list[tuple[int, str]] = []  # (store actions, what) of this screen's actions
 
     # -- layout -------------------------------------------------------------------------------
     @property
@@ -294,16 +292,16 @@ class ConsensusScreen(Screen):
 
     # -- deciding -----------------------------------------------------------------------------
     def _act(self, what: str, fn: Callable[[], int]) -> Any:
-        """Run ``fn`` (store writes for the consensus coder, returning how many store actions
-        it made) in one transaction; remember it for undo; on failure say so and go on."""
+        """Run ``fn`` (store writes for the consensus coder, returning how many changes it
+        made) as ONE audited action of the consensus coder (origin ``consensus``, made by this
+        screen's user), so that one ``u`` takes it back, also after a restart; on failure say
+        so and go on."""
         try:
-            with self.store.write():
+            with self.store.action(self.target, "consensus", what, by=self.by):
                 n = fn()
-        except (StoreError, sqlite3.Error) as exc:
+        except StoreError as exc:
             self.notify(f"NOT saved ({what}): {exc}", severity="error", timeout=10)
             return None
-        if n:
-            self._undo.append((n, what))
         self.refresh_view()
         return n
 
@@ -425,19 +423,14 @@ class ConsensusScreen(Screen):
                         + (f" ({kept} already decided there, kept)" if kept else ""), timeout=5)
 
     def action_undo(self) -> None:
-        """u: undo this screen's last action (all its store actions: ``g`` or taking a coding
-        can be several); with none left, the consensus coder's last action in the store."""
-        n, what = self._undo[-1] if self._undo else (1, "")
+        """u: undo the consensus coder's last action (a whole ``g`` or a taken coding is one)."""
         try:
-            with self.store.write():
-                done = [self.store.undo(self.target) for _ in range(n)]
-        except (StoreError, sqlite3.Error) as exc:
+            done = self.store.undo(self.target)
+        except StoreError as exc:
             self.notify(f"NOT undone: {exc}", severity="error", timeout=10)
             return
-        if self._undo:
-            self._undo.pop()
-        if not any(done):
+        if done is None:
             self.notify("nothing to undo", severity="warning")
             return
         self.refresh_view()
-        self.notify(f"undone: {what or done[0]}", timeout=2)
+        self.notify(f"undone: {done}", timeout=2)

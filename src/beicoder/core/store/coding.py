@@ -364,6 +364,39 @@ class CodingMixin(StoreBase):
                             tally[act.put_coding(pid, code, level, origin)] += 1
         return counts
 
+    # -- decisions set aside by a re-import ----------------------------------------------------------
+    def resolve_review(self, item_id: int, passage_id: int | None = None) -> dict:
+        """Settle a decision set aside when its transcript was re-imported with a changed
+        passage (see :meth:`~.transcripts.TranscriptsMixin.replace_transcript`): with
+        ``passage_id`` the decision (its code and level, or "no code", and its memo) is applied
+        to that passage of the current version, through the audited path (origin ``review``);
+        without, it is dismissed. Either way the item is marked resolved, in one transaction.
+        Returns the item as :meth:`review_item` gives it.
+
+        Raises:
+            StoreError: no such item, an item already resolved, or a passage that is not in
+                the item's transcript."""
+        item = self.review_item(item_id)
+        if item is None:
+            raise StoreError(f"{self.path.name}: no decision set aside with id {item_id}")
+        if item["resolved"]:
+            raise StoreError(f"{self.path.name}: the set-aside decision {item_id} is resolved already")
+        with self.write():
+            if passage_id is not None:
+                target = self.passage(passage_id)
+                if target.transcript_id != item["transcript_id"]:
+                    raise StoreError(f"{self.path.name}: passage {passage_id} is not in {item['interviewee']}'s transcript")
+                what = "no code" if item["no_code"] else (item["code"] or "memo")
+                with self.action(item["coder"], "review", f"review: {what} on passage {target.ordinal}") as act:
+                    if item["code"]:
+                        act.put_coding(passage_id, item["code"], item["level"], "review")
+                    elif item["no_code"]:
+                        act.mark_no_code(passage_id)
+                    if item["memo"]:
+                        act.set_memo(passage_id, item["memo"])
+            self._run("UPDATE review_codings SET resolved = 1 WHERE id = ?", [item_id])
+        return self.review_item(item_id)
+
     # -- undo and redo ---------------------------------------------------------------------------
     def _record(self, action_id: int) -> ActionRecord:
         r = self._all("""SELECT a.*, (SELECT count(*) FROM audit u WHERE u.action = a.id) AS n FROM actions a
