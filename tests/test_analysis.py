@@ -55,9 +55,21 @@ def test_group_comparison_matches_hand_computation(tiny):
     assert row.rank_biserial == pytest.approx(2 * 7.5 / 9 - 1)
     d = 2 / math.sqrt((2 * 4 + 2 * 1) / 4)
     assert row.cohens_d == pytest.approx(d, abs=1e-12)
-    assert row.hedges_g == pytest.approx(d * (1 - 3 / (4 * 6 - 9)), abs=1e-12)
+    # Hedges' exact J(m) = Γ(m/2) / (sqrt(m/2) Γ((m-1)/2)), m = 4; close to 1 - 3 / (4m - 1)
+    j = math.gamma(2) / (math.sqrt(2) * math.gamma(1.5))
+    assert row.hedges_g == pytest.approx(d * j, abs=1e-12)
+    assert j == pytest.approx(1 - 3 / (4 * 6 - 9), abs=0.01)
+    # the verdict test is the exact Mann-Whitney: 20 splits of 3 + 3, U = 7.5 or more in 5 of them
+    # (by enumeration below), two-sided p = 2 * min(P(U >= 7.5), P(U <= 7.5))
+    from itertools import combinations
+
+    pooled = [2, 4, 6, 1, 2, 3]
+    us = [sum(1.0 if pooled[a] > pooled[b] else 0.5 if pooled[a] == pooled[b] else 0.0
+              for a in chosen for b in set(range(6)) - set(chosen)) for chosen in combinations(range(6), 3)]
+    p_exact = min(1.0, 2 * min(sum(u >= 7.5 for u in us), sum(u <= 7.5 for u in us)) / 20)
+    assert row.mw_p == pytest.approx(p_exact, abs=1e-12) and row.mw_method == "exact, all 20 splits"
     # the only finite p among the codes of this score: q equals p
-    assert row.q_bh == pytest.approx(row.welch_p)
+    assert row.q_bh == pytest.approx(row.mw_p) and row.p == row.mw_p and row.role == "primary"
     assert row.verdict == "threshold"  # not significant with n = 3, but shown by everybody
     info = comp[(comp.code == "INFO") & (comp.score == "frequency")].iloc[0]
     assert math.isnan(info.welch_p) and info.verdict == "none"
@@ -72,9 +84,9 @@ def test_benjamini_hochberg_across_codes():
         for i, v in enumerate(a):
             rows.append({"interviewee": f"A{i}", "group": "average", "code": code, "frequency": v, "presence": 1})
     scores = pd.DataFrame(rows)
-    for col in ("rate", "mean_level", "max_level"):
+    for col in ("rate", "mean_level", "max_level", "level_score", "mean_level_shown"):
         scores[col] = scores["frequency"]
-    comp = compare_groups(scores, ["X", "Y", "Z"])
+    comp = compare_groups(scores, ["X", "Y", "Z"], Rule(test="welch"))
     freq = comp[comp.score == "frequency"].set_index("code")
     p = [stats.ttest_ind(*values[c], equal_var=False).pvalue for c in "XYZ"]
     order = sorted(range(3), key=lambda i: p[i])
@@ -97,13 +109,17 @@ def test_verdict_rule_branches():
     assert verdict({**base, "q_bh": 0.2}, Rule()) == "marginal"
     assert verdict({**base, "q_bh": 0.2, "welch_p": 0.12}, Rule()) == "none"
     assert verdict({**base, "q_bh": 0.2}, Rule(corrected=False)) == "differentiating"
-    assert verdict({**base, "mean_outstanding": 0.5}, Rule()) == "none"  # average higher is not differentiating
+    # average significantly higher is not differentiating: two-sided it is "reversed", one-sided nothing
+    assert verdict({**base, "mean_outstanding": 0.5}, Rule()) == "reversed"
+    assert verdict({**base, "mean_outstanding": 0.5}, Rule(sided="one-sided")) == "none"
     assert verdict({**base, "q_bh": 0.3, "welch_p": 0.3, "presence_average": 0.6}, Rule()) == "threshold"
     assert verdict({**base, "q_bh": 0.3, "welch_p": 0.3, "presence_average": 0.6}, Rule(threshold_presence=0.7)) == "none"
     assert verdict({**base, "q_bh": float("nan"), "welch_p": float("nan")}, Rule()) == "none"
     assert verdict({**base, "q_bh": 0.2, "welch_p": 0.05}, Rule(marginal=0.01)) == "none"
-    assert "q of Welch's t-test across codes < 0.05" in Rule().describe()
-    assert "marginal = not differentiating, outstanding mean higher and Welch's p < 0.1" in Rule().describe()
+    assert "differentiating = outstanding higher and Benjamini-Hochberg q over the codes on the primary score " \
+        "(frequency) < 0.05" in Rule().describe()
+    assert "marginal = not differentiating, outstanding higher and p < 0.1" in Rule().describe()
+    assert "two-sided Mann-Whitney U (exact permutation p" in Rule().describe()
 
 
 def test_group_labels():
@@ -170,10 +186,25 @@ def test_every_statistic_against_an_independent_computation(tiny):
     assert row.mw_u == pytest.approx(u, abs=1e-9)
     assert row.rank_biserial == pytest.approx((u - (9 - u)) / 9, abs=1e-9)  # (favourable - unfavourable) / n1 n2
     d = (mx - my) / math.sqrt(sp2)
-    se = math.sqrt(6 / 9 + d * d / 12)
-    assert (row.cohens_d_low, row.cohens_d_high) == pytest.approx((d - 1.959963984540054 * se, d + 1.959963984540054 * se), abs=1e-9)
-    j = 1 - 3 / (4 * 6 - 9)
-    assert row.hedges_g_low == pytest.approx(j * (d - 1.959963984540054 * se), abs=1e-9)
+    # exact CI: the noncentralities that put t at the 97.5th and 2.5th percentile of a noncentral
+    # t on 4 df, found here by bisection on a cdf computed by numerical integration over the chi-square
+    from scipy import integrate
+
+    def nct_cdf(tv, df, ncp):
+        f = lambda v: stats.norm.cdf(tv * math.sqrt(v / df) - ncp) * stats.chi2.pdf(v, df)  # noqa: E731
+        return integrate.quad(f, 0, 200, limit=400, epsabs=1e-14)[0]
+
+    def solve(prob):
+        lo, hi = -20.0, 20.0
+        for _ in range(80):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if nct_cdf(t, 4, mid) > prob else (lo, mid)
+        return (lo + hi) / 2
+
+    scale = math.sqrt(1 / 3 + 1 / 3)
+    assert (row.cohens_d_low, row.cohens_d_high) == pytest.approx((solve(0.975) * scale, solve(0.025) * scale), abs=1e-6)
+    j = math.gamma(2) / (math.sqrt(2) * math.gamma(1.5))
+    assert row.hedges_g_low == pytest.approx(j * row.cohens_d_low, abs=1e-12)
     assert effect_ci(float("nan"), 3, 3) != effect_ci(0.0, 3, 3)
     assert row.warning == "a group has fewer than 5 people"
     interviewees = pd.DataFrame([{"interviewee": iv, "group": "优秀" if iv[0] == "O" else "普通", "speech_length": LENGTH[iv]}
@@ -205,8 +236,10 @@ def test_perfect_separation_without_variance_differentiates():
         rows.append({"interviewee": f"O{i}", "group": "outstanding", "code": "SCT", "frequency": 2, "presence": 1})
         rows.append({"interviewee": f"A{i}", "group": "average", "code": "SCT", "frequency": 0, "presence": 0})
     scores = pd.DataFrame(rows)
-    for col in ("rate", "mean_level", "max_level"):
+    for col in ("rate", "mean_level", "max_level", "level_score", "mean_level_shown"):
         scores[col] = scores["frequency"]
     row = compare_groups(scores, ["SCT"]).query("score == 'frequency'").iloc[0]
-    assert row.welch_p == 0.0 and row.welch_t == float("inf") and row.verdict == "differentiating"
+    assert row.welch_p == 0.0 and row.welch_t == float("inf")
+    # the exact Mann-Whitney p of complete separation of 5 vs 5 is 2/252, the smallest possible
+    assert row.mw_p == pytest.approx(2 / 252) and row.verdict == "differentiating"
     assert "no variance within either group" in row.warning

@@ -99,19 +99,69 @@ def test_report_matches_hand_computation(five, dictionary):
     # nominal alpha on code sets by hand: Do = 4/10, De = 72/90 -> 0.5
     assert summary["Krippendorff's alpha, nominal (code sets)"] == pytest.approx(0.5)
     # levels on (p1 INFO), (p2 INFO), (p2 EXP), (p3 EXP), (p4 EXP): pairable 3/3, 2/4, 4/4 -> Do = De = 4/3
-    assert summary["Krippendorff's alpha, interval (levels)"] == pytest.approx(0.0, abs=1e-12)
+    assert summary["Krippendorff's alpha, interval, levels where coded (intensity only)"] == pytest.approx(0.0, abs=1e-12)
+    # absent = 0: (p1 INFO) 3/3, (p2 INFO) 2/4, (p2 EXP) 1/0, (p3 EXP) 0/2, (p4 EXP) 4/4; ten values,
+    # Do = 2 (0 + 4 + 1 + 4 + 0) / 10 = 1.8, De = 2 * 10 * 22.1 / (10 * 9) -> alpha = 1 - 1.8 / 4.9111
+    assert summary["Krippendorff's alpha, interval, levels with absent = 0 (presence and intensity)"] == pytest.approx(
+        1 - 1.8 / (442 / 90), abs=1e-12)
+    import krippendorff
+
+    matrix = np.array([[3, 2, 1, 0, 4], [3, 4, 0, 2, 4]], dtype=float)
+    for level in ("interval", "ordinal"):
+        assert summary[f"Krippendorff's alpha, {level}, levels with absent = 0 (presence and intensity)"] == \
+            pytest.approx(krippendorff.alpha(reliability_data=matrix, level_of_measurement=level), abs=1e-12)
     per_code = rep["per_code"].set_index("code")
     assert per_code.loc["INFO", "ca"] == 1.0 and per_code.loc["INFO", "kappa"] == 1.0
     # EXP presence: amy 0,1,0,1,0; bob 0,0,1,1,0 -> Po .6, Pe .52, kappa 1/6
     assert per_code.loc["EXP", "ca"] == 0.5
     assert per_code.loc["EXP", "kappa"] == pytest.approx((0.6 - 0.52) / 0.48)
     assert per_code.loc["EXP", "kappa"] == pytest.approx(cohen_kappa_score([0, 1, 0, 1, 0], [0, 0, 1, 1, 0]))
-    assert per_code.loc["EXP", "flag"] == "CA < 0.7; kappa < 0.6"
+    assert per_code.loc["EXP", "flag"] == "CA < 0.7; kappa < 0.6; alpha < 0.667"
+    presence = np.array([[0, 1, 0, 1, 0], [0, 0, 1, 1, 0]], dtype=float)
+    assert per_code.loc["EXP", "alpha_presence"] == pytest.approx(
+        krippendorff.alpha(reliability_data=presence, level_of_measurement="nominal"), abs=1e-12)
     assert math.isnan(per_code.loc["ACH", "kappa"]) and per_code.loc["ACH", "percent_agreement"] == 1.0
     dis = rep["disagreements"]
     assert list(dis["passage"]) == [2, 3]
     assert list(dis["amy"]) == ["INFO L2; EXP L1", "no code"]
     assert list(dis["bob"]) == ["INFO L4", "EXP L2"]
+
+
+def test_alpha_uses_passages_only_some_coders_decided(five, dictionary):
+    """A third coder who decided two passages only: CA and kappa use the passages all three
+    decided, alpha every passage decided by two or more, with the third coder missing."""
+    import krippendorff
+
+    p = [x.id for x in five.passages()]
+    five.add_codes(p[0], "cat", {"INFO": 3})
+    five.mark_no_code(p[4], "cat")
+    table = coding_table(five, ["amy", "bob", "cat"])
+    assert len(table.units) == 2 and len(table.all_units) == 5
+    rep = reliability_report(table, dictionary.codes)
+    per_code = rep["per_code"].set_index("code")
+    nan = np.nan
+    presence = np.array([[0, 1, 0, 1, 0], [0, 0, 1, 1, 0], [0, nan, nan, nan, 0]], dtype=float)
+    assert per_code.loc["EXP", "alpha_presence"] == pytest.approx(
+        krippendorff.alpha(reliability_data=presence, level_of_measurement="nominal"), abs=1e-12)
+    assert per_code.loc["EXP", "alpha_units"] == 5
+
+
+def test_alpha_agrees_with_the_package_on_random_data_and_stays_small():
+    """Our coincidence-matrix alpha against the krippendorff package on random matrices with
+    missing values, at every level; and a 200,000-unit matrix in V x V memory."""
+    import krippendorff
+
+    from beicoder.core.reliability import alpha
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        data = rng.integers(0, 6, size=(3, 40)).astype(float)
+        data[rng.random(data.shape) < 0.2] = np.nan
+        for level in ("nominal", "ordinal", "interval", "ratio"):
+            assert alpha(data, level) == pytest.approx(
+                krippendorff.alpha(reliability_data=data, level_of_measurement=level), abs=1e-10)
+    big = rng.integers(0, 300, size=(2, 200_000)).astype(float)
+    assert -0.1 < alpha(big, "nominal") < 0.1
 
 
 def test_errors_name_the_problem(five):

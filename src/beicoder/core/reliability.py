@@ -8,10 +8,15 @@ coder and unit we know the set of codes and their levels.
   coders the mean over pairs. Reliability of n coders: ``R = n CA / (1 + (n - 1) CA)``.
 - Cohen's kappa per code on passage-level presence for two coders (scikit-learn's
   ``cohen_kappa_score``), Fleiss' kappa for more (statsmodels' ``fleiss_kappa``).
-- Krippendorff's alpha (the ``krippendorff`` package): nominal on the set of codes of each
-  passage (each distinct set, the empty one included, is a category), and interval and
-  ordinal on levels, with one unit per (passage, code) that some coder coded and a missing
-  value for a coder who did not code it or gave no level.
+- Krippendorff's alpha (Krippendorff 2004, 2011), computed from the coincidence matrix, so
+  memory grows with the number of values V (V x V), never with units x V x V: nominal on the
+  set of codes of each passage (each distinct set, the empty one included, is a category);
+  nominal on the presence of each code; and interval and ordinal on levels, two ways, one
+  unit per (passage, code) that some coder coded: *levels where coded* (a coder who did not
+  code it is missing: agreement on intensity among those who coded it) and *levels, absent
+  = 0* (a coder who decided the passage without the code gives 0: agreement on presence and
+  intensity together). Alpha uses every passage decided by at least two of the coders,
+  missing values allowed; CA, kappa and percent agreement use the passages all decided.
 - Percent agreement: the share of units on which all coders agree (per code: on presence).
 
 Figures below the usual bars (kappa 0.60, alpha 0.667, CA 0.70; configurable) are flagged.
@@ -81,20 +86,67 @@ def presence_kappa(sets: Sequence[Sequence[set[str]]], code: str) -> float:
     return float(value)
 
 
-def alpha(data: Sequence[Sequence[float]], level: str) -> float:
-    """Krippendorff's alpha of ``data`` (coders x units, NaN = missing) at ``level``
-    (nominal, ordinal, interval, ratio); NaN when fewer than two values occur."""
-    import krippendorff
+def _distance(values, level: str, counts):
+    """Squared difference function δ² (V x V) of Krippendorff's alpha for sorted ``values``
+    with marginal ``counts`` n_c (Krippendorff 2011, section E)."""
     import numpy as np
 
-    arr = np.array(data, dtype=float)
-    values = arr[~np.isnan(arr)]
-    if len(np.unique(values)) < 2:
+    v = np.asarray(values, dtype=float)
+    if level == "nominal":
+        return 1.0 - np.eye(len(v))
+    if level == "interval":
+        return (v[:, None] - v[None, :]) ** 2
+    if level == "ratio":
+        s = v[:, None] + v[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = ((v[:, None] - v[None, :]) / s) ** 2
+        return np.nan_to_num(d)
+    if level == "ordinal":
+        cum = np.concatenate([[0.0], np.cumsum(counts)])
+        i, j = np.meshgrid(np.arange(len(v)), np.arange(len(v)), indexing="ij")
+        lo, hi = np.minimum(i, j), np.maximum(i, j)
+        between = cum[hi + 1] - cum[lo]  # n_lo + ... + n_hi
+        return (between - (counts[lo] + counts[hi]) / 2) ** 2
+    raise ValueError(f"unknown level of measurement {level!r}")
+
+
+def alpha(data: Sequence[Sequence[float]], level: str) -> float:
+    """Krippendorff's alpha of ``data`` (coders x units, NaN = missing) at ``level``
+    (nominal, ordinal, interval, ratio); NaN when fewer than two values occur.
+
+    alpha = 1 - D_o / D_e from the coincidence matrix o_ck = sum over units of
+    n_uc n_uk / (m_u - 1) (pairs of different coders only; units with fewer than two values
+    are not pairable), D_o = sum o_ck δ²_ck / n and D_e = sum n_c n_k δ²_ck / (n (n - 1))
+    (Krippendorff 2011). The unit x value counts are a sparse matrix and the coincidences
+    V x V, so memory stays small on studies of any size."""
+    import numpy as np
+    from scipy import sparse
+
+    arr = np.asarray(data, dtype=float)
+    if arr.ndim != 2 or arr.size == 0:
         return float("nan")
-    try:
-        return float(krippendorff.alpha(reliability_data=arr, level_of_measurement=level))
-    except ValueError:
+    mask = ~np.isnan(arr)
+    values, idx = np.unique(arr[mask], return_inverse=True)
+    if len(values) < 2:
         return float("nan")
+    unit_of = np.nonzero(mask)[1]
+    counts = sparse.csr_matrix((np.ones(len(idx)), (unit_of, idx)), shape=(arr.shape[1], len(values)))
+    m = np.asarray(counts.sum(axis=1)).ravel()
+    pairable = m >= 2
+    if not pairable.any():
+        return float("nan")
+    counts = counts[pairable]
+    weights = sparse.diags(1.0 / (m[pairable] - 1))
+    scaled = weights @ counts
+    o = (scaled.T @ counts).toarray() - np.diag(np.asarray(scaled.sum(axis=0)).ravel())
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    if n <= 1:
+        return float("nan")
+    delta = _distance(values, level, n_c)
+    d_o = float((o * delta).sum()) / n
+    d_e = float((np.outer(n_c, n_c) * delta).sum()) / (n * (n - 1))
+    return 1.0 - d_o / d_e if d_e > 0 else float("nan")
 
 
 @dataclass
@@ -109,6 +161,10 @@ class CodingTable:
     transcript_of: dict[int, str]  # unit -> interviewee
     ordinal_of: dict[int, int]
     text_of: dict[int, str]
+    # every passage decided by at least two of the coders, for alpha (missing data allowed):
+    # ``all_levels[c][u]`` is None when coder c did not decide unit ``all_units[u]``
+    all_units: list[int] | None = None
+    all_levels: list[list[dict[str, int | None] | None]] | None = None
 
 
 def coding_table(store, coders: Sequence[str]) -> CodingTable:
@@ -128,20 +184,75 @@ def coding_table(store, coders: Sequence[str]) -> CodingTable:
     if missing:
         raise ReliabilityError(f"no decisions by {', '.join(missing)} in {store.path.name} "
                                f"(coders: {', '.join(known) or 'none'})")
-    common = set.intersection(*(store.decided_passages(c) for c in names))
+    decided = [store.decided_passages(c) for c in names]
+    common = set.intersection(*decided)
     if not common:
         raise ReliabilityError(f"no passage is decided by all of {', '.join(names)}")
     info = store.passage_info()
     units = [pid for pid in info if pid in common]
-    sets, levels = [], []
-    for c in names:
+    shared = [pid for pid in info if sum(pid in d for d in decided) >= 2]
+    sets, levels, all_levels = [], [], []
+    for c, mine in zip(names, decided):
         by_unit: dict[int, dict[str, int | None]] = {}
         for r in store.coding_rows(c):
             by_unit.setdefault(r["passage_id"], {})[r["code"]] = r["level"]
         sets.append([set(by_unit.get(u, {})) for u in units])
         levels.append([by_unit.get(u, {}) for u in units])
+        all_levels.append([by_unit.get(u, {}) if u in mine else None for u in shared])
     return CodingTable(names, units, sets, levels, {u: info[u]["interviewee"] for u in units},
-                       {u: info[u]["ordinal"] for u in units}, {u: info[u]["text"] for u in units})
+                       {u: info[u]["ordinal"] for u in units}, {u: info[u]["text"] for u in units},
+                       shared, all_levels)
+
+
+def level_alphas(table: CodingTable, codes: Sequence[str]) -> dict[str, tuple[float, int]]:
+    """Krippendorff's alpha on levels, two ways, over the units (passage, code) that some
+    coder coded, on every passage decided by at least two coders: ``where_coded_*`` (a coder
+    who did not code it, or gave no level, is missing) and ``absent_zero_*`` (a coder who
+    decided the passage without the code gives level 0; a coding without level is missing),
+    each ``interval`` and ``ordinal``. Returns name -> (alpha, units)."""
+    import numpy as np
+
+    units_all = table.all_units if table.all_units is not None else table.units
+    levels_all = table.all_levels if table.all_levels is not None else table.levels
+    cells = [(i, code) for i in range(len(units_all)) for code in codes
+             if any(lv[i] is not None and code in lv[i] for lv in levels_all)]
+    where, zero = [], []
+    for lv in levels_all:
+        w, z = [], []
+        for i, code in cells:
+            d = lv[i]
+            if d is None:
+                w.append(np.nan)
+                z.append(np.nan)
+            elif code in d:
+                value = np.nan if d[code] is None else float(d[code])
+                w.append(value)
+                z.append(value)
+            else:
+                w.append(np.nan)
+                z.append(0.0)
+        where.append(w)
+        zero.append(z)
+    out = {}
+    for name, data in (("where_coded", where), ("absent_zero", zero)):
+        arr = np.array(data, dtype=float) if cells else np.empty((len(levels_all), 0))
+        used = int((np.sum(~np.isnan(arr), axis=0) >= 2).sum()) if cells else 0
+        for level in ("interval", "ordinal"):
+            out[f"{name}_{level}"] = (alpha(arr, level) if cells else float("nan"), used)
+    return out
+
+
+def presence_alpha(table: CodingTable, code: str) -> tuple[float, int]:
+    """Nominal Krippendorff's alpha on the presence (1/0) of ``code`` over every passage
+    decided by at least two coders (a coder who did not decide it is missing); with the
+    number of pairable units."""
+    import numpy as np
+
+    units_all = table.all_units if table.all_units is not None else table.units
+    levels_all = table.all_levels if table.all_levels is not None else table.levels
+    arr = np.array([[np.nan if lv[i] is None else float(code in lv[i]) for i in range(len(units_all))]
+                    for lv in levels_all], dtype=float)
+    return alpha(arr, "nominal"), int((np.sum(~np.isnan(arr), axis=0) >= 2).sum())
 
 
 def _flag(value: float, bar: float) -> str:
@@ -153,10 +264,13 @@ def reliability_report(table: CodingTable, codes: Sequence[str], bars: Bars = Ba
 
     Returns a dict of DataFrames:
 
-    - ``summary``: measure, value, units, bar, flag (CA, R, percent agreement, alpha
-      nominal on code sets, alpha interval and ordinal on levels, mean kappa over codes);
-    - ``per_code``: code, units, coded_by (codings by all coders), ca, r, kappa (Cohen's
-      for two coders, Fleiss' for more), kappa_kind, percent_agreement, flag;
+    - ``summary``: measure, value, units, bar, flag: CA, R, percent agreement and mean kappa
+      (on the passages all coders decided); alpha nominal on code sets; alpha on levels where
+      coded and with absent = 0, interval and ordinal (on every passage decided by two coders
+      or more, missing data allowed);
+    - ``per_code``: code, units, coded_by (codings by all coders), ca, r, kappa (Cohen's for
+      two coders, Fleiss' for more), kappa_kind, alpha_presence (nominal alpha on the code's
+      presence), alpha_units, percent_agreement, flag (CA, kappa or alpha below its bar);
     - ``per_transcript``: interviewee, units, ca, r, percent_agreement, flag;
     - ``disagreements``: interviewee, passage (ordinal), passage_text, then one column per
       coder with that coder's codes and levels (``INFO L3; ACH``, ``no code``).
@@ -165,62 +279,70 @@ def reliability_report(table: CodingTable, codes: Sequence[str], bars: Bars = Ba
     import pandas as pd
 
     n = len(table.coders)
+    n_units = len(table.units)
     ca = mean_pairwise_ca(table.sets)
-    agree = [all(s[u] == table.sets[0][u] for s in table.sets) for u in range(len(table.units))]
+    first = table.sets[0]
+    agree = [all(s[u] == first[u] for s in table.sets) for u in range(n_units)]
     per_code = []
     for code in codes:
         only = [[{code} & s for s in coder] for coder in table.sets]
         c_ca = mean_pairwise_ca(only)
         kappa = presence_kappa(table.sets, code)
-        pa = sum(all((code in s[u]) == (code in table.sets[0][u]) for s in table.sets)
-                 for u in range(len(table.units))) / len(table.units)
-        per_code.append({"code": code, "units": len(table.units),
+        a_presence, a_units = presence_alpha(table, code)
+        pa = sum(all((code in s[u]) == (code in first[u]) for s in table.sets) for u in range(n_units)) / n_units
+        flags = [_flag(c_ca, bars.ca) and f"CA < {bars.ca:g}", _flag(kappa, bars.kappa) and f"kappa < {bars.kappa:g}",
+                 _flag(a_presence, bars.alpha) and f"alpha < {bars.alpha:g}"]
+        per_code.append({"code": code, "units": n_units,
                          "coded_by": sum(code in s for coder in table.sets for s in coder),
                          "ca": c_ca, "r": spearman_brown(c_ca, n), "kappa": kappa,
-                         "kappa_kind": "Cohen" if n == 2 else "Fleiss", "percent_agreement": pa,
-                         "flag": "; ".join(f for f in (_flag(c_ca, bars.ca) and f"CA < {bars.ca:g}",
-                                                       _flag(kappa, bars.kappa) and f"kappa < {bars.kappa:g}") if f)})
+                         "kappa_kind": "Cohen" if n == 2 else "Fleiss", "alpha_presence": a_presence,
+                         "alpha_units": a_units, "percent_agreement": pa, "flag": "; ".join(f for f in flags if f)})
     per_transcript = []
-    for iv in dict.fromkeys(table.transcript_of[u] for u in table.units):
-        idx = [i for i, u in enumerate(table.units) if table.transcript_of[u] == iv]
+    by_iv: dict[str, list[int]] = {}
+    for i, u in enumerate(table.units):
+        by_iv.setdefault(table.transcript_of[u], []).append(i)
+    for iv, idx in by_iv.items():
         t_ca = mean_pairwise_ca([[coder[i] for i in idx] for coder in table.sets])
         per_transcript.append({"interviewee": iv, "units": len(idx), "ca": t_ca, "r": spearman_brown(t_ca, n),
                                "percent_agreement": sum(agree[i] for i in idx) / len(idx),
                                "flag": _flag(t_ca, bars.ca) and f"CA < {bars.ca:g}"})
-    # alpha, nominal on whole code sets
+    # alpha, nominal on whole code sets, every passage decided by two coders or more
+    all_levels = table.all_levels if table.all_levels is not None else table.levels
     categories: dict[frozenset, int] = {}
-    nominal = [[float(categories.setdefault(frozenset(s), len(categories))) for s in coder] for coder in table.sets]
+    nominal = np.array([[np.nan if lv is None else float(categories.setdefault(frozenset(lv), len(categories)))
+                         for lv in coder] for coder in all_levels], dtype=float)
     a_nominal = alpha(nominal, "nominal")
-    # alpha on levels: one unit per (passage, code) coded by anyone
-    level_units = [(i, code) for i in range(len(table.units)) for code in codes
-                   if any(code in coder[i] for coder in table.sets)]
-    level_data = [[(lv[i].get(code) if lv[i].get(code) is not None else np.nan) for i, code in level_units]
-                  for lv in table.levels]
-    a_interval = alpha(level_data, "interval") if level_units else float("nan")
-    a_ordinal = alpha(level_data, "ordinal") if level_units else float("nan")
+    nominal_units = int((np.sum(~np.isnan(nominal), axis=0) >= 2).sum())
+    lv_alpha = level_alphas(table, codes)
     kappas = [r["kappa"] for r in per_code if not math.isnan(r["kappa"])]
     mean_kappa = sum(kappas) / len(kappas) if kappas else float("nan")
-    units = len(table.units)
     summary = [
-        ("category agreement (CA, mean over pairs)", ca, units, bars.ca),
-        (f"reliability R for {n} coders", spearman_brown(ca, n), units, None),
-        ("percent agreement (identical code sets)", sum(agree) / units, units, None),
-        ("Krippendorff's alpha, nominal (code sets)", a_nominal, units, bars.alpha),
-        ("Krippendorff's alpha, interval (levels)", a_interval, len(level_units), bars.alpha),
-        ("Krippendorff's alpha, ordinal (levels)", a_ordinal, len(level_units), bars.alpha),
-        (f"mean {'Cohen' if n == 2 else 'Fleiss'} kappa over codes", mean_kappa, units, bars.kappa),
+        ("category agreement (CA, mean over pairs)", ca, n_units, bars.ca),
+        (f"reliability R for {n} coders", spearman_brown(ca, n), n_units, None),
+        ("percent agreement (identical code sets)", sum(agree) / n_units, n_units, None),
+        (f"mean {'Cohen' if n == 2 else 'Fleiss'} kappa over codes (presence)", mean_kappa, n_units, bars.kappa),
+        ("Krippendorff's alpha, nominal (code sets)", a_nominal, nominal_units, bars.alpha),
+        ("Krippendorff's alpha, interval, levels with absent = 0 (presence and intensity)",
+         *lv_alpha["absent_zero_interval"], bars.alpha),
+        ("Krippendorff's alpha, ordinal, levels with absent = 0 (presence and intensity)",
+         *lv_alpha["absent_zero_ordinal"], bars.alpha),
+        ("Krippendorff's alpha, interval, levels where coded (intensity only)", *lv_alpha["where_coded_interval"],
+         bars.alpha),
+        ("Krippendorff's alpha, ordinal, levels where coded (intensity only)", *lv_alpha["where_coded_ordinal"],
+         bars.alpha),
     ]
     summary_df = pd.DataFrame([{"measure": m, "value": v, "units": u, "bar": b,
                                 "flag": _flag(v, b) and "below the bar" if b is not None else ""}
                                for m, v, u, b in summary])
     rows = []
+    position = {c: k for k, c in enumerate(codes)}
     for i, u in enumerate(table.units):
         if agree[i] and all(lv[i] == table.levels[0][i] for lv in table.levels):
             continue
         row = {"interviewee": table.transcript_of[u], "passage": table.ordinal_of[u], "passage_text": table.text_of[u]}
         for c, lv in zip(table.coders, table.levels):
             row[c] = "; ".join(f"{code}{'' if level is None else f' L{level}'}"
-                               for code, level in sorted(lv[i].items(), key=lambda kv: codes.index(kv[0]) if kv[0] in codes else 99)) or "no code"
+                               for code, level in sorted(lv[i].items(), key=lambda kv: position.get(kv[0], 99))) or "no code"
         rows.append(row)
     return {"summary": summary_df, "per_code": pd.DataFrame(per_code), "per_transcript": pd.DataFrame(per_transcript),
             "disagreements": pd.DataFrame(rows, columns=["interviewee", "passage", "passage_text", *table.coders])}
