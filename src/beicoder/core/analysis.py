@@ -89,12 +89,12 @@ class Rule:
         return "greater" if self.sided == "one-sided" else "two-sided"
 
     def test_name(self) -> str:
-        exact = " (exact permutation p, Monte-Carlo when the splits exceed 100,000)" if self.test != "welch" else ""
-        return f"{self.sided} {TESTS[self.test]}{exact}"
+        """The verdict test as the report names it: "two-sided Mann-Whitney U"."""
+        return f"{self.sided} {TESTS[self.test]}"
 
     def describe(self) -> str:
         """The rule in one paragraph (the family, the test, its side and each verdict)."""
-        test = self.test_name()
+        test = self.test_name() + (" (exact permutation p; Monte-Carlo above 100,000 splits)" if self.test != "welch" else "")
         judged = (f"Benjamini-Hochberg q over the codes on the primary score ({SCORE_LABELS[self.primary]})"
                   if self.corrected else "the uncorrected p")
         pct = round(self.threshold_presence * 100)

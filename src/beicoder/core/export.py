@@ -69,8 +69,9 @@ def write_csv(frame, path: str | Path) -> Path:
     """Write a DataFrame to ``path`` as UTF-8 CSV with BOM, formula-like text neutralised.
 
     The file is written to a temporary name and renamed, so a failure leaves no half file;
-    it gets the usual permissions (0666 less the umask). Floats are written with up to 6
-    significant digits; NaN is an empty cell.
+    it gets the usual permissions (0666 less the umask). Floats keep full double precision
+    (the shortest text that reads back to the same number, at most 17 significant digits);
+    NaN is an empty cell.
 
     Raises:
         OutputError: see :func:`check_output`, or the file system refuses the write.
@@ -81,7 +82,7 @@ def write_csv(frame, path: str | Path) -> Path:
         if safe[col].dtype == object or str(safe[col].dtype).startswith(("string", "str")):
             safe[col] = safe[col].map(neutralize)
     buf = io.StringIO()
-    safe.to_csv(buf, index=False, float_format="%.6g")
+    safe.to_csv(buf, index=False)
     return write_atomically(path, buf.getvalue().encode("utf-8-sig"))
 
 
@@ -273,17 +274,12 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
                          coders=sorted({r[1] for r in resolved}), passages=len({(r[0], r[1]) for r in resolved}))
 
 
-def write_xlsx(sheets: dict, path: str | Path) -> Path:
-    """Write DataFrames as the sheets of one workbook (pandas + openpyxl), formula-like text
-    neutralised, through a temporary file. ``sheets`` maps sheet name (31 characters at most
-    are kept) to DataFrame.
-
-    Raises:
-        OutputError: see :func:`check_output`, or the file system refuses the write.
-    """
+def xlsx_bytes(sheets: dict) -> bytes:
+    """The bytes of a workbook with one sheet per DataFrame (``sheets``: sheet name, 31
+    characters at most kept, -> DataFrame), formula-like text neutralised, numbers as numbers
+    at full double precision (pandas + openpyxl)."""
     import pandas as pd
 
-    path = check_output(path)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
@@ -292,4 +288,15 @@ def write_xlsx(sheets: dict, path: str | Path) -> Path:
                 if safe[col].dtype == object or str(safe[col].dtype).startswith(("string", "str")):
                     safe[col] = safe[col].map(neutralize)
             safe.to_excel(writer, sheet_name=name[:31], index=False)
-    return write_atomically(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def write_xlsx(sheets: dict, path: str | Path) -> Path:
+    """Write DataFrames as the sheets of one workbook (see :func:`xlsx_bytes`) through a
+    temporary file.
+
+    Raises:
+        OutputError: see :func:`check_output`, or the file system refuses the write.
+    """
+    path = check_output(path)
+    return write_atomically(path, xlsx_bytes(sheets))

@@ -2,15 +2,20 @@
 
 Writes into a folder:
 
-- ``report.md``: provenance, a method paragraph stating the rule, the tests and the
-  correction, tables of scores and of the comparison, length control, and reliability when
-  several coders coded;
-- ``report.xlsx``: one sheet per table (pandas + openpyxl);
-- ``comparison.png`` and ``comparison.svg``: mean score per code for each group with 95%
-  confidence intervals (t distribution), differentiating codes marked with an asterisk.
+- ``report.md``: provenance (tool version, dictionary hash, coders, blinding), the method in
+  one paragraph (scores and units, the test and its side, the family of the correction, the
+  verdict rule), a compact main table on the primary score that fits a portrait page, the
+  power of the study, length control within groups with count models as a sensitivity
+  analysis, the check by classification, reliability, the chart, and an appendix with every
+  statistic of every score;
+- ``report.xlsx``: one sheet per table (pandas + openpyxl), numbers at full precision;
+- ``comparison.png`` and ``comparison.svg``: mean score per competency for each group with 95%
+  confidence intervals (t distribution), competencies named, q marked (* < .05, ** < .01,
+  *** < .001).
 
 Same inputs give byte-identical files apart from the date line of the provenance: figures
-carry no creation date, and the workbook's timestamps are fixed.
+carry no creation date, and the workbook's timestamps are fixed. p values are written in APA
+style (no leading zero, ``< .001``).
 """
 
 from __future__ import annotations
@@ -24,7 +29,11 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .analysis import SCORE_LABELS, SCORES, Rule, compare_groups, compute_scores, length_control, study_frames
+from .analysis import (
+    SCORE_LABELS, SCORE_UNITS, SCORES, SPEECH_UNIT, AnalysisError, Rule, classify_groups, compare_groups,
+    compute_scores, count_models, length_control, normalize_group, power_note, study_frames,
+)
+from .fmt import num, p_value, signed, stars
 
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -41,142 +50,290 @@ def codings_hash(store, coder: str) -> str:
     return hashlib.sha256("\n".join(canon).encode("utf-8")).hexdigest()
 
 
-def _fmt(v, nd=2) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if isinstance(v, (int,)) and not isinstance(v, bool):
-        return str(v)
-    return f"{v:.{nd}f}"
-
-
-def _p(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    return "<.001" if v < 0.001 else f"{v:.3f}"
-
-
 def _md_table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(c).replace("|", "/") for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
-def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False) -> dict:
-    """Compute everything the report shows. Returns a dict with frames (scores,
-    comparison, length, correlations, reliability or None), names, counts and provenance."""
-    from . import __name__ as _  # noqa: F401
+def _blinding_text(b: dict) -> str:
+    if b["sessions"] == 0:
+        return "unknown (no coding session in beicoder's TUI" + (": codings were imported)" if b["outside"] else ")")
+    if b["blind"] == b["sessions"]:
+        return f"blind to the groups in all {b['sessions']} coding sessions"
+    if b["blind"] == 0:
+        return f"not blind ({b['sessions']} coding sessions showed the groups)"
+    return f"partly blind ({b['blind']} of {b['sessions']} coding sessions blind)"
+
+
+def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False, reliability_coders=None) -> dict:
+    """Compute everything the report shows.
+
+    ``normalize`` makes the rate the primary score (unless ``rule.primary`` names another
+    than frequency). ``reliability_coders``: the coders whose agreement is reported (default:
+    every coder but the consensus and the reference coder, when two or more).
+
+    Returns a dict with frames (scores, comparison, length, correlations, count_models;
+    reliability or None), classification (dict, or None with classification_note), power,
+    names (code -> Chinese name or English), names_en, codes, interviewees, provenance,
+    rule, coder, blinding.
+
+    Raises:
+        AnalysisError: the coder has no decisions, a group is missing.
+    """
     from .. import __version__
     from .reliability import ReliabilityError, coding_table, reliability_report
 
+    if normalize and rule.primary == "frequency":
+        rule = Rule(**{**asdict(rule), "primary": "rate"})
     codings, interviewees, codes = study_frames(store, coder)
     names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
+    names_en = {c["code"]: c["name_en"] or c["name_zh"] for c in store.codes()}
     scores = compute_scores(codings, interviewees, codes)
-    score_names = tuple(s for s in SCORES if s != "frequency") if normalize else SCORES
-    comparison = compare_groups(scores, codes, rule, score_names)
+    comparison = compare_groups(scores, codes, rule)
     length, correlations = length_control(scores, interviewees)
-    others = [c for c in store.coders() if c != "consensus"]
-    reliability = None
+    models = count_models(scores, codes, rule)
+    groups = [normalize_group(g) for g in interviewees["group"]]
+    n_o, n_a = groups.count("outstanding"), groups.count("average")
+    power = power_note(n_o, n_a, rule, len(codes))
+    try:
+        classification, classification_note = classify_groups(scores, codes, rule.primary), ""
+    except AnalysisError as exc:
+        classification, classification_note = None, str(exc)
+    others = list(reliability_coders) if reliability_coders else \
+        [c for c in store.coders() if c not in ("consensus", "reference")]
+    reliability, rel_note = None, ""
     if len(others) >= 2:
         try:
-            reliability = reliability_report(coding_table(store, others), codes)
-        except ReliabilityError:
-            reliability = None
+            table = coding_table(store, others)
+            reliability = reliability_report(table, codes)
+            others = table.coders
+        except ReliabilityError as exc:
+            rel_note = str(exc)
     dictionary = store.dictionary()
+    blinding = store.blinding(coder)
     provenance = {
         "tool": f"beicoder {__version__}",
-        "dictionary": f"{Path(dictionary.source).name} (sha256 {dictionary.sha256[:16]}…)",
-        "study": f"{store.path.name} (sha256 of {coder}'s codings {codings_hash(store, coder)[:16]}…)",
-        "coder": coder,
+        "dictionary": f"{Path(dictionary.source).name} (sha256 {dictionary.sha256})",
+        "study": f"{store.path.name} (sha256 of {coder}'s codings {codings_hash(store, coder)})",
+        "coder analysed": coder,
+        "coding": _blinding_text(blinding),
+        "coders compared for reliability": ", ".join(others) if reliability is not None else
+        (rel_note or "none (fewer than two coders)"),
         "parameters": json.dumps({**asdict(rule), "normalize": normalize}, sort_keys=True),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     return {"scores": scores, "comparison": comparison, "length": length, "correlations": correlations,
-            "reliability": reliability, "names": names, "codes": codes, "interviewees": interviewees,
-            "provenance": provenance, "rule": rule, "normalize": normalize, "coder": coder}
+            "count_models": models, "classification": classification, "classification_note": classification_note,
+            "power": power, "reliability": reliability, "names": names, "names_en": names_en, "codes": codes,
+            "interviewees": interviewees, "provenance": provenance, "rule": rule, "normalize": normalize,
+            "coder": coder, "blinding": blinding, "n_outstanding": n_o, "n_average": n_a}
+
+
+def _ci(lo, hi, digits=2) -> str:
+    return "–" if any(map(lambda v: v is None or (isinstance(v, float) and math.isnan(v)), (lo, hi))) \
+        else f"[{num(lo, digits)}, {num(hi, digits)}]"
+
+
+def _method(rep: dict) -> str:
+    rule: Rule = rep["rule"]
+    iv = rep["interviewees"]
+    decided, total = int(iv["decided"].sum()), int(iv["passages"].sum())
+    k = len(rep["codes"])
+    n_tests = len(rep["comparison"])
+    methods = [m for m in rep["comparison"]["mw_method"] if m]
+    exact = all(m.startswith("exact") for m in methods)
+    how = ("exact p values from all splits of the interviewees between the groups"
+           if exact else "Monte-Carlo permutation p values (9,999 resamples, seed 0) where the splits exceed 100,000")
+    return (
+        f"The transcripts of {rep['n_outstanding']} outstanding and {rep['n_average']} average interviewees were coded "
+        f"by {rep['coder']} against the competency dictionary ({decided} of {total} passages decided); coding was "
+        f"{_blinding_text(rep['blinding'])}. The unit of coding is a passage. For each interviewee and competency we "
+        "computed the frequency (coded passages), the rate per 1,000 units of speech (a unit is a Han character or a "
+        "word of another script), the level score (sum of levels), the mean level (0 for a competency never shown), "
+        "the mean level among those who show the competency, the maximum level and presence. "
+        f"The primary score, fixed before the comparison, is the {SCORE_LABELS[rule.primary]}; the others are "
+        f"secondary. Groups were compared with the {rule.test_name()} ({how}); Welch's t-test, the Mann-Whitney U, "
+        "a permutation test of the difference in means, Hedges' g with the exact correction J and a 95% confidence "
+        "interval from the noncentral t distribution (Steiger & Fouladi 1997), and the rank-biserial correlation "
+        "with a Fisher-z interval (King, Rosopa & Minium 2011) are reported for every score. "
+        f"All p values are {rule.sided}. "
+        + (f"The Benjamini-Hochberg correction runs over the {k} competencies on the primary score (the family that "
+           f"decides the verdicts); secondary scores carry q over all {n_tests} competency x score tests. "
+           if rule.corrected else "Verdicts use the uncorrected p (Benjamini-Hochberg q is shown for reference). ")
+        + f"Verdict rule: {rule.describe()}.")
 
 
 def markdown(rep: dict) -> str:
-    """The report as Markdown (a methods-and-results section)."""
-    iv = rep["interviewees"]
-    from .analysis import normalize_group
-
-    groups = [normalize_group(g) for g in iv["group"]]
-    n_o, n_a = groups.count("outstanding"), groups.count("average")
+    """The report as Markdown (a methods-and-results section, then an appendix)."""
     rule: Rule = rep["rule"]
     comp = rep["comparison"]
     names = rep["names"]
-    prov = rep["provenance"]
+    prim = comp[comp["role"] == "primary"]
     out = ["# BEI analysis report", "", "## Provenance", ""]
-    out += [f"- {k}: {v}" for k, v in prov.items()]
-    decided, total = int(iv["decided"].sum()), int(iv["passages"].sum())
-    freq_word = "rate per 1,000 characters of the interviewee's speech" if rep["normalize"] else "frequency (coded passages)"
-    out += ["", "## Method", "",
-            f"The transcripts of {n_o} outstanding and {n_a} average interviewees were coded by {rep['coder']} "
-            f"against the competency dictionary ({decided} of {total} passages decided). The unit of coding is a passage; "
-            f"for each interviewee and competency we computed the {freq_word}, the mean level and the maximum level "
-            "(a competency never shown scores 0)" + ("" if rep["normalize"] else ", and the rate per 1,000 characters") + ". "
-            "Groups were compared with Welch's t-test (Student's t reported alongside), the Mann-Whitney U test, "
-            "Cohen's d and Hedges' g with 95% confidence intervals (large-sample standard error, Hedges & Olkin 1985) "
-            "and the rank-biserial correlation; "
-            + ("p values of Welch's test were adjusted across the competencies of each score with the "
-               "Benjamini-Hochberg procedure. " if rule.corrected else
-               "verdicts use Welch's p without correction for multiple tests (Benjamini-Hochberg q is shown for "
-               "reference). ")
-            + f"Verdict rule: {rule.describe()}.", ""]
-    out += ["## Scores (group means)", ""]
+    out += [f"- {k}: {v}" for k, v in rep["provenance"].items()]
+    out += ["", "## Method", "", _method(rep), ""]
+    out += [f"## Outstanding vs average ({SCORE_LABELS[rule.primary]}, primary)", ""]
     rows = []
-    for code in rep["codes"]:
-        sub = comp[comp["code"] == code].set_index("score")
-        rows.append([code, names.get(code, "")] + [f"{_fmt(sub.loc[s, 'mean_outstanding'])} / {_fmt(sub.loc[s, 'mean_average'])}"
-                                                   for s in sub.index])
-    out += [_md_table(["code", "competency"] + [f"{SCORE_LABELS[s]} (O / A)" for s in comp["score"].unique()], rows), ""]
-    out += ["## Outstanding vs average", ""]
-    rows = []
-    for r in comp.to_dict("records"):
-        rows.append([r["code"], SCORE_LABELS[r["score"]], f"{_fmt(r['mean_outstanding'])} ({_fmt(r['sd_outstanding'])})",
-                     f"{_fmt(r['mean_average'])} ({_fmt(r['sd_average'])})",
-                     f"{_fmt(r['welch_t'])} ({_fmt(r['welch_df'], 1)})", _p(r["welch_p"]), _fmt(r["student_t"]),
-                     _fmt(r["mw_u"], 1), _p(r["mw_p"]),
-                     f"{_fmt(r['hedges_g'])} [{_fmt(r['hedges_g_low'])}, {_fmt(r['hedges_g_high'])}]",
-                     _fmt(r["rank_biserial"]), _p(r["q_bh"]), r["verdict"]])
-    out += [_md_table(["code", "score", "outstanding M (SD)", "average M (SD)", "Welch t (df)", "p", "Student t", "U",
-                       "p(U)", "Hedges g [95% CI]", "r_rb", "q (BH)", "verdict"], rows), ""]
-    diff = comp[comp["verdict"] == "differentiating"]
-    if len(diff):
-        parts = [f"{c} {names.get(c, '')} (on {', '.join(SCORE_LABELS[s] for s in diff.loc[diff['code'] == c, 'score'])})"
-                 for c in dict.fromkeys(diff["code"])]
-        out.append("Differentiating competencies: " + "; ".join(parts) + ".")
-    else:
-        out.append("No competency differentiates the groups by this rule.")
-    marg = comp[comp["verdict"] == "marginal"]
-    if len(marg):
-        out.append("Marginal: " + "; ".join(f"{r['code']} ({SCORE_LABELS[r['score']]})" for r in marg.to_dict("records")) + ".")
-    warns = sorted(set(w for w in comp["warning"] if w))
+    for r in prim.to_dict("records"):
+        rows.append([r["code"], names.get(r["code"], ""), f"{num(r['mean_outstanding'])} ({num(r['sd_outstanding'])})",
+                     f"{num(r['mean_average'])} ({num(r['sd_average'])})",
+                     f"{num(r['hedges_g'])} {_ci(r['hedges_g_low'], r['hedges_g_high'])}", p_value(r["p"]),
+                     p_value(r["q"]) + stars(r["q"]), r["verdict"]])
+    out += [_md_table(["code", "competency", "outstanding M (SD)", "average M (SD)", "g [95% CI]", "p", "q", "verdict"],
+                      rows), ""]
+    unit = SCORE_UNITS[rule.primary]
+    out.append(f"Table 1. {SCORE_LABELS[rule.primary][0].upper() + SCORE_LABELS[rule.primary][1:]} ({unit}) by group; g: Hedges' g, 95% CI from the "
+               f"noncentral t; p: {rule.test_name()}; q: Benjamini-Hochberg over the {len(prim)} competencies "
+               "(* < .05, ** < .01, *** < .001). Every statistic of every score is in the appendix.")
+    out.append("")
+    diff = prim[prim["verdict"] == "differentiating"]
+    out.append("Differentiating competencies: " + "; ".join(f"{c} {names.get(c, '')}" for c in diff["code"]) + "."
+               if len(diff) else "No competency differentiates the groups by this rule.")
+    for label in ("marginal", "threshold", "reversed"):
+        sub = prim[prim["verdict"] == label]
+        if len(sub):
+            out.append(f"{label.capitalize()}: " + "; ".join(f"{c} {names.get(c, '')}" for c in sub["code"]) + ".")
+    sec = comp[(comp["role"] == "secondary") & (comp["verdict"] == "differentiating")]
+    if len(sec):
+        by_code = {}
+        for r in sec.to_dict("records"):
+            by_code.setdefault(r["code"], []).append(SCORE_LABELS[r["score"]])
+        out.append("On secondary scores (exploratory, q over all tests): " + "; ".join(
+            f"{c} ({', '.join(v)})" for c, v in by_code.items()) + ".")
+    warns = sorted({w for w in prim["warning"] if w})
     if warns:
-        out.append("Warnings: " + "; ".join(warns) + ".")
-    out += ["", "## Length control", ""]
+        out.append("Notes: " + "; ".join(warns) + ".")
+    out += ["", "## Power", "", rep["power"]["sentence"], ""]
+    out += ["## Length control", ""]
     lt = rep["length"].set_index("group")
-    out.append(f"Interviewee speech (Han characters): outstanding M = {_fmt(lt.loc['outstanding', 'mean'], 0)} "
-               f"(SD {_fmt(lt.loc['outstanding', 'sd'], 0)}), average M = {_fmt(lt.loc['average', 'mean'], 0)} "
-               f"(SD {_fmt(lt.loc['average', 'sd'], 0)}); Welch t = {_fmt(lt.loc['welch', 't'])}, "
-               f"df = {_fmt(lt.loc['welch', 'df'], 1)}, p = {_p(lt.loc['welch', 'p'])}.")
+    out.append(f"{SPEECH_UNIT[0].upper() + SPEECH_UNIT[1:]}: outstanding M = {num(lt.loc['outstanding', 'mean'], 0)} "
+               f"(SD {num(lt.loc['outstanding', 'sd'], 0)}), average M = {num(lt.loc['average', 'mean'], 0)} "
+               f"(SD {num(lt.loc['average', 'sd'], 0)}); Welch t = {num(lt.loc['welch', 't'])}, "
+               f"df = {num(lt.loc['welch', 'df'], 1)}, p = {p_value(lt.loc['welch', 'p'])}; permutation test of the "
+               f"difference in means ({lt.loc['permutation', 'method'].split('(')[-1].rstrip(')')}), two-sided "
+               f"p = {p_value(lt.loc['permutation', 'p'])}.")
     out.append("")
     corr = rep["correlations"]
-    rows = [[r["code"], SCORE_LABELS[r["score"]], _fmt(r["pearson_r"]), _p(r["pearson_p"]), _fmt(r["spearman_rho"]),
-             _p(r["spearman_p"]), r["advice"] or ("" if not r["length_driven"] else "length-driven")]
-            for r in corr.to_dict("records")]
-    out += [_md_table(["code", "score", "Pearson r", "p", "Spearman ρ", "p", "note"], rows), ""]
     driven = corr[corr["length_driven"]]
-    out.append(f"{len(driven)} of {len(corr)} scores correlate with length at p < .05"
-               + (": " + ", ".join(f"{r['code']} {SCORE_LABELS[r['score']]}" for r in driven.to_dict("records")) if len(driven) else "")
-               + ".")
+    pooled = corr[(corr["pearson_p"] < 0.05) | (corr["spearman_p"] < 0.05)]
+    out.append(f"Correlations with speech length are computed within groups (partial Pearson r and partial Spearman "
+               f"rho controlling for group, t-test on n - 3 df), since group and length can be confounded: "
+               f"{len(driven)} of {len(corr)} scores correlate with length within groups at p < .05 "
+               f"({len(pooled)} when the groups are pooled)"
+               + (": " + ", ".join(f"{r['code']} {SCORE_LABELS[r['score']]}" for r in driven.to_dict("records"))
+                  if len(driven) else "") + ".")
+    out.append("")
+    pc = corr[corr["score"] == rule.primary]
+    out += [_md_table(["code", "partial r", "p", "partial rho", "p", "pooled r", "p"],
+                      [[r["code"], signed(r["partial_r"]), p_value(r["partial_p"]), signed(r["partial_rho"]),
+                        p_value(r["partial_rho_p"]), signed(r["pearson_r"]), p_value(r["pearson_p"])]
+                       for r in pc.to_dict("records")]), ""]
+    out.append(f"Table 2. Correlation of the {SCORE_LABELS[rule.primary]} with {SPEECH_UNIT}, within groups and pooled.")
+    out.append("")
+    cm = rep["count_models"]
+    out.append("Sensitivity analysis: each competency's frequency modelled with group as predictor and log(speech "
+               "length) as offset, by a Poisson GLM and a negative binomial (NB2) model (statsmodels; Cameron & "
+               "Trivedi 2013); rate ratio outstanding / average with 95% Wald CI, "
+               f"{rule.sided} Wald p, Benjamini-Hochberg q over the competencies; dispersion = Pearson chi-square / "
+               "residual df for Poisson (above 1: overdispersion), the estimated alpha for the negative binomial.")
+    out.append("")
+    crow = []
+    main = dict(zip(prim["code"], prim["verdict"]))
+    for code in rep["codes"]:
+        pr = cm[(cm["code"] == code) & (cm["model"] == "poisson")].iloc[0]
+        nb = cm[(cm["code"] == code) & (cm["model"] == "negative binomial")].iloc[0]
+        crow.append([code, f"{num(pr['rate_ratio'])} {_ci(pr['ci_low'], pr['ci_high'])}", p_value(pr["q"]),
+                     num(pr["dispersion"]), pr["verdict"],
+                     f"{num(nb['rate_ratio'])} {_ci(nb['ci_low'], nb['ci_high'])}" if not math.isnan(nb["rate_ratio"])
+                     else ("n/e: no overdispersion" if "overdispersion" in nb["note"] else f"n/e: {nb['note']}"),
+                     nb["verdict"] if not math.isnan(nb["rate_ratio"]) else "n/e", main.get(code, "")])
+    out += [_md_table(["code", "Poisson RR [95% CI]", "q", "dispersion", "verdict", "NB RR [95% CI]", "verdict",
+                       "main verdict"], crow), ""]
+    disp = cm.loc[cm["model"] == "poisson", "dispersion"].dropna()
+    if len(disp):
+        under, over = int((disp < 1).sum()), int((disp > 1).sum())
+        out.append(f"Table 3. Count models (n/e: not estimable). Poisson dispersion ranged {num(disp.min())} to "
+                   f"{num(disp.max())}: {under} competencies under-dispersed (the Poisson test is then conservative), "
+                   f"{over} over-dispersed (read the negative binomial model there). Where the count models and the "
+                   "main verdict disagree, the difference is not robust to the choice of test.")
+        out.append("")
+    out += ["## Does the model classify?", ""]
+    cl = rep["classification"]
+    if cl is None:
+        out.append(f"Not computed: {rep['classification_note']}.")
+    else:
+        out.append(f"{cl['method']}: {cl['accuracy'] * 100:.0f}% of {cl['n']} interviewees classified correctly "
+                   f"(chance {cl['chance'] * 100:.0f}%); permutation p = {p_value(cl['p'])} ({cl['p_method']})."
+                   + (f" Caution: {cl['warning']}." if cl["warning"] else ""))
+    out.append("")
     if rep["reliability"] is not None:
         rel = rep["reliability"]["summary"]
-        out += ["", "## Reliability", ""]
+        out += ["## Reliability", "", f"Coders compared: {rep['provenance']['coders compared for reliability']}.", ""]
         out += [_md_table(["measure", "value", "units", "flag"],
-                          [[r["measure"], _fmt(r["value"], 3), str(r["units"]), r["flag"]] for r in rel.to_dict("records")]), ""]
-    out += ["", "![Outstanding vs average](comparison.png)", ""]
+                          [[r["measure"], num(r["value"], 3), str(r["units"]), r["flag"]] for r in rel.to_dict("records")]),
+                ""]
+        pcode = rep["reliability"]["per_code"]
+        out += [_md_table(["code", "CA", "kappa", "alpha (presence)", "flag"],
+                          [[r["code"], num(r["ca"], 3), num(r["kappa"], 3), num(r["alpha_presence"], 3), r["flag"]]
+                           for r in pcode.to_dict("records")]), ""]
+    out += ["![Outstanding vs average](comparison.png)", ""]
+    out += _appendix(rep)
     return "\n".join(out)
+
+
+def _appendix(rep: dict) -> list[str]:
+    comp = rep["comparison"]
+    out = ["## Appendix: every statistic", ""]
+    out.append("A1. Descriptive statistics per score (n: interviewees with a value; for the mean level among those "
+               "who show the code, n is the number who show it).")
+    out.append("")
+    out += [_md_table(["code", "score", "role", "n (O/A)", "outstanding M (SD)", "average M (SD)", "shown (O/A)"],
+                      [[r["code"], SCORE_LABELS[r["score"]], r["role"], f"{r['n_outstanding']}/{r['n_average']}",
+                        f"{num(r['mean_outstanding'])} ({num(r['sd_outstanding'])})",
+                        f"{num(r['mean_average'])} ({num(r['sd_average'])})",
+                        f"{num(r['presence_outstanding'])}/{num(r['presence_average'])}"]
+                       for r in comp.to_dict("records")]), ""]
+    out.append(f"A2. Tests ({rep['rule'].sided}): Welch's t; Mann-Whitney U of the outstanding group with its "
+               "permutation p; the permutation test of the difference in means; q by family.")
+    out.append("")
+    out += [_md_table(["code", "score", "Welch t (df)", "p", "U", "p(U)", "diff", "p(diff)", "q", "verdict"],
+                      [[r["code"], SCORE_LABELS[r["score"]], f"{num(r['welch_t'])} ({num(r['welch_df'], 1)})",
+                        p_value(r["welch_p"]), num(r["mw_u"], 1), p_value(r["mw_p"]), num(r["perm_diff"]),
+                        p_value(r["perm_p"]), p_value(r["q"]) + stars(r["q"]), r["verdict"]]
+                       for r in comp.to_dict("records")]), ""]
+    out.append("A3. Effect sizes with 95% CIs: Cohen's d and Hedges' g (noncentral t), rank-biserial r (Fisher z; "
+               "undefined at complete separation).")
+    out.append("")
+    out += [_md_table(["code", "score", "d [95% CI]", "g [95% CI]", "r_rb [95% CI]"],
+                      [[r["code"], SCORE_LABELS[r["score"]], f"{num(r['cohens_d'])} {_ci(r['cohens_d_low'], r['cohens_d_high'])}",
+                        f"{num(r['hedges_g'])} {_ci(r['hedges_g_low'], r['hedges_g_high'])}",
+                        f"{signed(r['rank_biserial'])} {_ci(r['rank_biserial_low'], r['rank_biserial_high'])}"]
+                       for r in comp.to_dict("records")]), ""]
+    corr = rep["correlations"]
+    out.append(f"A4. Correlation of every score with {SPEECH_UNIT}: pooled and within groups.")
+    out.append("")
+    out += [_md_table(["code", "score", "r", "p", "rho", "p", "partial r", "p", "partial rho", "p"],
+                      [[r["code"], SCORE_LABELS[r["score"]], signed(r["pearson_r"]), p_value(r["pearson_p"]),
+                        signed(r["spearman_rho"]), p_value(r["spearman_p"]), signed(r["partial_r"]),
+                        p_value(r["partial_p"]), signed(r["partial_rho"]), p_value(r["partial_rho_p"])]
+                       for r in corr.to_dict("records")]), ""]
+    return out
+
+
+def cjk_font():
+    """The name of an installed font that draws Chinese (for the chart's labels), Simplified
+    Chinese forms preferred, or None."""
+    from matplotlib import font_manager
+
+    keys = ("CJK", "Han Sans", "Han Serif", "WenQuanYi", "Heiti", "SimHei", "Noto Sans SC", "PingFang",
+            "Microsoft YaHei", "Droid Sans Fallback", "AR PL")
+    found = sorted({e.name for e in font_manager.fontManager.ttflist if any(k in e.name for k in keys)})
+    for wanted in (" SC", " CN", "TC", ""):
+        for name in found:
+            if wanted in name:
+                return name
+    return None
 
 
 def _figure(rep: dict):
@@ -187,38 +344,48 @@ def _figure(rep: dict):
     import numpy as np
     from scipy import stats
 
-    from .analysis import normalize_group
-
+    rule: Rule = rep["rule"]
     scores = rep["scores"].copy()
     scores["group"] = [normalize_group(g) for g in scores["group"]]
     comp = rep["comparison"]
-    names = list(dict.fromkeys(comp["score"]))
-    fig, axes = plt.subplots(len(names), 1, figsize=(10, 2.6 * len(names)), squeeze=False)
+    panels = [rule.primary] + [s for s in ("max_level",) if s != rule.primary]
+    font = cjk_font()
     codes = rep["codes"]
-    xs = np.arange(len(codes))
-    for ax, score in zip(axes[:, 0], names):
-        for k, (group, colour) in enumerate((("outstanding", "#1f77b4"), ("average", "#ff7f0e"))):
-            means, lows, highs = [], [], []
-            for code in codes:
-                v = scores.loc[(scores["code"] == code) & (scores["group"] == group), score].dropna().astype(float)
-                m = v.mean() if len(v) else np.nan
-                h = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0
-                h = 0.0 if np.isnan(h) else h
-                means.append(m)
-                lows.append(min(h, m) if not np.isnan(m) else 0.0)  # scores are never negative
-                highs.append(h)
-            ax.bar(xs + (k - 0.5) * 0.38, means, 0.38, yerr=[lows, highs], capsize=3, label=group, color=colour)
-        top = ax.get_ylim()[1] * 1.15
-        ax.set_ylim(top=top)
-        for i, code in enumerate(codes):
-            row = comp[(comp["code"] == code) & (comp["score"] == score)]
-            if len(row) and row.iloc[0]["verdict"] == "differentiating":
-                ax.text(i, top * 0.94, "*", ha="center", va="center", fontsize=16, fontweight="bold")
-        ax.set_xticks(xs, codes)
-        ax.set_ylabel(SCORE_LABELS[score])
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    axes[0, 0].set_title("Mean score per competency, outstanding vs average (95% CI, cut at 0; * differentiating)")
-    fig.tight_layout()
+    import textwrap
+
+    labels = [f"{c}\n" + (rep["names"][c] if font else textwrap.fill(rep["names_en"][c], 13)) for c in codes]
+    with plt.rc_context({"font.family": [font, "DejaVu Sans"]} if font else {}):
+        fig, axes = plt.subplots(len(panels), 1, figsize=(11, 3.3 * len(panels)), squeeze=False)
+        xs = np.arange(len(codes))
+        for ax, score in zip(axes[:, 0], panels):
+            for k, (group, colour) in enumerate((("outstanding", "#1f77b4"), ("average", "#ff7f0e"))):
+                means, lows, highs = [], [], []
+                for code in codes:
+                    v = scores.loc[(scores["code"] == code) & (scores["group"] == group), score].dropna().astype(float)
+                    m = v.mean() if len(v) else np.nan
+                    h = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0
+                    h = 0.0 if np.isnan(h) else h
+                    means.append(m)
+                    lows.append(min(h, m) if not np.isnan(m) else 0.0)  # scores are never negative
+                    highs.append(h)
+                ax.bar(xs + (k - 0.5) * 0.38, means, 0.38, yerr=[lows, highs], capsize=3, label=group, color=colour)
+            top = ax.get_ylim()[1] * 1.18
+            ax.set_ylim(top=top)
+            for i, code in enumerate(codes):
+                row = comp[(comp["code"] == code) & (comp["score"] == score)]
+                mark = stars(row.iloc[0]["q"]) if len(row) else ""
+                if mark:
+                    ax.text(i, top * 0.93, mark, ha="center", va="center", fontsize=13, fontweight="bold")
+            ax.set_xticks(xs, labels, fontsize=8)
+            role = "primary" if score == rule.primary else "secondary"
+            ax.set_ylabel(f"{SCORE_LABELS[score]} ({role})")
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        axes[0, 0].set_title("Mean score per competency, outstanding vs average (95% CI, cut at 0); "
+                             "q: * < .05, ** < .01, *** < .001", fontsize=10)
+        if not font:
+            fig.text(0.01, 0.005, "No CJK font found on this machine: English names shown (install e.g. fonts-noto-cjk).",
+                     fontsize=7, color="#555555")
+        fig.tight_layout()
     return fig
 
 
@@ -253,39 +420,33 @@ def write_report(rep: dict, out_dir: str | Path) -> list[Path]:
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from .export import OutputError, neutralize
+    from .export import OutputError, write_atomically, xlsx_bytes
 
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create the folder ({exc.strerror})") from None
-    written = []
-    md = out / "report.md"
-    md.write_text(markdown(rep), encoding="utf-8")
-    written.append(md)
+    written = [write_atomically(out / "report.md", markdown(rep).encode("utf-8"))]
+    power = pd.DataFrame([{k: v for k, v in rep["power"].items()}])
     sheets = {"provenance": pd.DataFrame(list(rep["provenance"].items()), columns=["item", "value"]),
               "scores": rep["scores"], "comparison": rep["comparison"], "length": rep["length"],
-              "length_correlations": rep["correlations"]}
+              "length_correlations": rep["correlations"], "count_models": rep["count_models"], "power": power}
+    if rep["classification"] is not None:
+        sheets["classification"] = pd.DataFrame([rep["classification"]])
     if rep["reliability"] is not None:
         sheets["reliability"] = rep["reliability"]["summary"]
         sheets["reliability_per_code"] = rep["reliability"]["per_code"]
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            safe = frame.copy()
-            for col in safe.columns:
-                if safe[col].dtype == object:
-                    safe[col] = safe[col].map(neutralize)
-            safe.to_excel(writer, sheet_name=name[:31], index=False)
-    xlsx = out / "report.xlsx"
-    xlsx.write_bytes(_deterministic_xlsx(buf.getvalue()))
-    written.append(xlsx)
+    written.append(write_atomically(out / "report.xlsx", _deterministic_xlsx(xlsx_bytes(sheets))))
     fig = _figure(rep)
     plt.rcParams["svg.hashsalt"] = "beicoder"
     png, svg = out / "comparison.png", out / "comparison.svg"
-    fig.savefig(png, dpi=120, metadata={"Software": None})
-    fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, metadata={"Software": None})
+    write_atomically(png, buf.getvalue())
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    write_atomically(svg, buf.getvalue())
     plt.close(fig)
     written += [png, svg]
     return written

@@ -60,6 +60,9 @@ CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, action INTEGER NOT NULL, coder TEXT NOT NULL, at TEXT NOT NULL,
     description TEXT, tbl TEXT NOT NULL, key TEXT NOT NULL, before TEXT, after TEXT,
     undone INTEGER NOT NULL DEFAULT 0, passage_id INTEGER);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL, blind INTEGER NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL DEFAULT 'coding');
 CREATE INDEX IF NOT EXISTS idx_passages_transcript ON passages(transcript_id, ordinal);
 CREATE INDEX IF NOT EXISTS idx_turns_transcript ON turns(transcript_id, ordinal);
 CREATE INDEX IF NOT EXISTS idx_codings_coder ON codings(coder, passage_id);
@@ -97,7 +100,10 @@ MIGRATIONS: dict[int, list[str]] = {
            FROM audit GROUP BY action""",
         "CREATE INDEX IF NOT EXISTS idx_audit_action ON audit(action)",
         "CREATE INDEX IF NOT EXISTS idx_audit_passage ON audit(passage_id)",
-        "CREATE INDEX IF NOT EXISTS idx_actions_coder ON actions(coder, state, id)"],
+        "CREATE INDEX IF NOT EXISTS idx_actions_coder ON actions(coder, state, id)",
+        # coding sessions, so a report can say whether coding was blind to the groups
+        """CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL,
+           blind INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL DEFAULT 'coding')"""],
 }
 
 
