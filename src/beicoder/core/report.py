@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import zipfile
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .analysis import SCORE_LABELS, SCORES, Rule, compare_groups, compute_scores, length_control, study_frames
+from .fmt import num, p_value
 
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -39,20 +39,6 @@ def codings_hash(store, coder: str) -> str:
     rows = store.decision_rows(coder)
     canon = sorted(json.dumps([r["interviewee"], r["sha256"], r["ordinal"], r["code"], r["level"]]) for r in rows)
     return hashlib.sha256("\n".join(canon).encode("utf-8")).hexdigest()
-
-
-def _fmt(v, nd=2) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if isinstance(v, (int,)) and not isinstance(v, bool):
-        return str(v)
-    return f"{v:.{nd}f}"
-
-
-def _p(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    return "<.001" if v < 0.001 else f"{v:.3f}"
 
 
 def _md_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -127,18 +113,18 @@ def markdown(rep: dict) -> str:
     rows = []
     for code in rep["codes"]:
         sub = comp[comp["code"] == code].set_index("score")
-        rows.append([code, names.get(code, "")] + [f"{_fmt(sub.loc[s, 'mean_outstanding'])} / {_fmt(sub.loc[s, 'mean_average'])}"
+        rows.append([code, names.get(code, "")] + [f"{num(sub.loc[s, 'mean_outstanding'])} / {num(sub.loc[s, 'mean_average'])}"
                                                    for s in sub.index])
     out += [_md_table(["code", "competency"] + [f"{SCORE_LABELS[s]} (O / A)" for s in comp["score"].unique()], rows), ""]
     out += ["## Outstanding vs average", ""]
     rows = []
     for r in comp.to_dict("records"):
-        rows.append([r["code"], SCORE_LABELS[r["score"]], f"{_fmt(r['mean_outstanding'])} ({_fmt(r['sd_outstanding'])})",
-                     f"{_fmt(r['mean_average'])} ({_fmt(r['sd_average'])})",
-                     f"{_fmt(r['welch_t'])} ({_fmt(r['welch_df'], 1)})", _p(r["welch_p"]), _fmt(r["student_t"]),
-                     _fmt(r["mw_u"], 1), _p(r["mw_p"]),
-                     f"{_fmt(r['hedges_g'])} [{_fmt(r['hedges_g_low'])}, {_fmt(r['hedges_g_high'])}]",
-                     _fmt(r["rank_biserial"]), _p(r["q_bh"]), r["verdict"]])
+        rows.append([r["code"], SCORE_LABELS[r["score"]], f"{num(r['mean_outstanding'])} ({num(r['sd_outstanding'])})",
+                     f"{num(r['mean_average'])} ({num(r['sd_average'])})",
+                     f"{num(r['welch_t'])} ({num(r['welch_df'], 1)})", p_value(r["welch_p"]), num(r["student_t"]),
+                     num(r["mw_u"], 1), p_value(r["mw_p"]),
+                     f"{num(r['hedges_g'])} [{num(r['hedges_g_low'])}, {num(r['hedges_g_high'])}]",
+                     num(r["rank_biserial"]), p_value(r["q_bh"]), r["verdict"]])
     out += [_md_table(["code", "score", "outstanding M (SD)", "average M (SD)", "Welch t (df)", "p", "Student t", "U",
                        "p(U)", "Hedges g [95% CI]", "r_rb", "q (BH)", "verdict"], rows), ""]
     diff = comp[comp["verdict"] == "differentiating"]
@@ -156,14 +142,14 @@ def markdown(rep: dict) -> str:
         out.append("Warnings: " + "; ".join(warns) + ".")
     out += ["", "## Length control", ""]
     lt = rep["length"].set_index("group")
-    out.append(f"Interviewee speech (Han characters): outstanding M = {_fmt(lt.loc['outstanding', 'mean'], 0)} "
-               f"(SD {_fmt(lt.loc['outstanding', 'sd'], 0)}), average M = {_fmt(lt.loc['average', 'mean'], 0)} "
-               f"(SD {_fmt(lt.loc['average', 'sd'], 0)}); Welch t = {_fmt(lt.loc['welch', 't'])}, "
-               f"df = {_fmt(lt.loc['welch', 'df'], 1)}, p = {_p(lt.loc['welch', 'p'])}.")
+    out.append(f"Interviewee speech (Han characters): outstanding M = {num(lt.loc['outstanding', 'mean'], 0)} "
+               f"(SD {num(lt.loc['outstanding', 'sd'], 0)}), average M = {num(lt.loc['average', 'mean'], 0)} "
+               f"(SD {num(lt.loc['average', 'sd'], 0)}); Welch t = {num(lt.loc['welch', 't'])}, "
+               f"df = {num(lt.loc['welch', 'df'], 1)}, p = {p_value(lt.loc['welch', 'p'])}.")
     out.append("")
     corr = rep["correlations"]
-    rows = [[r["code"], SCORE_LABELS[r["score"]], _fmt(r["pearson_r"]), _p(r["pearson_p"]), _fmt(r["spearman_rho"]),
-             _p(r["spearman_p"]), r["advice"] or ("" if not r["length_driven"] else "length-driven")]
+    rows = [[r["code"], SCORE_LABELS[r["score"]], num(r["pearson_r"]), p_value(r["pearson_p"]), num(r["spearman_rho"]),
+             p_value(r["spearman_p"]), r["advice"] or ("" if not r["length_driven"] else "length-driven")]
             for r in corr.to_dict("records")]
     out += [_md_table(["code", "score", "Pearson r", "p", "Spearman ρ", "p", "note"], rows), ""]
     driven = corr[corr["length_driven"]]
@@ -174,7 +160,7 @@ def markdown(rep: dict) -> str:
         rel = rep["reliability"]["summary"]
         out += ["", "## Reliability", ""]
         out += [_md_table(["measure", "value", "units", "flag"],
-                          [[r["measure"], _fmt(r["value"], 3), str(r["units"]), r["flag"]] for r in rel.to_dict("records")]), ""]
+                          [[r["measure"], num(r["value"], 3), str(r["units"]), r["flag"]] for r in rel.to_dict("records")]), ""]
     out += ["", "![Outstanding vs average](comparison.png)", ""]
     return "\n".join(out)
 
