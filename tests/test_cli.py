@@ -146,7 +146,7 @@ def test_import_of_an_edited_file_makes_a_new_version(tmp_path):
 def test_refi_export_and_codebook_import_through_the_cli(tmp_path, monkeypatch):
     import zipfile
 
-    monkeypatch.chdir(tmp_path)  # the dictionary made from a codebook lands in the current folder
+    monkeypatch.chdir(tmp_path)  # nothing lands in the current folder unless asked (--out)
     db = tmp_path / "demo.db"
     assert run("demo", "--db", db, "--no-tui").exit_code == 0
     result = run("export", "--format", "qdpx", "--out", tmp_path / "study.qdpx", "--db", db)
@@ -157,12 +157,12 @@ def test_refi_export_and_codebook_import_through_the_cli(tmp_path, monkeypatch):
     assert result.exit_code == 0 and "wrote the codebook (8 codes)" in result.stdout
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "codes.qdc").rename(tmp_path / "elsewhere" / "codes.qdc")
-    result = run("import", tmp_path / "elsewhere" / "codes.qdc")
+    result = run("dictionary", "from-codebook", tmp_path / "elsewhere" / "codes.qdc", "--out", tmp_path / "codes.yaml")
     assert result.exit_code == 0 and "8 codes -> dictionary" in result.stdout
     assert not (tmp_path / "elsewhere" / "codes.yaml").exists()
     text = (tmp_path / "codes.yaml").read_text(encoding="utf-8")
     assert "code: ACH" in text and "成就导向" in text
-    again = run("import", tmp_path / "elsewhere" / "codes.qdc")
+    again = run("dictionary", "from-codebook", tmp_path / "elsewhere" / "codes.qdc", "--out", tmp_path / "codes.yaml")
     assert again.exit_code == 2 and "exists; move it away" in again.stderr
 
 
