@@ -7,7 +7,8 @@ MAXQDA, QualCoder and other QDA tools.
   the stored transcript text; every coding is a ``PlainTextSelection`` whose ``startPosition``
   and ``endPosition`` are the passage's character offsets into that text.
 * :func:`read_codebook` reads a ``.qdc`` (also ATLAS.ti's quirks) into a beicoder
-  :class:`~beicoder.core.dictionary.Dictionary`.
+  :class:`~beicoder.core.dictionary.Dictionary`; :func:`write_codebook_dictionary` writes it as a
+  dictionary file.
 * :func:`read_project` reads a ``.qdpx`` into plain dicts (sources, codes, users, codings).
 * :func:`validate` checks XML against the official REFI-QDA XSDs.
 

@@ -1,4 +1,5 @@
-"""Study-level workflows: import a batch of transcripts with their metadata, build the demo."""
+"""Study-level workflows: import a batch of transcripts with their metadata, build the demo,
+replace the dictionary, and check a study can be coded before the TUI opens."""
 
 from __future__ import annotations
 
