@@ -1,5 +1,6 @@
 import sqlite3
 
+import pandas as pd
 from click.testing import CliRunner
 
 from beicoder.cli import main
@@ -51,12 +52,13 @@ def test_demo_analyze_export_and_codings_import(tmp_path):
     result = run("analyze", "--db", db, "--coder", "reference", "--out", out)
     assert result.exit_code == 0, result.output
     assert "Differentiating competencies:" in result.stdout and "INFO 信息搜集" in result.stdout
-    assert "Rule: differentiating = outstanding mean higher" in result.stdout
+    assert "Rule: verdicts come from the primary score frequency and the two-sided Mann-Whitney U" in result.stdout
     scores = (out / "scores.csv").read_bytes()
     assert scores.startswith(b"\xef\xbb\xbf")
     header = scores.decode("utf-8-sig").splitlines()[0]
-    assert header == "interviewee,group,code,frequency,mean_level,max_level,rate,presence,speech_length"
-    assert (out / "comparison.csv").read_bytes().decode("utf-8-sig").splitlines()[0].startswith("code,score,n_outstanding")
+    assert header == ("interviewee,group,code,frequency,mean_level,max_level,rate,presence,speech_length,"
+                      "level_score,mean_level_shown")
+    assert (out / "comparison.csv").read_bytes().decode("utf-8-sig").splitlines()[0].startswith("code,score,role,n_outstanding")
     export = tmp_path / "codings.csv"
     result = run("export", "--format", "csv", "--out", export, "--db", db)
     n = sqlite3.connect(db).execute("SELECT count(*) FROM codings").fetchone()[0]
@@ -146,7 +148,7 @@ def test_import_of_an_edited_file_makes_a_new_version(tmp_path):
 def test_refi_export_and_codebook_import_through_the_cli(tmp_path, monkeypatch):
     import zipfile
 
-    monkeypatch.chdir(tmp_path)  # the dictionary made from a codebook lands in the current folder
+    monkeypatch.chdir(tmp_path)  # nothing lands in the current folder unless asked (--out)
     db = tmp_path / "demo.db"
     assert run("demo", "--db", db, "--no-tui").exit_code == 0
     result = run("export", "--format", "qdpx", "--out", tmp_path / "study.qdpx", "--db", db)
@@ -157,12 +159,12 @@ def test_refi_export_and_codebook_import_through_the_cli(tmp_path, monkeypatch):
     assert result.exit_code == 0 and "wrote the codebook (8 codes)" in result.stdout
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "codes.qdc").rename(tmp_path / "elsewhere" / "codes.qdc")
-    result = run("import", tmp_path / "elsewhere" / "codes.qdc")
+    result = run("dictionary", "from-codebook", tmp_path / "elsewhere" / "codes.qdc", "--out", tmp_path / "codes.yaml")
     assert result.exit_code == 0 and "8 codes -> dictionary" in result.stdout
     assert not (tmp_path / "elsewhere" / "codes.yaml").exists()
     text = (tmp_path / "codes.yaml").read_text(encoding="utf-8")
     assert "code: ACH" in text and "成就导向" in text
-    again = run("import", tmp_path / "elsewhere" / "codes.qdc")
+    again = run("dictionary", "from-codebook", tmp_path / "elsewhere" / "codes.qdc", "--out", tmp_path / "codes.yaml")
     assert again.exit_code == 2 and "exists; move it away" in again.stderr
 
 
@@ -196,6 +198,9 @@ def test_analyze_normalize_compares_rates_not_frequencies(tmp_path):
     out = tmp_path / "o"
     result = run("analyze", "--db", db, "--coder", "reference", "--normalize", "--out", out)
     assert result.exit_code == 0
-    lines = (out / "comparison.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
-    assert {line.split(",")[1] for line in lines} == {"rate", "mean_level", "max_level"}
-    assert "Threshold competencies by rate" in result.stdout
+    comp = pd.read_csv(out / "comparison.csv", encoding="utf-8-sig")
+    # the rate is the primary score (the verdicts' family); every other score is secondary
+    assert set(comp.loc[comp.role == "primary", "score"]) == {"rate"} and len(comp[comp.role == "primary"]) == 8
+    assert set(comp.loc[comp.role == "secondary", "score"]) == {"frequency", "level_score", "mean_level",
+                                                                 "mean_level_shown", "max_level", "presence"}
+    assert "primary score, rate /1000" in result.stdout and "Threshold competencies" in result.stdout

@@ -1,6 +1,7 @@
 import zipfile
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from beicoder.cli import main
@@ -18,20 +19,35 @@ def test_report_writes_every_file_and_reruns_identically(demo_db, tmp_path):
     for name in ("report.md", "report.xlsx", "comparison.png", "comparison.svg"):
         assert (second / name).exists(), name
     md = (first / "report.md").read_text(encoding="utf-8")
-    for heading in ("## Provenance", "## Method", "## Scores (group means)", "## Outstanding vs average",
-                    "## Length control", "![Outstanding vs average](comparison.png)"):
+    for heading in ("## Provenance", "## Method", "## Outstanding vs average (frequency, primary)", "## Power",
+                    "## Length control", "## Does the model classify?", "## Appendix: every statistic",
+                    "![Outstanding vs average](comparison.png)"):
         assert heading in md
-    assert "Verdict rule: differentiating = outstanding mean higher and Benjamini-Hochberg q" in md
+    assert "Verdict rule: verdicts come from the primary score frequency and the two-sided Mann-Whitney U" in md
+    assert "The Benjamini-Hochberg correction runs over the 8 competencies on the primary score" in md
+    assert "All p values are two-sided" in md and "exact p values from all splits" in md
     assert "Differentiating competencies: ACH 成就导向" in md
     assert "5 outstanding and 5 average interviewees" in md
+    assert "only for a difference of at least d = 2.02 (two-sided" in md
+    assert "speech length (Han characters + words of other scripts)" in md and "Han characters:" not in md
+    assert "- tool: beicoder 0.1.0" in md and "coders compared for reliability:" in md and "- coding:" in md
+    # APA style, and no p below what an exact test of 5 vs 5 can give (2/252 = .00794)
+    import re
+
+    main_table = md.split("## Outstanding vs average")[1].split("Table 1.")[0]
+    ps = [float(v) for v in re.findall(r"\| (\.\d{3}) \|", main_table)]
+    assert len(ps) >= 8 and min(ps) >= 0.0079
     strip = lambda text: [line for line in text.splitlines() if not line.startswith("- date:")]  # noqa: E731
     assert strip(md) == strip((second / "report.md").read_text(encoding="utf-8"))
     for name in ("report.xlsx", "comparison.png", "comparison.svg"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     assert (first / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     sheets = pd.read_excel(first / "report.xlsx", sheet_name=None)
-    assert {"provenance", "scores", "comparison", "length", "length_correlations"} <= set(sheets)
-    assert len(sheets["comparison"]) == 8 * 4
+    assert {"provenance", "scores", "comparison", "length", "length_correlations", "count_models", "power",
+            "classification"} <= set(sheets)
+    assert len(sheets["comparison"]) == 8 * 7
+    assert sheets["comparison"]["mw_p"].min() == pytest.approx(2 / 252)  # full precision, read back
+    assert sheets["classification"].iloc[0]["p_method"] == "exact: all 252 labellings"
     assert zipfile.ZipFile(first / "report.xlsx").infolist()[0].date_time == (2000, 1, 1, 0, 0, 0)
 
 
@@ -49,7 +65,9 @@ def test_report_with_normalize_uses_rates_and_reports_reliability(demo_db, tmp_p
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "## Reliability" in md and "category agreement" in md
     comp = pd.read_excel(out / "report.xlsx", sheet_name="comparison")
-    assert list(dict.fromkeys(comp["score"])) == ["rate", "mean_level", "max_level"]
+    assert list(dict.fromkeys(comp["score"]))[0] == "rate" and set(comp.loc[comp.role == "primary", "score"]) == {"rate"}
+    assert "coders compared for reliability: li, wang" in md
+    assert "Krippendorff's alpha, interval, levels with absent = 0 (presence and intensity)" in md
 
 
 def test_report_refuses_a_file_as_folder(demo_db, tmp_path):

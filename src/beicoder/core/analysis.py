@@ -665,3 +665,35 @@ def study_frames(store, coder: str):
     if interviewees.empty:
         raise AnalysisError(f"coder {coder!r} has made no decisions in {store.path.name}")
     return codings, interviewees, [c["code"] for c in store.codes()]
+
+
+@dataclass
+class StudyAnalysis:
+    """What :func:`analyze_study` computed: ``scores`` (one row per interviewee and code, see
+    :func:`compute_scores`), ``comparison`` (one row per code and score, see
+    :func:`compare_groups`), ``interviewees`` (see :func:`study_frames`), ``names`` (code ->
+    its Chinese name, else its English one) and the ``rule`` applied."""
+
+    scores: object
+    comparison: object
+    interviewees: object
+    names: dict
+    rule: Rule
+
+
+def analyze_study(store, coder: str, rule: Rule = Rule(), normalize: bool = False) -> StudyAnalysis:
+    """Score ``coder``'s codings in the study in ``store`` and compare the outstanding with the
+    average group by ``rule``, on every score (``normalize``: the rate per 1,000 units of
+    speech is the primary score instead of the frequency).
+
+    Raises:
+        AnalysisError: the coder has made no decisions, or the groups cannot be compared.
+    """
+    from dataclasses import asdict
+
+    if normalize and rule.primary == "frequency":
+        rule = Rule(**{**asdict(rule), "primary": "rate"})
+    codings, interviewees, codes = study_frames(store, coder)
+    names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
+    scores = compute_scores(codings, interviewees, codes)
+    return StudyAnalysis(scores, compare_groups(scores, codes, rule), interviewees, names, rule)

@@ -313,3 +313,43 @@ def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dict
                             f"({', '.join(seen[:5])}{', ...' if len(seen) > 5 else ''}); score only unseen passages")
     model = LearnedSuggester(train_model(examples, dictionary, dictionary_examples=dictionary_examples), dictionary)
     return Scored([it.codes for it in items], score_passages([it.text for it in items], dictionary, model))
+
+
+@dataclass
+class Evaluation:
+    """What :func:`evaluate_study` measured: ``table`` (the frame of :func:`metrics`, one row
+    per suggester and code plus ``micro`` and ``macro``) and ``design``, one sentence saying
+    who was the truth, on which passages, and what the model learned from."""
+
+    table: object
+    design: str
+
+
+def evaluate_study(store, coder: str, gold: str | Path | None = None, folds: int = 5,
+                   dictionary_examples: bool = True, progress=None) -> Evaluation:
+    """Evaluate the lexicon, model and blend against ``coder``'s decisions in the study in
+    ``store``: by ``folds``-fold cross-validation over interviewees, or, with ``gold`` (a gold
+    file, see :func:`read_gold`), by a model trained on the whole study and scored on it. The
+    dictionary's example passages are learned from too when ``dictionary_examples`` is True and
+    the dictionary has any. ``progress(done, folds)`` is called after each fold.
+
+    Raises:
+        GoldFileError: the gold file cannot be used (``problems`` lists its bad lines), or a
+            gold passage is also a training passage.
+        BeicoderError: too few interviewees for the folds, or a fold without codes.
+    """
+    from .store import normalize_coder
+
+    coder = normalize_coder(coder)
+    dictionary = store.dictionary()
+    with_examples = dictionary_examples and bool(dictionary.examples)
+    also = f" and the dictionary's {len(dictionary.examples)} example passages" if with_examples else ""
+    if gold:
+        items = read_gold(gold, dictionary.codes)
+        scored = evaluate_gold(store, coder, dictionary, items, with_examples, str(gold))
+        design = f"trained on {coder}'s decisions in {store.path}{also}, scored on {len(items)} passages of {gold}"
+    else:
+        scored = cross_validate(store, coder, dictionary, folds, progress=progress, dictionary_examples=with_examples)
+        design = (f"{folds}-fold cross-validation over interviewees on {len(scored.gold)} passages decided by "
+                  f"{coder}{also}")
+    return Evaluation(metrics(scored, dictionary.codes), design)

@@ -300,3 +300,67 @@ def write_xlsx(sheets: dict, path: str | Path) -> Path:
     """
     path = check_output(path)
     return write_atomically(path, xlsx_bytes(sheets))
+
+
+EXPORT_FORMATS = ("csv", "xlsx", "qdc", "qdpx")
+
+
+@dataclass
+class Exported:
+    """What :func:`export_study` wrote: the ``format``, the ``path``, and what went in:
+    ``codings`` and ``no_code`` decisions (csv, xlsx, qdpx), ``codes`` (qdc), ``sources``
+    (qdpx), ``coders_scored`` (xlsx: coders with a sheet of scores)."""
+
+    format: str
+    path: Path
+    codings: int = 0
+    no_code: int = 0
+    codes: int = 0
+    sources: int = 0
+    coders_scored: int = 0
+
+
+def export_study(store, fmt: str, out: str | Path, coder: str | None = None) -> Exported:
+    """Export the study in ``store`` to ``out`` as ``fmt``: ``csv`` (every decision, see
+    :func:`codings_frame`; it loads back with :func:`import_codings`), ``xlsx`` (the
+    decisions and each coder's scores, one sheet each), ``qdc`` (the REFI-QDA codebook) or
+    ``qdpx`` (the whole REFI-QDA project). ``coder`` limits it to one coder's decisions.
+
+    Raises:
+        OutputError: ``out`` may not be written (a folder, a study database, no such folder).
+        BeicoderError: an unknown format, or no decisions by ``coder``.
+        RefiError: the REFI-QDA file cannot be written.
+    """
+    from .store import normalize_coder
+
+    if fmt not in EXPORT_FORMATS:
+        raise BeicoderError(f"{out}: unknown export format {fmt!r} (one of {', '.join(EXPORT_FORMATS)})")
+    out = check_output(out)
+    if coder and normalize_coder(coder) not in store.coders():
+        known = ", ".join(store.coders()) or "none yet"
+        raise BeicoderError(f"{store.path}: no decisions by coder {coder!r} (coders: {known})")
+    if fmt == "qdc":
+        from .refi import write_codebook
+
+        return Exported(fmt, write_codebook(store.dictionary(), out), codes=len(store.codes()))
+    if fmt == "qdpx":
+        from .refi import write_project
+
+        path = write_project(store, out, [coder] if coder else None)
+        return Exported(fmt, path, codings=len(store.coding_rows(coder)), sources=len(store.transcripts()))
+    frame = codings_frame(store, coder)
+    n_codes = int((frame["code"] != "").sum())
+    if fmt == "csv":
+        return Exported(fmt, write_csv(frame, out), codings=n_codes, no_code=len(frame) - n_codes)
+    from .analysis import AnalysisError, compute_scores, study_frames
+
+    sheets = {"codings": frame}
+    for who in ([coder] if coder else store.coders()):
+        try:
+            codings, interviewees, codes = study_frames(store, who)
+        except AnalysisError:
+            continue
+        sheets[f"scores {who}"] = compute_scores(codings, interviewees, codes)
+    return Exported(fmt, write_xlsx(sheets, out), codings=n_codes, no_code=len(frame) - n_codes,
+                    coders_scored=len(sheets) - 1)
+

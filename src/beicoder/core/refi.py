@@ -7,7 +7,8 @@ MAXQDA, QualCoder and other QDA tools.
   the stored transcript text; every coding is a ``PlainTextSelection`` whose ``startPosition``
   and ``endPosition`` are the passage's character offsets into that text.
 * :func:`read_codebook` reads a ``.qdc`` (also ATLAS.ti's quirks) into a beicoder
-  :class:`~beicoder.core.dictionary.Dictionary`.
+  :class:`~beicoder.core.dictionary.Dictionary`; :func:`write_codebook_dictionary` writes it as a
+  dictionary file.
 * :func:`read_project` reads a ``.qdpx`` into plain dicts (sources, codes, users, codings).
 * :func:`validate` checks XML against the official REFI-QDA XSDs.
 
@@ -489,6 +490,39 @@ def read_codebook(path):
         raise RefiError(f"{path.name}: codebook has no codes")
     title = f"{path.stem} ({root.get('origin')})" if root.get("origin") else path.stem
     return parse_dictionary(codebook_yaml(codes, title), str(path))
+
+
+def write_codebook_dictionary(codebook, out):
+    """Turn the REFI-QDA codebook at ``codebook`` (``.qdc``, or a project's codebook) into a
+    competency dictionary file at ``out`` (``.yaml``/``.yml``), to be given levels and keywords.
+    Returns the :class:`~beicoder.core.dictionary.Dictionary` written (as :func:`read_codebook`
+    reads it).
+
+    The file is written through a temporary name and then loaded back as a dictionary; when it
+    does not load, it is removed. An existing ``out`` is never overwritten.
+
+    Raises:
+        OutputError: ``out`` exists, is a folder, or its folder does not exist.
+        RefiError: the codebook cannot be read (see :func:`read_codebook`), ``out`` does not end
+            in ``.yaml``/``.yml``, or the file system refuses the write.
+        DictionaryError: the codes do not make a valid dictionary.
+    """
+    from .dictionary import load_dictionary
+    from .export import OutputError
+
+    out = _checked_output(out)
+    if out.suffix.lower() not in (".yaml", ".yml"):
+        raise RefiError(f"{out}: a dictionary is a YAML file; give a name ending in .yaml")
+    if out.exists():
+        raise OutputError(f"{out}: exists; move it away or give another file name")
+    dictionary = read_codebook(codebook)
+    _write_atomic(out, dictionary.yaml_text.encode("utf-8"))
+    try:
+        load_dictionary(out)  # the file written loads as a dictionary
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    return dictionary
 
 
 def _read_qde(path: Path):

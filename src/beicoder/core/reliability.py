@@ -346,3 +346,25 @@ def reliability_report(table: CodingTable, codes: Sequence[str], bars: Bars = Ba
         rows.append(row)
     return {"summary": summary_df, "per_code": pd.DataFrame(per_code), "per_transcript": pd.DataFrame(per_transcript),
             "disagreements": pd.DataFrame(rows, columns=["interviewee", "passage", "passage_text", *table.coders])}
+
+
+@dataclass
+class StudyReliability:
+    """What :func:`study_reliability` computed: the :class:`CodingTable` of the coders'
+    common units and the figures of :func:`reliability_report` (a dict of DataFrames)."""
+
+    table: CodingTable
+    report: dict
+
+
+def study_reliability(store, coders: Sequence[str], bars: Bars = Bars()) -> StudyReliability:
+    """Inter-coder reliability of ``coders`` (two or more) in the study in ``store``, on the
+    passages all of them have decided, flagged against ``bars``.
+
+    Raises:
+        ReliabilityError: fewer than two coders, a coder with no decisions, or no passage
+            decided by all.
+    """
+    table = coding_table(store, coders)
+    codes = [c["code"] for c in store.codes()]
+    return StudyReliability(table, reliability_report(table, codes, bars))

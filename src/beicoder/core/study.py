@@ -1,4 +1,5 @@
-"""Study-level workflows: import a batch of transcripts with their metadata, build the demo."""
+"""Study-level workflows: import a batch of transcripts with their metadata, build the demo,
+replace the dictionary, and check a study can be coded before the TUI opens."""
 
 from __future__ import annotations
 
@@ -176,3 +177,63 @@ def build_demo(db_path: str | Path, progress=print) -> Path:
     progress(f"built {db_path}: {len(results)} transcripts, {loaded.codings} reference codings "
              f"and {loaded.no_code} no-code decisions by coder 'reference'")
     return db_path
+
+
+def replace_dictionary(store, path: str | Path, confirm=None):
+    """Replace the study's competency dictionary in ``store`` by the one at ``path`` (YAML), in
+    one transaction. Codes are matched by key, so renamed labels keep their codings. When the
+    new dictionary drops codes that have codings, ``confirm(dropped)`` (``dropped``: code ->
+    number of codings) decides whether those codings are deleted; without ``confirm`` they
+    are not, and nothing is applied. Returns ``(dictionary, dropped)``; ``dropped`` is empty
+    when no coding was deleted.
+
+    Raises:
+        DictionaryError: the file is not a valid dictionary.
+        BeicoderError: codings would be deleted and ``confirm`` did not agree; nothing applied.
+    """
+    from .dictionary import load_dictionary
+
+    path = Path(path)
+    dictionary = load_dictionary(path)
+    dropped = {c: n for c, n in store.dropped_codes(dictionary).items() if n}
+    if dropped and not (confirm is not None and confirm(dropped)):
+        raise BeicoderError(f"{path}: not applied; the study keeps its dictionary")
+    store.set_dictionary(dictionary, drop_codings=bool(dropped))
+    return dictionary, dropped
+
+
+def check_coding_session(db_path: str | Path, blind: bool = False, consensus=(),
+                         consensus_coder: str = "consensus") -> tuple[list[str], str]:
+    """Check that the study at ``db_path`` can be coded as asked, before the TUI opens: it
+    exists and has a dictionary; with ``consensus`` (coders to reconcile), that these are two
+    or more different coders who share decided passages, that ``consensus_coder`` is not one
+    of them, and that ``blind`` is not asked too. Returns ``(coders to reconcile, consensus
+    coder)``, names normalised (the list is empty without ``consensus``).
+
+    Raises:
+        BeicoderError: any of the above does not hold (one line).
+        StoreError: the file is not a beicoder study.
+        ReliabilityError: a coder to reconcile has no decisions, or they share no passage.
+    """
+    from .store import Store, normalize_coder
+
+    if not Path(db_path).exists():
+        raise BeicoderError(f"{db_path}: no such study file (run 'beicoder import' or 'beicoder demo' first)")
+    names = list(dict.fromkeys(normalize_coder(n) for n in consensus or []))
+    target = normalize_coder(consensus_coder)
+    if names and blind:
+        raise BeicoderError("--blind and --consensus exclude each other: "
+                            "the consensus screen shows every coder's codings")
+    if names and len(names) < 2:
+        raise BeicoderError("--consensus: name at least two different coders")
+    if target in names:
+        raise BeicoderError(f"--consensus: the consensus coder {target!r} cannot also be one of the coders reconciled "
+                            "(choose another name with --consensus-coder)")
+    with Store(db_path, create=False) as store:  # fail early, with one line, on a bad file
+        if store.dictionary() is None:
+            raise BeicoderError(f"{db_path}: the study has no dictionary; import transcripts first")
+        if names:
+            from .reliability import coding_table
+
+            coding_table(store, names)  # the coders exist and share decided passages
+    return names, target

@@ -1,0 +1,66 @@
+"""``beicoder code`` and ``beicoder demo``: the coding TUI, on a study or on the bundled demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..core import BeicoderError
+from .common import DEMO_DB, db_option, default_coder, open_store
+
+
+def run_tui(db: str, coder: str, blind: bool = False, consensus: list[str] | None = None,
+            consensus_coder: str = "consensus") -> None:
+    """Check the study can be coded as asked (one line when not), then open the TUI on it."""
+    from ..core.store import normalize_coder
+    from ..core.study import check_coding_session
+
+    names, target = check_coding_session(db, blind=blind, consensus=consensus or [], consensus_coder=consensus_coder)
+    from ..tui.app import BeicoderApp
+
+    BeicoderApp(db, normalize_coder(coder), blind=blind, consensus=names, consensus_coder=target).run()
+
+
+@click.command()
+@db_option
+@click.option("--coder", default=None, help="Your coder name (default: $BEICODER_CODER or your user name).")
+@click.option("--blind", is_flag=True,
+              help="Blind coding: hide the interviewees' groups and the other coders' progress.")
+@click.option("--consensus", "consensus", multiple=True,
+              help="Open the consensus screen on these coders' disagreements (two or more): --consensus A B.")
+@click.argument("more_coders", nargs=-1)
+@click.option("--consensus-coder", default="consensus", show_default=True,
+              help="The coder name the consensus coding is recorded under.")
+def code(db, coder, blind, consensus, more_coders, consensus_coder):
+    """Code passages in the terminal (Textual TUI).
+
+    With --consensus A B, reconcile coders A and B: walk the passages where they disagree and
+    decide each for the consensus coder; every decision records you (--coder) as its maker."""
+    if more_coders and not consensus:
+        raise click.UsageError(f"unexpected argument(s): {' '.join(more_coders)} "
+                               "(coders to reconcile go after --consensus)")
+    names = [n for c in list(consensus) + list(more_coders) for n in c.split()]
+    run_tui(db, coder or default_coder(), blind=blind, consensus=names, consensus_coder=consensus_coder)
+
+
+@click.command()
+@click.option("--db", default=DEMO_DB, show_default=True, help="Where to build the demo study.")
+@click.option("--coder", default=None, help="Your coder name (default: $BEICODER_CODER or your user name).")
+@click.option("--rebuild", is_flag=True, help="Build the demo study again even when it exists.")
+@click.option("--no-tui", is_flag=True, help="Only build the study; do not open the TUI.")
+def demo(db, coder, rebuild, no_tui):
+    """Build the bundled demo study (10 micro-credit BEI transcripts, reference codings) on
+    first run, then open it in the TUI."""
+    from ..core.study import build_demo
+
+    if rebuild or not Path(db).exists():
+        build_demo(db, progress=click.echo)
+    else:
+        try:
+            open_store(db).close()
+        except BeicoderError as exc:
+            raise BeicoderError(f"{exc}; use --rebuild to build the demo study there again") from None
+        click.echo(f"opening the existing demo study {db} (--rebuild starts it afresh)")
+    if not no_tui:
+        run_tui(db, coder or default_coder())

@@ -1,0 +1,57 @@
+"""``beicoder dictionary``: the study's competency dictionary.
+
+``beicoder dictionary FILE.yaml`` is short for ``beicoder dictionary use FILE.yaml``;
+``from-codebook`` makes a dictionary file from another tool's REFI-QDA codebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import DefaultGroup, db_option, open_store
+
+
+@click.group("dictionary", cls=DefaultGroup, default="use")
+def dictionary():
+    """The study's competency dictionary: replace it (use), or make one from a REFI-QDA
+    codebook (from-codebook). 'beicoder dictionary FILE.yaml' is short for
+    'beicoder dictionary use FILE.yaml'."""
+
+
+@dictionary.command("use")
+@click.argument("file", type=click.Path(path_type=Path))
+@db_option
+@click.option("--yes", is_flag=True, help="Do not ask before deleting the codings of codes the new dictionary drops.")
+def use(file, db, yes):
+    """Replace the study's competency dictionary by FILE (YAML). Codes are matched by key, so
+    renamed labels keep their codings; codings of dropped codes are deleted only after you
+    confirm (one transaction). Suggestions are recomputed when next needed."""
+    from ..core.study import replace_dictionary
+
+    def confirm(dropped: dict[str, int]) -> bool:
+        listing = ", ".join(f"{c} ({n} codings)" for c, n in dropped.items())
+        return yes or click.confirm(f"{file.name} drops {listing}; delete these codings?", default=False)
+
+    with open_store(db) as store:
+        new, dropped = replace_dictionary(store, file, confirm)
+    click.echo(f"the study now uses {file} ({len(new.codes)} codes)"
+               + (f"; deleted the codings of {', '.join(dropped)}" if dropped else ""))
+
+
+@dictionary.command("from-codebook")
+@click.argument("codebook", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="The dictionary file to write (.yaml); an existing file is not overwritten.")
+def from_codebook(codebook, out):
+    """Make a competency dictionary file (YAML) from a REFI-QDA codebook (.qdc, or the codebook
+    of a .qdpx project) exported by NVivo, ATLAS.ti, MAXQDA or QualCoder. Each code gets one
+    placeholder level 1 and no keywords: add levels and keywords, then use the file with
+    'beicoder import --dictionary' or 'beicoder dictionary'."""
+    from ..core.refi import write_codebook_dictionary
+
+    written = write_codebook_dictionary(codebook, out)
+    n = len(written.codes)
+    click.echo(f"{codebook.name}: {n} code{'s' if n != 1 else ''} -> dictionary {out} "
+               "(each code has one placeholder level 1; add levels and keywords, then use it with "
+               f"'beicoder import --dictionary {out}' or 'beicoder dictionary {out}')")

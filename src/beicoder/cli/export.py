@@ -1,0 +1,37 @@
+"""``beicoder export``: every decision as CSV or XLSX, or the study in the REFI-QDA format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import db_option, open_store
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "qdc", "qdpx"]), default="csv", show_default=True,
+              help="csv: every decision; xlsx: decisions and scores per coder; qdc: REFI-QDA codebook; "
+                   "qdpx: REFI-QDA project for NVivo, ATLAS.ti, MAXQDA.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The file to write.")
+@db_option
+@click.option("--coder", default=None, help="Only this coder's codings (default: all coders).")
+def export(fmt, out, db, coder):
+    """Export every decision as CSV (one row per coding, plus one row with an empty code for
+    each "no code" decision, with interviewee, group, transcript, passage ordinal, offsets,
+    passage text, code, level, coder, memo and time; it loads back with 'beicoder codings
+    import'), or the codebook / whole project in the REFI-QDA exchange format."""
+    from ..core.export import check_output, export_study
+
+    check_output(out)  # before the study is opened: never a study file, never a folder
+    with open_store(db) as store:
+        done = export_study(store, fmt, out, coder)
+    if fmt == "qdc":
+        click.echo(f"wrote the codebook ({done.codes} codes) to {done.path}")
+    elif fmt == "qdpx":
+        click.echo(f"wrote the project ({done.sources} sources, {done.codings} codings) to {done.path}")
+    elif fmt == "xlsx":
+        click.echo(f"wrote {done.codings + done.no_code} decisions and the scores of {done.coders_scored} coder(s) "
+                   f"to {out}")
+    else:
+        click.echo(f"wrote {done.codings} codings and {done.no_code} no-code decisions to {out}")

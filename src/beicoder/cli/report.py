@@ -1,0 +1,31 @@
+"""``beicoder report``: report.md, report.xlsx and the comparison chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import db_option, make_rule, open_store, out_folder, pick_coder, rule_options
+
+
+@click.command()
+@db_option
+@click.option("--coder", default=None, help="Whose codings to report (default: the coder with most decisions).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the report files.")
+@rule_options
+@click.option("--reliability-coders", default=None,
+              help="Coders whose agreement the report gives, separated by spaces (default: all but consensus and reference).")
+def report(db, coder, out, reliability_coders, **method):
+    """Write report.md, report.xlsx and comparison.png/.svg: provenance, method, main table
+    on the primary score, power, length control, count models, classification, reliability,
+    and an appendix with every statistic."""
+    from ..core.report import build_report, write_report
+
+    out_folder(out, create=False)  # write_report makes it
+    rule = make_rule(**method)
+    with open_store(db) as store:
+        rep = build_report(store, pick_coder(store, coder), rule, method["normalize"],
+                           reliability_coders.split() if reliability_coders else None)
+    for path in write_report(rep, out):
+        click.echo(f"wrote {path}")
