@@ -12,10 +12,11 @@ from textual.widgets import DataTable
 
 from beicoder.cli import main
 from beicoder.core.store import Store
-from beicoder.tui.app import BeicoderApp, CodingScreen
-from beicoder.tui.consensus import ConsensusScreen
+from beicoder.tui.app import BeicoderApp
+from beicoder.tui.screens.coding import CodingScreen
+from beicoder.tui.screens.consensus import ConsensusScreen
 from conftest import TUI_MC01, TUI_MC02, make_study
-from beicoder.tui.screens import HelpScreen, LevelScreen
+from beicoder.tui.screens.dialogs import HelpScreen, LevelScreen
 
 SIZE = (160, 45)
 
