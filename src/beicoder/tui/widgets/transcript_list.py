@@ -101,7 +101,6 @@ class TranscriptList(DataTable):
         the middle and groups at the end to fit."""
         cursor = self.cursor_row
         name_w, group_w = widths or (10**6, 10**6)
-        columns_before = list(self.other_columns) if self._filled else None
         self.clear(columns=True)
         self.add_column("interviewee" if name_w >= 11 else "name", key="interviewee")
         self.add_column("you" if self.others else "done", key="done")
@@ -119,8 +118,6 @@ class TranscriptList(DataTable):
             self.move_cursor(row=min(max(cursor, 0), len(self.transcripts) - 1), animate=False)
         self._widths = widths
         self._filled = True
-        if columns_before != self.other_columns:
-            self.post_message(self.ColumnsChanged())
 
     def fit(self) -> None:
         """Fit the list to its width: first the "interviewee" header becomes "name", then the
@@ -151,5 +148,8 @@ class TranscriptList(DataTable):
             group_w = max(5, min(group_nat, room - min(name_nat, 12))) if self.with_groups else 0
             widths = (max(room - group_w, 4), group_w)
         if widths != self._widths or shown != self.other_columns:
+            changed = shown != self.other_columns
             self.other_columns = shown
             self._fill(widths)
+            if changed:
+                self.post_message(self.ColumnsChanged())
