@@ -62,13 +62,16 @@ class AnalysisScreen(Screen):
         self.run_analysis()
 
     def action_rerun(self) -> None:
+        """r: compute the comparison again."""
         self.run_analysis()
 
     def action_next_score(self) -> None:
+        """s: chart the next score."""
         self.score = SCORES[(SCORES.index(self.score) + 1) % len(SCORES)]
         self._draw()
 
     def action_next_coder(self) -> None:
+        """c: the comparison for the next coder with decisions."""
         store = Store(self.db_path, create=False)
         try:
             coders = store.coders()
@@ -106,6 +109,7 @@ class AnalysisScreen(Screen):
             self.post_message(message)
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
+        """Draw the comparison, unless it is for a coder no longer shown."""
         if message.coder != self.coder:
             return  # a run for the coder shown before
         self.comparison = message.comparison
@@ -114,6 +118,7 @@ class AnalysisScreen(Screen):
         self._draw()
 
     def on_analysis_failed(self, message: AnalysisFailed) -> None:
+        """Say why there is no comparison, unless for a coder no longer shown."""
         if message.coder != self.coder:
             return
         self.comparison = None

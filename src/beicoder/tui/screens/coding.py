@@ -255,6 +255,7 @@ class CodingScreen(NarrowFooter, Screen):
             store.close()
 
     def on_suggestions_progress(self, message: SuggestionsProgress) -> None:
+        """Show how far the suggestion worker is on the title line."""
         if message.stage == "model":
             self.nlp_state = "model scoring new passages…"
         else:
@@ -262,15 +263,18 @@ class CodingScreen(NarrowFooter, Screen):
         self.refresh_passage()
 
     def on_suggestions_ready(self, _message: SuggestionsReady) -> None:
+        """Every passage has its suggestions: show them."""
         self.nlp_state = READY
         self.refresh_passage()
 
     def on_suggestions_failed(self, message: SuggestionsFailed) -> None:
+        """No suggestions this time: say why on the title line; coding goes on."""
         self.nlp_state = f"suggestions unavailable ({message.error})"
         self.refresh_passage()
 
     # -- training worker ------------------------------------------------------------------------
     def action_retrain(self) -> None:
+        """T: train the coder's model in the background (once at a time)."""
         if self.model_state.startswith("training"):
             self.notify("training is already running")
             return
@@ -302,6 +306,7 @@ class CodingScreen(NarrowFooter, Screen):
             store.close()
 
     def on_model_trained(self, message: ModelTrained) -> None:
+        """Use the model just trained: its label, the passages it learned, a note."""
         self.model = message.info
         self.model_state = self._model_label()
         manual = message.info.dictionary_examples
@@ -310,6 +315,7 @@ class CodingScreen(NarrowFooter, Screen):
         self.refresh_passage()
 
     def on_training_failed(self, message: TrainingFailed) -> None:
+        """Say why training failed; the model saved before, if any, stays in use."""
         self.model_state = self._model_label()  # the model saved before, if any, is still the one in use
         self.notify(f"model not trained: {message.error}", severity="error", timeout=10)
         self.refresh_passage()
@@ -337,6 +343,7 @@ class CodingScreen(NarrowFooter, Screen):
         return self.passages[self.index] if self.passages else None
 
     def on_transcript_list_opened(self, event: TranscriptList.Opened) -> None:
+        """Open the transcript chosen in the list and go back to the passage."""
         self.open_transcript(event.transcript_id)
         self.remove_class("-show-transcripts")
         self.query_one(PassageView).focus()
@@ -351,21 +358,25 @@ class CodingScreen(NarrowFooter, Screen):
         table.focus()
 
     def action_close_transcripts(self) -> None:
+        """Esc: hide the transcript list (narrow terminal) and go back to the passage."""
         if self.has_class("-show-transcripts") or self.query_one(TranscriptList).has_focus:
             self.remove_class("-show-transcripts")
             self.query_one(PassageView).focus()
 
     def action_next_passage(self) -> None:
+        """j/↓: the next passage of this transcript (stays on the last)."""
         if self.passages and self.index < len(self.passages) - 1:
             self.index += 1
             self.refresh_passage()
 
     def action_prev_passage(self) -> None:
+        """k/↑: the previous passage of this transcript (stays on the first)."""
         if self.passages and self.index > 0:
             self.index -= 1
             self.refresh_passage()
 
     def action_next_undecided(self) -> None:
+        """n: the next passage the coder has not decided, across transcripts, wrapping around."""
         decided = self.store.decided_passages(self.coder)
         order = [t["id"] for t in self.transcripts]
         start = order.index(self.transcript_id) if self.transcript_id in order else 0
@@ -439,6 +450,7 @@ class CodingScreen(NarrowFooter, Screen):
         self._offer_retraining()
 
     def action_toggle(self, n: int) -> None:
+        """1–9: add or remove the ``n``-th dictionary code (1 = first) on this passage."""
         if self.passage is None:
             return
         if n > len(self.code_order):
@@ -452,6 +464,7 @@ class CodingScreen(NarrowFooter, Screen):
         self._after_change(f"{'added' if added else 'removed'} {code} · saved")
 
     def action_accept(self) -> None:
+        """a: add every suggested code to this passage, in one undoable action."""
         if self.passage is None:
             return
         suggested = [s["code"] for s in self.shown_suggestions(self.passage.id)]
@@ -466,6 +479,7 @@ class CodingScreen(NarrowFooter, Screen):
         self._after_change(f"accepted {', '.join(added) or 'nothing new'} · saved")
 
     def action_no_code(self) -> None:
+        """x: record that this passage shows no competency (removes the coder's codes on it)."""
         if self.passage is None:
             return
         if self._save("no code", self.store.mark_no_code, self.passage.id, self.coder) is self._FAILED:
@@ -473,6 +487,7 @@ class CodingScreen(NarrowFooter, Screen):
         self._after_change("no code · saved")
 
     def action_take_levels(self) -> None:
+        """L: give the codes without a level their proposed level, in one action."""
         if self.passage is None:
             return
         codings = {c["code"]: c for c in self.store.codings_for(self.passage.id, self.coder)}
@@ -487,6 +502,7 @@ class CodingScreen(NarrowFooter, Screen):
         self._after_change("levels " + ", ".join(f"{c} L{proposals[c][0]}" for c in changed) + " · saved")
 
     def action_undo(self) -> None:
+        """u: undo the coder's last action."""
         what = self._save("undo", self.store.undo, self.coder)
         if what is self._FAILED:
             return
@@ -498,6 +514,7 @@ class CodingScreen(NarrowFooter, Screen):
         self.notify(f"undone: {what}", timeout=2)
 
     def action_level(self) -> None:
+        """l: the level dialog for one of this passage's codes."""
         if self.passage is None:
             return
         codings = self.store.codings_for(self.passage.id, self.coder)
@@ -518,6 +535,7 @@ class CodingScreen(NarrowFooter, Screen):
         self.app.push_screen(LevelScreen(codings, self.competencies, self.last_code), done)
 
     def action_memo(self) -> None:
+        """m: the memo dialog for this passage."""
         if self.passage is None:
             return
         mark = self.store.mark_for(self.passage.id, self.coder)
@@ -530,6 +548,7 @@ class CodingScreen(NarrowFooter, Screen):
         self.app.push_screen(MemoScreen((mark or {}).get("memo") or ""), done)
 
     def action_help(self) -> None:
+        """?: the keys and the dictionary's codes."""
         self.app.push_screen(HelpScreen(list(self.dictionary.competencies)))
 
     def action_consensus(self) -> None:
@@ -567,6 +586,7 @@ class CodingScreen(NarrowFooter, Screen):
         self.app.push_screen(AnalysisScreen(self.db_path, self.coder))
 
     async def action_quit(self) -> None:
+        """q: quit."""
         self.app.exit()
 
     # -- drawing --------------------------------------------------------------------------------

@@ -143,13 +143,16 @@ class ConsensusScreen(NarrowFooter, Screen):
 
     @property
     def passage_id(self) -> int | None:
+        """The id of the passage shown, or None when there is no disagreement."""
         return None if self.unit is None else self.table.units[self.unit]
 
     def consensus_coding(self, passage_id: int) -> dict[str, int | None]:
+        """The consensus coder's codes on ``passage_id``: code -> level (None: no level)."""
         return {c["code"]: c["level"] for c in self.store.codings_for(passage_id, self.target)}
 
     # -- drawing ------------------------------------------------------------------------------
     def progress_text(self) -> str:
+        """The progress line: which disagreement, how many decided, agreements copied."""
         decided = self.store.decided_passages(self.target)
         n_decided = sum(self.table.units[i] in decided for i in self.disagreements)
         copied = sum(self.table.units[i] in decided for i in self.agreements)
@@ -217,16 +220,19 @@ class ConsensusScreen(NarrowFooter, Screen):
 
     # -- navigation ---------------------------------------------------------------------------
     def action_next(self) -> None:
+        """j/↓: the next disagreement."""
         if self.disagreements and self.pos < len(self.disagreements) - 1:
             self.pos += 1
             self.refresh_view()
 
     def action_prev(self) -> None:
+        """k/↑: the previous disagreement."""
         if self.disagreements and self.pos > 0:
             self.pos -= 1
             self.refresh_view()
 
     def action_next_open(self) -> None:
+        """n: the next disagreement without a consensus decision, wrapping around."""
         decided = self.store.decided_passages(self.target)
         n = len(self.disagreements)
         for step in range(1, n + 1):
@@ -238,12 +244,15 @@ class ConsensusScreen(NarrowFooter, Screen):
         self.notify("every disagreement has a consensus decision")
 
     def action_back(self) -> None:
+        """Esc: back to coding."""
         self.app.pop_screen()
 
     def action_help(self) -> None:
+        """?: the consensus screen's keys and the dictionary's codes."""
         self.app.push_screen(HelpScreen(list(self.dictionary.competencies), CONSENSUS_KEYS))
 
     async def action_quit(self) -> None:
+        """q: quit."""
         self.app.exit()
 
     # -- deciding -----------------------------------------------------------------------------
@@ -262,6 +271,7 @@ class ConsensusScreen(NarrowFooter, Screen):
         return n
 
     def action_toggle(self, n: int) -> None:
+        """1–9: add or remove the ``n``-th dictionary code in the consensus coding."""
         pid = self.passage_id
         if pid is None:
             return
@@ -305,6 +315,7 @@ class ConsensusScreen(NarrowFooter, Screen):
         return n
 
     def action_take(self, k: int) -> None:
+        """a, b, ...: the consensus takes coder number ``k``'s (0 = A) codes and levels."""
         pid = self.passage_id
         if pid is None:
             return
@@ -322,6 +333,7 @@ class ConsensusScreen(NarrowFooter, Screen):
             self.notify(f"consensus: took {coder}'s coding ({describe(wanted, True)}) · saved", timeout=2)
 
     def action_no_code(self) -> None:
+        """x: the consensus: this passage shows no competency."""
         pid = self.passage_id
         if pid is None:
             return
@@ -329,6 +341,7 @@ class ConsensusScreen(NarrowFooter, Screen):
             self.notify("consensus: no code · saved", timeout=2)
 
     def action_level(self) -> None:
+        """l: the level dialog for one of the consensus codes."""
         pid = self.passage_id
         if pid is None:
             return
