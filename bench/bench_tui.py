@@ -108,7 +108,8 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def drive(db: Path, big_id: int, other_id: int, keys: int, opens: int) -> dict:
-    from beicoder.tui.app import BeicoderApp, CodingScreen
+    from beicoder.tui.app import BeicoderApp
+    from beicoder.tui.screens.coding import CodingScreen
 
     app = BeicoderApp(str(db), "bench")
     out: dict = {}

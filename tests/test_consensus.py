@@ -12,10 +12,11 @@ from textual.widgets import DataTable
 
 from beicoder.cli import main
 from beicoder.core.store import Store
-from beicoder.tui.app import BeicoderApp, CodingScreen
-from beicoder.tui.consensus import ConsensusScreen
+from beicoder.tui.app import BeicoderApp
+from beicoder.tui.screens.coding import CodingScreen
+from beicoder.tui.screens.consensus import ConsensusScreen
 from conftest import TUI_MC01, TUI_MC02, make_study
-from beicoder.tui.screens import HelpScreen, LevelScreen
+from beicoder.tui.screens.dialogs import HelpScreen, LevelScreen
 
 SIZE = (160, 45)
 
@@ -357,6 +358,30 @@ async def test_without_blind_the_other_coders_progress_is_shown(study: Path, siz
         # cat's own decision shows in "you" and nowhere else
         await pilot.press("1")
         assert row(screen, "MC01")[:5] == ["MC01", "1/3", "3", "3", "1"]
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+async def test_coders_without_a_column_are_listed_under_the_list_from_the_start(study: Path, size):
+    """A coder the list has no room for is named under it as soon as the screen opens, not
+    only after coming back from another screen."""
+    p1 = passage_ids(study)[0]
+    store = Store(study)
+    try:
+        store.add_codes(p1, "consensus", {"ACH": 3})
+        store.add_codes(p1, "reference", {"ACH": 3})
+    finally:
+        store.close()
+    app = BeicoderApp(str(study), "lee")
+    async with app.run_test(size=size) as pilot:
+        screen = await settle(app, pilot)
+        await pilot.press("t")  # shows the list on a narrow terminal
+        await pilot.pause()
+        shown = [c for c in ("amy", "bob", "consensus", "reference") if f"coder:{c}" in columns(screen)]
+        assert shown[:2] == ["amy", "bob"] and len(shown) < 4
+        note = screen.query_one("#others-note")
+        assert note.display
+        assert str(note.content) == "also decided: " + " · ".join(
+            f"{c} 1/5" for c in ("consensus", "reference") if c not in shown)
 
 
 # -- the command line -----------------------------------------------------------------------------

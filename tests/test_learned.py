@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from beicoder.cli import main
 from beicoder.core.store import Store
 from beicoder.core.suggest.learned import (
-    LearnedSuggester, ModelError, blended_suggestions, examples_from_study, model_dir, train, train_model,
-    usual_levels,
+    LearnedSuggester, ModelError, blended_suggestions, examples_from_study, model_dir, read_model_meta, train,
+    train_model, usual_levels,
 )
 
 
@@ -263,3 +263,20 @@ def test_on_a_short_passage_the_model_alone_suggests_nothing():
             {"code": "INFO", "score": 0.5, "source": "model:amy"}, {"code": "IU", "score": 0.8, "source": "model:amy"}]
     assert [r["code"] for r in blended_suggestions(rows, "amy", True, length=12)] == ["INFO"]
     assert [r["code"] for r in blended_suggestions(rows, "amy", True, length=120)] == ["IU", "INFO"]
+
+
+def test_read_model_meta_says_what_the_tui_shows(tmp_path):
+    dictionary = type("D", (), {"sha256": "abc"})()
+    db = tmp_path / "s.db"
+    assert read_model_meta(db, "amy", dictionary) is None  # no model yet
+    folder = model_dir(db, "amy")
+    folder.mkdir()
+    (folder / "beicoder-model.json").write_text("{not json", encoding="utf-8")
+    assert read_model_meta(db, "amy", dictionary) is None  # damaged: as if there were none
+    (folder / "beicoder-model.json").write_text(json.dumps({
+        "dictionary_sha256": "abc", "examples": 12, "dictionary_examples": 400, "learned_passages": [3, 1, 2],
+        "trained_at": "2026-01-02T03:04:05+00:00"}), encoding="utf-8")
+    info = read_model_meta(db, "amy", dictionary)
+    assert (info.path, info.decisions, info.dictionary_examples, info.stale) == (folder, 12, 400, False)
+    assert info.learned_passages == {1, 2, 3} and info.trained_at.startswith("2026")
+    assert read_model_meta(db, "amy", type("D", (), {"sha256": "other"})()).stale

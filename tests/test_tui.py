@@ -12,9 +12,10 @@ from beicoder.core.dictionary import load_dictionary
 from beicoder.core.paths import default_dictionary
 from beicoder.core.store import Store
 from beicoder.core.study import import_parsed, parse_files
-from beicoder.tui.app import BeicoderApp, CodingScreen
+from beicoder.tui.app import BeicoderApp
+from beicoder.tui.screens.coding import CodingScreen
 from conftest import TUI_MC01, TUI_MC02, make_study
-from beicoder.tui.screens import HelpScreen, LevelScreen, MemoScreen
+from beicoder.tui.screens.dialogs import HelpScreen, LevelScreen, MemoScreen
 
 SIZE = (160, 45)
 

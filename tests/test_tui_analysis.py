@@ -1,8 +1,9 @@
 """Pilot test of the analysis screen: reruns in a worker, shows the comparison and the chart."""
 
 from beicoder.core.store import Store
-from beicoder.tui.analysis import AnalysisScreen, bar_chart
+from beicoder.tui.screens.analysis import AnalysisScreen
 from beicoder.tui.app import BeicoderApp
+from beicoder.tui.widgets.bar_chart import bar_chart
 
 
 async def test_analysis_screen_shows_comparison_and_refreshes_after_coding(demo_db, tmp_path):

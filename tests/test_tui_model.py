@@ -7,7 +7,8 @@ from beicoder.core.dictionary import load_dictionary
 from beicoder.core.paths import default_dictionary
 from beicoder.core.store import Store
 from beicoder.core.study import import_parsed, parse_files
-from beicoder.tui.app import BeicoderApp, CodingScreen
+from beicoder.tui.app import BeicoderApp
+from beicoder.tui.screens.coding import CodingScreen
 from conftest import make_study
 
 SIZE = (160, 45)

@@ -58,6 +58,40 @@ class TrainResult:
     meta: dict
 
 
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a coder's saved model says of itself (its ``beicoder-model.json``), for showing it.
+
+    ``decisions``: the coder's decided passages it learned from; ``dictionary_examples``: the
+    dictionary's example passages it also learned from; ``learned_passages``: the ids of the
+    passages whose decisions it learned (its score there is no second opinion); ``stale``:
+    trained with another version of the dictionary than the one asked about (then it must
+    not be used until retrained)."""
+
+    path: Path
+    decisions: int
+    dictionary_examples: int
+    learned_passages: frozenset[int]
+    stale: bool
+    trained_at: str = ""
+
+
+def read_model_meta(db_path: str | Path, coder: str, dictionary) -> ModelInfo | None:
+    """The metadata of ``coder``'s model beside the study ``db_path`` (see :func:`model_dir`),
+    checked against ``dictionary`` (its ``sha256``). Returns None when there is no model or
+    its metadata cannot be read; never loads spaCy."""
+    path = model_dir(db_path, coder)
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        return ModelInfo(path=path, decisions=int(meta.get("examples", 0)),
+                         dictionary_examples=int(meta.get("dictionary_examples", 0)),
+                         learned_passages=frozenset(int(i) for i in meta.get("learned_passages", [])),
+                         stale=meta.get("dictionary_sha256") != dictionary.sha256,
+                         trained_at=str(meta.get("trained_at", "")))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
 def model_dir(db_path: str | Path, coder: str) -> Path:
     """The folder of ``coder``'s model beside the study file ``db_path``: ``STUDY.db.model-CODER``,
     characters other than letters, digits, ``-`` and ``_`` replaced by ``_`` and, when any

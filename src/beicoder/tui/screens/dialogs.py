@@ -1,4 +1,4 @@
-"""Modal screens of the coding TUI: level, memo, help."""
+"""The dialogs (modal screens) of the coding and consensus screens: level, memo, help."""
 
 from __future__ import annotations
 
@@ -271,14 +271,3 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
-
-
-def bindings_in_order(bindings: dict, first: list[str]) -> dict:
-    """The active bindings with the actions named in ``first`` ahead, in that order: on a
-    narrow terminal the footer shows only the first few keys."""
-
-    def rank(item) -> int:
-        action = item[1].binding.action
-        return first.index(action) if action in first else len(first)
-
-    return dict(sorted(bindings.items(), key=rank))

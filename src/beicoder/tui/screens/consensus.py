@@ -9,24 +9,25 @@ default) with ``by=`` the person at the keyboard (the TUI's ``--coder``).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header
 
-from ..core.reliability import CodingTable, ReliabilityError, coding_table
-from ..core.store import Store, StoreError, normalize_coder
-from .screens import CONSENSUS_KEYS, HelpScreen, LevelScreen, bindings_in_order
+from ...core.reliability import CodingTable, ReliabilityError, coding_table
+from ...core.store import Store, StoreError, normalize_coder
+from ..commands import PaletteBinding, code_commands
+from ..text import cut_end, question_line
+from ..widgets.comparison_table import ComparisonTable, level_cell
+from ..widgets.consensus_pane import ConsensusPane
+from .dialogs import CONSENSUS_KEYS, HelpScreen, LevelScreen
+from .footer import NarrowFooter
 
+CONSENSUS_CODER = "consensus"  # the default name the consensus coding is recorded under
 TAKE_KEYS = "abcdef"  # a takes the first coder's coding, b the second's, ...
-NARROW_BELOW = 110  # columns: below this the footer lists first the keys one cannot guess
 
 
 def split_units(table: CodingTable) -> tuple[list[int], list[int]]:
@@ -46,45 +47,7 @@ def describe(coding: dict[str, int | None], no_code: bool = False) -> str:
     return ", ".join(f"{c} L{'?' if lv is None else lv}" for c, lv in coding.items())
 
 
-def short(name: str, width: int) -> str:
-    """``name`` cut to ``width`` cells at the end."""
-    if cell_len(name) <= width:
-        return name
-    out = ""
-    for ch in name:
-        if cell_len(out + ch) > width - 1:
-            break
-        out += ch
-    return out + "…"
-
-
-class ConsensusPane(VerticalScroll, can_focus=True):
-    """The passage and the coders' table; the arrows move between disagreements."""
-
-    BINDINGS = [Binding("up", "screen.prev", show=False), Binding("down", "screen.next", show=False)]
-
-
-class ComparisonTable:
-    """code | coder A | coder B ... | consensus, drawn at the width it gets."""
-
-    def __init__(self, headers: list[str], rows: list[tuple]):
-        self.headers = headers  # one per coder, then the consensus
-        self.rows = rows  # (key, code, name, [cells], row style)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        compact = options.max_width < 70
-        table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold", expand=False)
-        table.add_column("#" if compact else "key", width=1 if compact else 3)
-        table.add_column("code", no_wrap=True)
-        table.add_column("competency", no_wrap=True, overflow="ellipsis", max_width=10 if compact else 24)
-        for h in self.headers:
-            table.add_column(h, no_wrap=True, justify="center")
-        for key, code, name, cells, style in self.rows:
-            table.add_row(key, code, name, *cells, style=style)
-        yield table
-
-
-class ConsensusScreen(Screen):
+class ConsensusScreen(NarrowFooter, Screen):
     """Walk the disagreements of ``coders`` and decide each one for ``target`` (by ``by``).
 
     Raises ReliabilityError (from :func:`coding_table`) when the coders cannot be compared:
@@ -94,23 +57,31 @@ class ConsensusScreen(Screen):
     BINDINGS = [
         Binding("a", "take(0)", "Take A"),
         Binding("b", "take(1)", "Take B"),
-    ] + [Binding(k, f"take({i})", f"Take coder {k.upper()}", show=False) for i, k in enumerate(TAKE_KEYS[2:], start=2)] + [
+    ] + [Binding(k, f"take({i})", f"Take coder {k.upper()}", show=False)
+         for i, k in enumerate(TAKE_KEYS[2:], start=2)] + [
         Binding("1", "toggle(1)", "Toggle", key_display="1–9"),
     ] + [Binding(str(i), f"toggle({i})", f"Toggle code {i}", show=False) for i in range(2, 10)] + [
-        Binding("x", "no_code", "No code"),
-        Binding("l", "level", "Level"),
-        Binding("j", "next", "Next", key_display="j/↓"),
-        Binding("k", "prev", "Prev", key_display="k/↑"),
-        Binding("n", "next_open", "Undecided"),
-        Binding("g", "accept_agreements", "Agreements"),
-        Binding("u", "undo", "Undo"),
-        Binding("escape", "back", "Coding"),
-        Binding("question_mark", "help", "Help", key_display="?"),
+        PaletteBinding("x", "no_code", "No code", title="No code (consensus)",
+                       tooltip="The consensus: this passage shows no competency"),
+        PaletteBinding("l", "level", "Level", title="Set level (consensus)",
+                       tooltip="Set the level of a consensus code"),
+        PaletteBinding("j", "next", "Next", key_display="j/↓", title="Next disagreement",
+                       tooltip="Move to the next disagreement"),
+        PaletteBinding("k", "prev", "Prev", key_display="k/↑", title="Previous disagreement",
+                       tooltip="Move to the previous disagreement"),
+        PaletteBinding("n", "next_open", "Undecided", title="Next undecided disagreement",
+                       tooltip="Next disagreement without a consensus decision"),
+        PaletteBinding("g", "accept_agreements", "Agreements", title="Accept all agreements",
+                       tooltip="Copy every passage the coders agree on to the consensus"),
+        PaletteBinding("u", "undo", "Undo", title="Undo (consensus)", tooltip="Undo the last consensus action"),
+        PaletteBinding("escape", "back", "Coding", title="Back to coding", tooltip="Leave the consensus screen"),
+        PaletteBinding("question_mark", "help", "Help", key_display="?", title="Keys and codes",
+                       tooltip="Show the keys and the dictionary"),
         Binding("q", "quit", "Quit", show=False),
     ]
 
     # Footer order on a narrow terminal, where the footer cannot show every key.
-    _NARROW_FOOTER_FIRST = ["help", "back", "take(0)", "take(1)", "toggle(1)", "no_code", "level", "next_open"]
+    NARROW_FOOTER_FIRST = ["help", "back", "take(0)", "take(1)", "toggle(1)", "no_code", "level", "next_open"]
 
     AUTO_FOCUS = "#consensus-pane"
 
@@ -135,27 +106,23 @@ class ConsensusScreen(Screen):
         self.last_code: str | None = None
 
     # -- layout -------------------------------------------------------------------------------
-    @property
-    def active_bindings(self):
-        bindings = super().active_bindings
-        if self.size.width >= NARROW_BELOW:
-            return bindings
-        return bindings_in_order(bindings, self._NARROW_FOOTER_FIRST)
-
     def on_resize(self) -> None:
         self.refresh_bindings()
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with ConsensusPane(id="consensus-pane"):
-            yield Static(id="c-progress", classes="title")
-            yield Static(id="c-where")
-            yield Static(id="c-question")
-            yield Static(id="c-passage")
-            yield Static(id="c-table")
-            yield Static(id="c-decision")
-            yield Static(id="c-memos")
+        yield ConsensusPane(id="consensus-pane")
         yield Footer()
+
+    # -- the palette --------------------------------------------------------------------------
+    def palette_items(self) -> Iterable[SystemCommand]:
+        """One palette command per coder to take the coding of, and one per dictionary code."""
+        for k, coder in enumerate(self.coders[:len(TAKE_KEYS)]):
+            yield SystemCommand(f"Take {coder}'s coding",
+                                f"The consensus takes {coder}'s codes and levels ({TAKE_KEYS[k]})",
+                                lambda k=k: self.action_take(k))
+        yield from code_commands(self.code_order, self.competencies, self.action_toggle, " (consensus)",
+                                 " for the consensus")
 
     def _sub_title(self) -> str:
         return f"{self.store.path.name} · consensus of {', '.join(self.coders)} as {self.target} · by {self.by}"
@@ -176,13 +143,16 @@ class ConsensusScreen(Screen):
 
     @property
     def passage_id(self) -> int | None:
+        """The id of the passage shown, or None when there is no disagreement."""
         return None if self.unit is None else self.table.units[self.unit]
 
     def consensus_coding(self, passage_id: int) -> dict[str, int | None]:
+        """The consensus coder's codes on ``passage_id``: code -> level (None: no level)."""
         return {c["code"]: c["level"] for c in self.store.codings_for(passage_id, self.target)}
 
     # -- drawing ------------------------------------------------------------------------------
     def progress_text(self) -> str:
+        """The progress line: which disagreement, how many decided, agreements copied."""
         decided = self.store.decided_passages(self.target)
         n_decided = sum(self.table.units[i] in decided for i in self.disagreements)
         copied = sum(self.table.units[i] in decided for i in self.agreements)
@@ -197,27 +167,18 @@ class ConsensusScreen(Screen):
         return " · ".join(parts)
 
     def refresh_view(self) -> None:
-        self.query_one("#c-progress", Static).update(self.progress_text())
+        """Redraw the pane: progress, the disagreement shown, the coders' table, the decision."""
+        pane = self.query_one(ConsensusPane)
         i = self.unit
         if i is None:
-            self.query_one("#c-where", Static).update(
+            pane.show(c_progress=self.progress_text(), c_where=(
                 f"{', '.join(self.coders)} agree on all {len(self.table.units)} passages they all decided; "
-                "press g to copy them to the consensus.")
-            for sel in ("#c-question", "#c-passage", "#c-table", "#c-decision", "#c-memos"):
-                self.query_one(sel, Static).update("")
+                "press g to copy them to the consensus."))
             return
         pid = self.table.units[i]
         passage = self.passages.get(pid)
-        self.query_one("#c-where", Static).update(Text.assemble(
-            (self.table.transcript_of[pid], "bold"), f"  ·  passage {self.table.ordinal_of[pid]}"))
-        question = (self.store.question_turn_for(passage) if passage else None) or {"speaker": "", "text": ""}
-        label = question["speaker"].strip() or "Interviewer"
-        self.query_one("#c-question", Static).update(
-            Text.assemble((f"{label}: ", "bold dim"), (question["text"].strip() or "—", "dim")))
-        self.query_one("#c-passage", Static).update(Text(self.table.text_of[pid]))
         mine = self.consensus_coding(pid)
         mark = self.store.mark_for(pid, self.target) or {}
-        self.query_one("#c-table", Static).update(self._comparison(i, mine, bool(mark.get("no_code"))))
         decision = Text("Consensus: " if self.target == "consensus" else f"Consensus ({self.target}): ", style="bold")
         if mine or mark.get("no_code"):
             decision.append(describe(mine, True))
@@ -226,34 +187,32 @@ class ConsensusScreen(Screen):
                 decision.append(f"   (no level yet: {', '.join(missing)} — press l)", style="yellow")
         else:
             decision.append("not decided", style="yellow")
-        self.query_one("#c-decision", Static).update(decision)
         memos = Text()
         for c in self.coders:
             memo = (self.store.mark_for(pid, c) or {}).get("memo")
             if memo:
                 memos.append(f"{c}'s memo: ", style="bold italic")
                 memos.append(f"{memo}\n", style="italic")
-        self.query_one("#c-memos", Static).update(memos)
+        pane.show(c_progress=self.progress_text(),
+                  c_where=Text.assemble((self.table.transcript_of[pid], "bold"),
+                                        f"  ·  passage {self.table.ordinal_of[pid]}"),
+                  c_question=question_line(self.store.question_turn_for(passage) if passage else None),
+                  c_passage=Text(self.table.text_of[pid]), c_table=self._comparison(i, mine, bool(mark.get("no_code"))),
+                  c_decision=decision, c_memos=memos)
 
     def _comparison(self, i: int, mine: dict, mine_no_code: bool) -> ComparisonTable:
         levels = [lv[i] for lv in self.table.levels]
-        headers = [f"{TAKE_KEYS[k]}: {short(c, 12)}" if k < len(TAKE_KEYS) else short(c, 12)
-                   for k, c in enumerate(self.coders)] + [short(self.target, 12)]
-
-        def cell(coding: dict, code: str) -> str:
-            if code not in coding:
-                return "·"
-            return "✓ L?" if coding[code] is None else f"✓ L{coding[code]}"
-
+        headers = [f"{TAKE_KEYS[k]}: {cut_end(c, 12)}" if k < len(TAKE_KEYS) else cut_end(c, 12)
+                   for k, c in enumerate(self.coders)] + [cut_end(self.target, 12)]
         rows = []
         for n, code in enumerate(self.code_order, start=1):
             comp = self.competencies[code]
-            cells = [cell(lv, code) for lv in levels]
+            cells = [level_cell(lv, code) for lv in levels]
             differ = len({(code in lv, lv.get(code)) for lv in levels}) > 1
             used = any(code in lv for lv in levels) or code in mine
             style = "bold yellow" if differ else ("bold" if used else "dim")
             rows.append((str(n) if n <= 9 else "", code, comp.name_zh or comp.name_en,
-                         cells + [cell(mine, code)], style))
+                         cells + [level_cell(mine, code)], style))
         no_codes = ["✓" if not lv else "·" for lv in levels] + ["✓" if mine_no_code and not mine else "·"]
         differ = len({not lv for lv in levels}) > 1
         rows.append(("x", "—", "no code", no_codes, "bold yellow" if differ else "dim"))
@@ -261,16 +220,19 @@ class ConsensusScreen(Screen):
 
     # -- navigation ---------------------------------------------------------------------------
     def action_next(self) -> None:
+        """j/↓: the next disagreement."""
         if self.disagreements and self.pos < len(self.disagreements) - 1:
             self.pos += 1
             self.refresh_view()
 
     def action_prev(self) -> None:
+        """k/↑: the previous disagreement."""
         if self.disagreements and self.pos > 0:
             self.pos -= 1
             self.refresh_view()
 
     def action_next_open(self) -> None:
+        """n: the next disagreement without a consensus decision, wrapping around."""
         decided = self.store.decided_passages(self.target)
         n = len(self.disagreements)
         for step in range(1, n + 1):
@@ -282,12 +244,15 @@ class ConsensusScreen(Screen):
         self.notify("every disagreement has a consensus decision")
 
     def action_back(self) -> None:
+        """Esc: back to coding."""
         self.app.pop_screen()
 
     def action_help(self) -> None:
+        """?: the consensus screen's keys and the dictionary's codes."""
         self.app.push_screen(HelpScreen(list(self.dictionary.competencies), CONSENSUS_KEYS))
 
     async def action_quit(self) -> None:
+        """q: quit."""
         self.app.exit()
 
     # -- deciding -----------------------------------------------------------------------------
@@ -306,6 +271,7 @@ class ConsensusScreen(Screen):
         return n
 
     def action_toggle(self, n: int) -> None:
+        """1–9: add or remove the ``n``-th dictionary code in the consensus coding."""
         pid = self.passage_id
         if pid is None:
             return
@@ -349,6 +315,7 @@ class ConsensusScreen(Screen):
         return n
 
     def action_take(self, k: int) -> None:
+        """a, b, ...: the consensus takes coder number ``k``'s (0 = A) codes and levels."""
         pid = self.passage_id
         if pid is None:
             return
@@ -366,6 +333,7 @@ class ConsensusScreen(Screen):
             self.notify(f"consensus: took {coder}'s coding ({describe(wanted, True)}) · saved", timeout=2)
 
     def action_no_code(self) -> None:
+        """x: the consensus: this passage shows no competency."""
         pid = self.passage_id
         if pid is None:
             return
@@ -373,6 +341,7 @@ class ConsensusScreen(Screen):
             self.notify("consensus: no code · saved", timeout=2)
 
     def action_level(self) -> None:
+        """l: the level dialog for one of the consensus codes."""
         pid = self.passage_id
         if pid is None:
             return

@@ -1,0 +1,1 @@
+"""The screens of the TUI: coding, consensus, analysis, and the dialogs they open."""

@@ -1,0 +1,54 @@
+"""The Evidence pane: why each code is suggested for the passage."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ..text import code_style
+
+
+def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, learned: bool) -> Text:
+    """Per suggestion (dicts of ``blended_suggestions``): the code, its score, its sources and
+    the model's dissenting score, the keywords matched (with the jieba word holding them, or
+    why a negated one does not count) and the model's own words, underlined. ``empty`` is
+    shown when there is no suggestion; ``learned``: the model learned this passage from the
+    coder's decision, so its score there is no second opinion."""
+    out = Text("Evidence\n", style="bold")
+    if learned:
+        out.append("the model learned this passage from your decision: its score is no second opinion\n",
+                   style="dim italic")
+    if not suggestions:
+        out.append(empty, style="dim")
+    for s in suggestions:
+        words = []
+        for e in s["evidence"]:
+            w = e["matched"]
+            if e["token"] and e["token"] != w:
+                w += f" (in {e['token']})"
+            if e.get("negated"):
+                w += f" (not counted: {e['negated']})"
+            if w not in words:
+                words.append(w)
+        model_words = list(dict.fromkeys(e["matched"] for e in s.get("model_evidence", [])))
+        out.append(f"{s['code']}", style=code_style(code_order, s["code"]))
+        sources = "+".join(s["sources"])
+        if s["model_score"] is not None and "model" not in s["sources"]:
+            sources += f"; model {s['model_score']:.2f}"  # the model has scored it, and disagrees
+        out.append(f" {s['score']:.2f} [{sources}]: {'、'.join(words)}")
+        if model_words:
+            if words:
+                out.append("; model: ")
+            out.append("、".join(model_words), style="underline")
+        elif not words:
+            out.append("(model: no single word stands out)")
+        out.append("\n")
+    return out
+
+
+class EvidencePanel(Static):
+    """The Evidence pane; :meth:`show` takes what :func:`evidence_text` takes."""
+
+    def show(self, suggestions: list[dict], code_order: list[str], empty: str, learned: bool) -> None:
+        """Draw the evidence of ``suggestions`` (see :func:`evidence_text`)."""
+        self.update(evidence_text(suggestions, code_order, empty, learned))

@@ -1,0 +1,78 @@
+"""The middle pane: where we are, the interviewer's question, the passage, the decision."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ..text import code_style, question_line
+
+
+def highlighted(text: str, suggestions: list[dict], code_order: list[str]) -> Text:
+    """The passage ``text`` with each suggestion's evidence in its code's colour (struck
+    through and dim where negated, not counted) and the model's words underlined.
+    ``suggestions``: dicts of ``blended_suggestions`` (offsets into ``text``)."""
+    body = Text(text)
+    for s in suggestions:
+        style = code_style(code_order, s["code"])
+        for ev in s["evidence"]:
+            body.stylize("strike dim" if ev.get("negated") else style, ev["start"], ev["end"])
+        for ev in s.get("model_evidence", []):
+            body.stylize(f"{style} underline", ev["start"], ev["end"])
+    return body
+
+
+def decision_line(codings: dict[str, dict], mark: dict, proposals: dict[str, tuple[int, str]]) -> Text:
+    """``Your decision: ...`` for the coder's ``codings`` (code -> row with ``level``), their
+    ``mark`` (``no_code``, ``memo``) and the levels ``proposals`` (code -> (level, why))."""
+    mine = Text("Your decision: ", style="bold")
+    if codings:
+        mine.append(", ".join(f"{c}{'' if v['level'] is None else ' L' + str(v['level'])}" for c, v in codings.items()))
+        missing = [c for c, v in codings.items() if v["level"] is None]
+        if proposals:
+            mine.append("   proposed: " + ", ".join(f"{c} L{lv} ({why})" for c, (lv, why) in proposals.items())
+                        + " — press L to take", style="cyan")
+        elif missing:
+            mine.append(f"   (no level yet: {', '.join(missing)} — press l)", style="yellow")
+    elif mark.get("no_code"):
+        mine.append("no code")
+    else:
+        mine.append("not decided", style="yellow")
+    if mark.get("memo"):
+        mine.append(f"\nMemo: {mark['memo']}", style="italic")
+    return mine
+
+
+class PassageView(VerticalScroll, can_focus=True):
+    """The passage being coded: a title line (``#where``), the question (``#question``), the
+    highlighted passage (``#passage``) and the coder's decision (``#mine``). It takes the
+    focus, so the coding keys reach the screen; ↑/↓ move between passages (a passage is
+    short) and PgUp/PgDn scroll a long one."""
+
+    BINDINGS = [Binding("up", "screen.prev_passage", show=False), Binding("down", "screen.next_passage", show=False)]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="where", classes="title")
+        yield Static(id="question")
+        yield Static(id="passage")
+        yield Static(id="mine")
+
+    def show(self, where: Text, question: dict | None, text: str, suggestions: list[dict], code_order: list[str],
+             decision: Text) -> None:
+        """Draw a passage: the ``where`` line, the ``question`` turn (see
+        :func:`~beicoder.tui.text.question_line`), ``text`` highlighted for ``suggestions``
+        and the ``decision`` line (see :func:`decision_line`)."""
+        self.query_one("#where", Static).update(where)
+        self.query_one("#question", Static).update(question_line(question))
+        self.query_one("#passage", Static).update(highlighted(text, suggestions, code_order))
+        self.query_one("#mine", Static).update(decision)
+
+    def show_message(self, where: str, passage: str = "") -> None:
+        """No passage to show: ``where`` on the title line, ``passage`` in the passage box."""
+        self.query_one("#where", Static).update(where)
+        for selector in ("#question", "#mine"):
+            self.query_one(selector, Static).update("")
+        self.query_one("#passage", Static).update(passage)
