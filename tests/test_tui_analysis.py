@@ -20,9 +20,10 @@ async def test_analysis_screen_shows_comparison_and_refreshes_after_coding(demo_
         screen = app.screen
         assert isinstance(screen, AnalysisScreen)
         comp = screen.comparison
-        assert len(comp) == 32
+        assert len(comp) == 8 * 7  # every code x score
         table = screen.query_one("#comparison")
-        assert table.row_count == 32
+        assert table.row_count == 8  # the primary score's table
+        assert [str(c) for c in table.get_row_at(2)][-1] == "marginal"  # IU: exact p .048, q .054
         verdicts = dict(zip(zip(comp["code"], comp["score"]), comp["verdict"]))
         assert verdicts[("INFO", "frequency")] == "differentiating"
         chart = str(screen.query_one("#chart").content)  # a rich Group
@@ -43,8 +44,9 @@ async def test_analysis_screen_shows_comparison_and_refreshes_after_coding(demo_
         await pilot.pause()
         after = float(app.screen.comparison.query("code == 'RB' and score == 'frequency'")["mean_average"].iloc[0])
         assert after == before + 0.2  # one more RB among five average interviewees
+        assert app.screen.score == "frequency"  # the chart starts on the primary score
         await pilot.press("s")
-        assert app.screen.score == "max_level"
+        assert app.screen.score == "rate"
 
 
 def test_bar_chart_marks_differentiating_codes():
@@ -60,3 +62,26 @@ def test_bar_chart_marks_differentiating_codes():
     text = console.export_text()
     assert "★ INFO" in text and "★ SCT" not in text
     assert "█" * 20 in text and "▒" * 10 in text and "█" * 5 in text
+
+
+async def test_a_blind_session_is_recorded_and_the_report_says_so(demo_db, tmp_path):
+    from beicoder.core.report import build_report, markdown
+
+    db = tmp_path / "demo.db"
+    db.write_bytes(demo_db.read_bytes())
+    for blind in (True, True):
+        app = BeicoderApp(str(db), "amy", blind=blind)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.pause()
+            await pilot.press("x", "j", "x")  # two "no code" decisions
+            await pilot.pause()
+    with Store(db) as store:
+        assert store.blinding("amy") == {"sessions": 2, "blind": 2, "outside": 0}
+        assert store.blinding("reference")["sessions"] == 0
+        md = markdown(build_report(store, "reference"))
+    assert "- coding: unknown (no coding session in beicoder's TUI: codings were imported)" in md
+    app = BeicoderApp(str(db), "amy")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+    with Store(db) as store:
+        assert store.blinding("amy")["blind"] == 2 and store.blinding("amy")["sessions"] == 3

@@ -1,7 +1,8 @@
 """The analysis screen: outstanding vs average for one coder's codings, rerun in a worker.
 
-A table of the comparison (group means, Hedges' g, BH q, verdict) and a terminal bar chart of
-the mean score per code for each group, differentiating codes marked. It reruns when shown
+A table of the comparison on the primary score (group means, Hedges' g with its CI, the
+verdict test's p, BH q over the codes, verdict) and a terminal bar chart of the mean score
+per code for each group, differentiating codes marked. It reruns when shown
 again after coding (``on_screen_resume``) and on ``r``; ``s`` switches the score shown in the
 chart, ``c`` the coder. The worker posts AnalysisReady or AnalysisFailed.
 """
@@ -32,7 +33,7 @@ class AnalysisScreen(Screen):
         PaletteBinding("escape", "app.pop_screen", "Back to coding", tooltip="Leave the analysis screen"),
         PaletteBinding("r", "rerun", "Rerun", title="Rerun the analysis", tooltip="Compute the comparison again"),
         PaletteBinding("s", "next_score", "Score shown", title="Next score in the chart",
-                       tooltip="Chart the next score: frequency, rate, mean level or max level"),
+                       tooltip="Chart the next score: frequency, rate, level score, mean levels, max level, presence"),
         PaletteBinding("c", "next_coder", "Coder", title="Analyse the next coder",
                        tooltip="The comparison for the next coder with decisions"),
     ]
@@ -42,7 +43,8 @@ class AnalysisScreen(Screen):
         self.db_path = db_path
         self.coder = coder
         self.rule = rule or Rule()
-        self.score = "mean_level"
+        self.score = self.rule.primary
+        self.names: dict = {}
         self.comparison = None
         self.state = "computing…"
 
@@ -56,6 +58,8 @@ class AnalysisScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        with Store(self.db_path, create=False) as store:
+            self.names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
         self.run_analysis()
 
     def on_screen_resume(self) -> None:
@@ -130,7 +134,7 @@ class AnalysisScreen(Screen):
 
     def _draw(self) -> None:
         self._show_state(self.state)
-        self.query_one(ComparisonGrid).show(self.comparison)
+        self.query_one(ComparisonGrid).show(self.comparison, self.names)
         chart = self.query_one("#chart", Static)
         if self.comparison is None:
             chart.update("")

@@ -155,6 +155,10 @@ class CodingScreen(NarrowFooter, Screen):
         from ...core.suggest.learned import usual_levels
 
         self.usual_levels = usual_levels(self.store, self.coder)
+        try:  # the report says whether coding was blind to the groups
+            self.store.record_session(self.coder, self.blind)
+        except StoreError as exc:
+            self.notify(f"could not record this session: {exc}", severity="warning", timeout=6)
         if self.model_stale:
             self.notify("your model was trained with another version of the dictionary; its suggestions are "
                         "not shown until you press T to retrain", severity="warning", timeout=10)

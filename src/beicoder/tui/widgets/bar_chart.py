@@ -9,7 +9,8 @@ from rich.text import Text
 from ...core.analysis import SCORE_LABELS
 from ...core.fmt import missing, num
 
-VERDICT_STYLE = {"differentiating": "bold green", "marginal": "yellow", "threshold": "cyan", "none": ""}
+VERDICT_STYLE = {"differentiating": "bold green", "marginal": "yellow", "threshold": "cyan", "reversed": "magenta",
+                 "none": ""}
 
 
 def bar_chart(comparison, score: str, width: int = 40) -> Group:
@@ -32,6 +33,6 @@ def bar_chart(comparison, score: str, width: int = 40) -> Group:
             table.add_row(Text(f"{mark} {r['code']:<5}{label}" if label == "O" else f"  {'':<5}{label}",
                                style=VERDICT_STYLE.get(r["verdict"], "") if label == "O" else ""),
                           Text(char * n, style=style), Text(num(value)))
-    title = Text(f"{SCORE_LABELS[score].capitalize()} per code, group means (s: next score): "
-                 "█ outstanding  ▒ average  ★ differentiating", style="bold")
+    title = Text(f"{SCORE_LABELS[score][0].upper() + SCORE_LABELS[score][1:]} per code, group means (s: next score): "
+                 "█ outstanding  ▒ average  ★ differentiating (primary score)", style="bold")
     return Group(title, table)
