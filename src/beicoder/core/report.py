@@ -50,8 +50,23 @@ def codings_hash(store, coder: str) -> str:
     return hashlib.sha256("\n".join(canon).encode("utf-8")).hexdigest()
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a fixed-width font (a Han character takes two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
 def _md_table(headers: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    """A pipe table whose separator has as many dashes as its column's widest cell, so that
+    pandoc gives each column its share of the page when it converts the report to DOCX."""
+    widths = []
+    for i, h in enumerate(headers):
+        cells = [str(r[i]) for r in rows]
+        widest = max([3, min(_width(h), 12)] + [_width(c) for c in cells])
+        word = max([_width(w) for c in cells + [h] for w in c.split()] or [3])
+        widths.append(max(widest + 3, word + 8))  # room for the widest cell, and never a word cut
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("-" * w for w in widths) + "|"]
     lines += ["| " + " | ".join(str(c).replace("|", "/") for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -176,15 +191,16 @@ def markdown(rep: dict) -> str:
     out += [f"## Outstanding vs average ({SCORE_LABELS[rule.primary]}, primary)", ""]
     rows = []
     for r in prim.to_dict("records"):
-        rows.append([r["code"], names.get(r["code"], ""), f"{num(r['mean_outstanding'])} ({num(r['sd_outstanding'])})",
+        rows.append([f"{r['code']} {names.get(r['code'], '')}".strip(),
+                     f"{num(r['mean_outstanding'])} ({num(r['sd_outstanding'])})",
                      f"{num(r['mean_average'])} ({num(r['sd_average'])})",
-                     f"{num(r['hedges_g'])} {_ci(r['hedges_g_low'], r['hedges_g_high'])}", p_value(r["p"]),
-                     p_value(r["q"]) + stars(r["q"]), r["verdict"]])
-    out += [_md_table(["code", "competency", "outstanding M (SD)", "average M (SD)", "g [95% CI]", "p", "q", "verdict"],
-                      rows), ""]
+                     f"{num(r['hedges_g'])} {_ci(r['hedges_g_low'], r['hedges_g_high'])}",
+                     f"{p_value(r['p'])} ({p_value(r['q'])}{stars(r['q'])})", r["verdict"]])
+    out += [_md_table(["competency", "O: M (SD)", "A: M (SD)", "g [95% CI]", "p (q)", "verdict"], rows), ""]
     unit = SCORE_UNITS[rule.primary]
-    out.append(f"Table 1. {SCORE_LABELS[rule.primary][0].upper() + SCORE_LABELS[rule.primary][1:]} ({unit}) by group; g: Hedges' g, 95% CI from the "
-               f"noncentral t; p: {rule.test_name()}; q: Benjamini-Hochberg over the {len(prim)} competencies "
+    out.append(f"Table 1. {SCORE_LABELS[rule.primary][0].upper() + SCORE_LABELS[rule.primary][1:]} ({unit}) by group "
+               f"(O: outstanding, A: average); g: Hedges' g, 95% CI from the "
+               f"noncentral t; p: {rule.test_name()}; in brackets q: Benjamini-Hochberg over the {len(prim)} competencies "
                "(* < .05, ** < .01, *** < .001). Every statistic of every score is in the appendix.")
     out.append("")
     diff = prim[prim["verdict"] == "differentiating"]
@@ -240,23 +256,28 @@ def markdown(rep: dict) -> str:
     out.append("")
     crow = []
     main = dict(zip(prim["code"], prim["verdict"]))
+    differ = []
     for code in rep["codes"]:
         pr = cm[(cm["code"] == code) & (cm["model"] == "poisson")].iloc[0]
         nb = cm[(cm["code"] == code) & (cm["model"] == "negative binomial")].iloc[0]
-        crow.append([code, f"{num(pr['rate_ratio'])} {_ci(pr['ci_low'], pr['ci_high'])}", p_value(pr["q"]),
-                     num(pr["dispersion"]), pr["verdict"],
-                     f"{num(nb['rate_ratio'])} {_ci(nb['ci_low'], nb['ci_high'])}" if not math.isnan(nb["rate_ratio"])
-                     else ("n/e: no overdispersion" if "overdispersion" in nb["note"] else f"n/e: {nb['note']}"),
-                     nb["verdict"] if not math.isnan(nb["rate_ratio"]) else "n/e", main.get(code, "")])
-    out += [_md_table(["code", "Poisson RR [95% CI]", "q", "dispersion", "verdict", "NB RR [95% CI]", "verdict",
-                       "main verdict"], crow), ""]
+        nb_cell = (f"{num(nb['rate_ratio'])} {_ci(nb['ci_low'], nb['ci_high'])} ({p_value(nb['q'])})"
+                   if not math.isnan(nb["rate_ratio"]) else
+                   ("n/e: no overdispersion" if "overdispersion" in nb["note"] else f"n/e: {nb['note']}"))
+        crow.append([code, f"{num(pr['rate_ratio'])} {_ci(pr['ci_low'], pr['ci_high'])} ({p_value(pr['q'])})",
+                     num(pr["dispersion"]), nb_cell])
+        verdicts = {v for v in (pr["verdict"], nb["verdict"]) if v != "not estimable"}
+        if any(v != main.get(code) for v in verdicts):
+            differ.append(f"{code} ({main.get(code)}; Poisson {pr['verdict']}, negative binomial {nb['verdict']})")
+    out += [_md_table(["code", "Poisson RR [95% CI] (q)", "dispersion", "NB RR [95% CI] (q)"], crow), ""]
     disp = cm.loc[cm["model"] == "poisson", "dispersion"].dropna()
     if len(disp):
         under, over = int((disp < 1).sum()), int((disp > 1).sum())
         out.append(f"Table 3. Count models (n/e: not estimable). Poisson dispersion ranged {num(disp.min())} to "
                    f"{num(disp.max())}: {under} competencies under-dispersed (the Poisson test is then conservative), "
-                   f"{over} over-dispersed (read the negative binomial model there). Where the count models and the "
-                   "main verdict disagree, the difference is not robust to the choice of test.")
+                   f"{over} over-dispersed (read the negative binomial model there). "
+                   + ("The count models' verdicts differ from the main verdict for " + "; ".join(differ)
+                      + ": there the difference is not robust to the choice of test." if differ else
+                      "The count models' verdicts agree with the main verdict for every competency."))
         out.append("")
     out += ["## Does the model classify?", ""]
     cl = rep["classification"]
@@ -288,21 +309,27 @@ def _appendix(rep: dict) -> list[str]:
     out.append("A1. Descriptive statistics per score (n: interviewees with a value; for the mean level among those "
                "who show the code, n is the number who show it).")
     out.append("")
-    out += [_md_table(["code", "score", "role", "n (O/A)", "outstanding M (SD)", "average M (SD)", "shown (O/A)"],
-                      [[r["code"], SCORE_LABELS[r["score"]], r["role"], f"{r['n_outstanding']}/{r['n_average']}",
+    out += [_md_table(["code", "score", "n (O/A)", "outstanding M (SD)", "average M (SD)", "shown (O/A)"],
+                      [[r["code"], SCORE_LABELS[r["score"]], f"{r['n_outstanding']}/{r['n_average']}",
                         f"{num(r['mean_outstanding'])} ({num(r['sd_outstanding'])})",
                         f"{num(r['mean_average'])} ({num(r['sd_average'])})",
                         f"{num(r['presence_outstanding'])}/{num(r['presence_average'])}"]
                        for r in comp.to_dict("records")]), ""]
-    out.append(f"A2. Tests ({rep['rule'].sided}): Welch's t; Mann-Whitney U of the outstanding group with its "
-               "permutation p; the permutation test of the difference in means; q by family.")
+    out.append(f"A2. Parametric and rank tests ({rep['rule'].sided}): Welch's t with its df and p; the Mann-Whitney "
+               "U of the outstanding group with its permutation p.")
     out.append("")
-    out += [_md_table(["code", "score", "Welch t (df)", "p", "U", "p(U)", "diff", "p(diff)", "q", "verdict"],
+    out += [_md_table(["code", "score", "Welch t (df)", "p", "U", "p(U)"],
                       [[r["code"], SCORE_LABELS[r["score"]], f"{num(r['welch_t'])} ({num(r['welch_df'], 1)})",
-                        p_value(r["welch_p"]), num(r["mw_u"], 1), p_value(r["mw_p"]), num(r["perm_diff"]),
-                        p_value(r["perm_p"]), p_value(r["q"]) + stars(r["q"]), r["verdict"]]
+                        p_value(r["welch_p"]), num(r["mw_u"], 1), p_value(r["mw_p"])]
                        for r in comp.to_dict("records")]), ""]
-    out.append("A3. Effect sizes with 95% CIs: Cohen's d and Hedges' g (noncentral t), rank-biserial r (Fisher z; "
+    out.append(f"A3. The permutation test of the difference in means, q by family (the primary score, "
+               f"{SCORE_LABELS[rep['rule'].primary]}, first: q over its codes; the secondary scores: q over every "
+               "test) and the verdict.")
+    out.append("")
+    out += [_md_table(["code", "score", "difference", "p", "q", "verdict"],
+                      [[r["code"], SCORE_LABELS[r["score"]], num(r["perm_diff"]), p_value(r["perm_p"]),
+                        p_value(r["q"]) + stars(r["q"]), r["verdict"]] for r in comp.to_dict("records")]), ""]
+    out.append("A4. Effect sizes with 95% CIs: Cohen's d and Hedges' g (noncentral t), rank-biserial r (Fisher z; "
                "undefined at complete separation).")
     out.append("")
     out += [_md_table(["code", "score", "d [95% CI]", "g [95% CI]", "r_rb [95% CI]"],
@@ -311,12 +338,14 @@ def _appendix(rep: dict) -> list[str]:
                         f"{signed(r['rank_biserial'])} {_ci(r['rank_biserial_low'], r['rank_biserial_high'])}"]
                        for r in comp.to_dict("records")]), ""]
     corr = rep["correlations"]
-    out.append(f"A4. Correlation of every score with {SPEECH_UNIT}: pooled and within groups.")
+    out.append(f"A5. Correlation of every score with {SPEECH_UNIT}: pooled and within groups (partial), p in "
+               "brackets.")
     out.append("")
-    out += [_md_table(["code", "score", "r", "p", "rho", "p", "partial r", "p", "partial rho", "p"],
-                      [[r["code"], SCORE_LABELS[r["score"]], signed(r["pearson_r"]), p_value(r["pearson_p"]),
-                        signed(r["spearman_rho"]), p_value(r["spearman_p"]), signed(r["partial_r"]),
-                        p_value(r["partial_p"]), signed(r["partial_rho"]), p_value(r["partial_rho_p"])]
+    out += [_md_table(["code", "score", "r (p)", "rho (p)", "partial r (p)", "partial rho (p)"],
+                      [[r["code"], SCORE_LABELS[r["score"]], f"{signed(r['pearson_r'])} ({p_value(r['pearson_p'])})",
+                        f"{signed(r['spearman_rho'])} ({p_value(r['spearman_p'])})",
+                        f"{signed(r['partial_r'])} ({p_value(r['partial_p'])})",
+                        f"{signed(r['partial_rho'])} ({p_value(r['partial_rho_p'])})"]
                        for r in corr.to_dict("records")]), ""]
     return out
 

@@ -7,7 +7,7 @@ already has part of it (``IF NOT EXISTS``), so a file half-upgraded by hand stil
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -100,9 +100,9 @@ MIGRATIONS: dict[int, list[str]] = {
            FROM audit GROUP BY action""",
         "CREATE INDEX IF NOT EXISTS idx_audit_action ON audit(action)",
         "CREATE INDEX IF NOT EXISTS idx_audit_passage ON audit(passage_id)",
-        "CREATE INDEX IF NOT EXISTS idx_actions_coder ON actions(coder, state, id)",
-        # coding sessions, so a report can say whether coding was blind to the groups
-        """CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL,
+        "CREATE INDEX IF NOT EXISTS idx_actions_coder ON actions(coder, state, id)"],
+    # coding sessions, so a report can say whether coding was blind to the groups
+    6: ["""CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL,
            blind INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL DEFAULT 'coding')"""],
 }
 
