@@ -35,7 +35,7 @@ def test_report_writes_every_file_and_reruns_identically(demo_db, tmp_path):
     import re
 
     main_table = md.split("## Outstanding vs average")[1].split("Table 1.")[0]
-    ps = [float(v) for v in re.findall(r"\| (\.\d{3}) \|", main_table)]
+    ps = [float(v) for v in re.findall(r"\| (\.\d{3}) \(\.\d{3}\*{0,3}\) \|", main_table)]
     assert len(ps) >= 8 and min(ps) >= 0.0079
     strip = lambda text: [line for line in text.splitlines() if not line.startswith("- date:")]  # noqa: E731
     assert strip(md) == strip((second / "report.md").read_text(encoding="utf-8"))
