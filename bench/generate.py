@@ -44,7 +44,8 @@ def transcript(rng: random.Random, questions: list[str], answers: list[str], cha
     turn = 0
     while size < chars:
         turn += 1
-        block = f"访谈者：{rng.choice(questions)}\n\n被访者：（{k}-{turn}）{rng.choice(VARIANTS)}{rng.choice(answers)}\n"
+        block = (f"访谈者：{rng.choice(questions)}\n\n"
+                 f"被访者：（{k}-{turn}）{rng.choice(VARIANTS)}{rng.choice(answers)}\n")
         lines.append(block)
         size += len(block) + 1
     return "\n".join(lines)

@@ -5,7 +5,13 @@ import pytest
 from scipy import stats
 
 from beicoder.core.analysis import (
-    AnalysisError, Rule, compare_groups, compute_scores, normalize_group, study_frames, verdict,
+    AnalysisError,
+    Rule,
+    compare_groups,
+    compute_scores,
+    normalize_group,
+    study_frames,
+    verdict,
 )
 from beicoder.core.store import Store
 from beicoder.core.textutil import han_count, speech_length

@@ -7,12 +7,12 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
-from conftest import TINY_A
 
 from beicoder.cli import main
 from beicoder.core.dictionary import load_dictionary
 from beicoder.core.refi import write_codebook
 from beicoder.core.store import Store
+from conftest import TINY_A
 
 
 def run(*args, input=None):

@@ -15,8 +15,8 @@ from beicoder.core.store import Store
 from beicoder.tui.app import BeicoderApp
 from beicoder.tui.screens.coding import CodingScreen
 from beicoder.tui.screens.consensus import ConsensusScreen
-from conftest import TUI_MC01, TUI_MC02, make_study
 from beicoder.tui.screens.dialogs import HelpScreen, LevelScreen
+from conftest import TUI_MC01, TUI_MC02, make_study
 
 SIZE = (160, 45)
 

@@ -76,10 +76,9 @@ def test_undo_last_names_the_passage(tiny_study):
 
 
 def test_apply_review_refuses_unknown_items_and_passages(tmp_path):
-    from conftest import make_study
-
     from beicoder.core.review import apply_review
     from beicoder.core.study import import_parsed, parse_files
+    from conftest import make_study
 
     text = "访谈者：讲一件事。\n被访者：我去客户家实地走访了三次。\n"
     db = make_study(tmp_path, {"R01": text})

@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TINY_A, TINY_B
 
 from beicoder.core.importing import ImportRefused, import_files
 from beicoder.core.store import Store
 from beicoder.core.study import MetaError
+from conftest import TINY_A, TINY_B
 
 
 def _write(folder, name, text, encoding="utf-8"):

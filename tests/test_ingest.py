@@ -132,7 +132,7 @@ def test_unsupported_suffix(tmp_path):
 
 
 def test_decode_bytes_normalises_lone_cr():
-    text, enc = decode_bytes("甲：一\r乙：二\r".encode("utf-8"))
+    text, enc = decode_bytes("甲：一\r乙：二\r".encode())
     assert text == "甲：一\n乙：二\n" and enc == "utf-8"
 
 

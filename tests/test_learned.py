@@ -7,8 +7,15 @@ from click.testing import CliRunner
 from beicoder.cli import main
 from beicoder.core.store import Store
 from beicoder.core.suggest.learned import (
-    LearnedSuggester, ModelError, blended_suggestions, examples_from_study, model_dir, read_model_meta, train,
-    train_model, usual_levels,
+    LearnedSuggester,
+    ModelError,
+    blended_suggestions,
+    examples_from_study,
+    model_dir,
+    read_model_meta,
+    train,
+    train_model,
+    usual_levels,
 )
 
 

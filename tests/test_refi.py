@@ -13,7 +13,14 @@ pytest.importorskip("lxml")
 from beicoder.core import BeicoderError  # noqa: E402
 from beicoder.core.export import OutputError  # noqa: E402
 from beicoder.core.refi import (  # noqa: E402
-    RefiError, code_guid, code_label, read_codebook, read_project, validate, write_codebook, write_project,
+    RefiError,
+    code_guid,
+    code_label,
+    read_codebook,
+    read_project,
+    validate,
+    write_codebook,
+    write_project,
 )
 from beicoder.core.store import Store  # noqa: E402
 

@@ -9,7 +9,13 @@ from sklearn.metrics import cohen_kappa_score
 from beicoder.cli import main
 from beicoder.core.export import import_codings
 from beicoder.core.reliability import (
-    ReliabilityError, alpha, category_agreement, coding_table, presence_kappa, reliability_report, spearman_brown,
+    ReliabilityError,
+    alpha,
+    category_agreement,
+    coding_table,
+    presence_kappa,
+    reliability_report,
+    spearman_brown,
 )
 from beicoder.core.store import Store
 from beicoder.core.study import import_parsed, parse_files

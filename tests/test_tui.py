@@ -14,8 +14,8 @@ from beicoder.core.store import Store
 from beicoder.core.study import import_parsed, parse_files
 from beicoder.tui.app import BeicoderApp
 from beicoder.tui.screens.coding import CodingScreen
-from conftest import TUI_MC01, TUI_MC02, make_study
 from beicoder.tui.screens.dialogs import HelpScreen, LevelScreen, MemoScreen
+from conftest import TUI_MC01, TUI_MC02, make_study
 
 SIZE = (160, 45)
 

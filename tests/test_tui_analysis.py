@@ -1,8 +1,8 @@
 """Pilot test of the analysis screen: reruns in a worker, shows the comparison and the chart."""
 
 from beicoder.core.store import Store
-from beicoder.tui.screens.analysis import AnalysisScreen
 from beicoder.tui.app import BeicoderApp
+from beicoder.tui.screens.analysis import AnalysisScreen
 from beicoder.tui.widgets.bar_chart import bar_chart
 
 

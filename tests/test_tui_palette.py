@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from conftest import TUI_MC01, TUI_MC02, make_study
 from textual.actions import parse
 
 from beicoder.tui.app import BeicoderApp
 from beicoder.tui.commands import declared_bindings, screen_commands
 from beicoder.tui.screens.analysis import AnalysisScreen
 from beicoder.tui.screens.coding import CodingScreen
+from conftest import TUI_MC01, TUI_MC02, make_study
 
 SIZE = (160, 45)
 

@@ -9,9 +9,9 @@ with ``pytest tests/test_tui_snapshots.py --snapshot-update``.
 from __future__ import annotations
 
 import pytest
-from conftest import TUI_MC01, TUI_MC02, make_study
 
 from beicoder.tui.app import BeicoderApp
+from conftest import TUI_MC01, TUI_MC02, make_study
 
 
 @pytest.fixture

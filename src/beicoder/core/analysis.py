@@ -47,8 +47,10 @@ TESTS = {"mann-whitney": "Mann-Whitney U", "permutation": "permutation test of t
 VERDICTS = ("differentiating", "marginal", "threshold", "reversed", "none")
 SPEECH_UNIT = "speech length (Han characters + words of other scripts)"
 
-OUTSTANDING_LABELS = {"outstanding", "superior", "top", "high", "star", "优秀", "优秀组", "優秀", "優秀組", "绩优", "高绩效"}
-AVERAGE_LABELS = {"average", "typical", "normal", "low", "普通", "普通组", "普通組", "一般", "一般组", "一般組", "绩效一般"}
+OUTSTANDING_LABELS = {"outstanding", "superior", "top", "high", "star",
+                      "优秀", "优秀组", "優秀", "優秀組", "绩优", "高绩效"}
+AVERAGE_LABELS = {"average", "typical", "normal", "low",
+                  "普通", "普通组", "普通組", "一般", "一般组", "一般組", "绩效一般"}
 
 
 class AnalysisError(BeicoderError):
@@ -94,7 +96,8 @@ class Rule:
 
     def describe(self) -> str:
         """The rule in one paragraph (the family, the test, its side and each verdict)."""
-        test = self.test_name() + (" (exact permutation p; Monte-Carlo above 100,000 splits)" if self.test != "welch" else "")
+        test = self.test_name() + (" (exact permutation p; Monte-Carlo above 100,000 splits)"
+                                   if self.test != "welch" else "")
         judged = (f"Benjamini-Hochberg q over the codes on the primary score ({SCORE_LABELS[self.primary]})"
                   if self.corrected else "the uncorrected p")
         pct = round(self.threshold_presence * 100)
@@ -461,7 +464,8 @@ def length_control(scores, interviewees):
             corr.append({"code": code, "score": score, "n": int(len(a)), "pearson_r": r, "pearson_p": rp,
                          "spearman_rho": rho, "spearman_p": sp, "partial_r": pr.r, "partial_p": pr.p,
                          "partial_rho": ps.r, "partial_rho_p": ps.p, "length_driven": driven,
-                         "advice": ("compare the rate (--normalize) and see the count models" if driven and score == "frequency"
+                         "advice": ("compare the rate (--normalize) and see the count models"
+                                    if driven and score == "frequency"
                                     else ("length-sensitive within groups: read with care" if driven else ""))})
     return pd.DataFrame(rows), pd.DataFrame(corr)
 
@@ -515,7 +519,8 @@ def count_models(scores, codes, rule: Rule = Rule()):
                         dispersion = float(fit.pearson_chi2 / fit.df_resid) if fit.df_resid > 0 else np.nan
                         beta, se = float(fit.params[1]), float(fit.bse[1])
                     else:
-                        fit = sm.NegativeBinomial(yv, exog, offset=offset, loglike_method="nb2").fit(disp=0, maxiter=200)
+                        fit = sm.NegativeBinomial(yv, exog, offset=offset, loglike_method="nb2").fit(
+                            disp=0, maxiter=200)
                         dispersion = float(fit.params[-1])
                         beta, se = float(fit.params[1]), float(fit.bse[1])
                         if not fit.mle_retvals.get("converged", True):

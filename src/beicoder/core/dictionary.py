@@ -298,7 +298,8 @@ def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[s
         if other:
             raise DictionaryError(f"{where}: unknown key(s) {', '.join(other)}; an example has text and codes")
         if not isinstance(item.get("text"), str):
-            raise DictionaryError(f"{where}: " + ("text must be text" if item.get("text") is not None else "missing text"))
+            problem = "text must be text" if item.get("text") is not None else "missing text"
+            raise DictionaryError(f"{where}: {problem}")
         text = _text(item.get("text"), where, "text")
         if "codes" not in item or item["codes"] is None:
             raise DictionaryError(f"{where}: missing codes (write codes: [] for a passage with no code)")

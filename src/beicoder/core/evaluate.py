@@ -21,9 +21,9 @@ highest-scoring codes (score > 0) of the suggester for that passage.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from . import BeicoderError
 from .textutil import read_utf8

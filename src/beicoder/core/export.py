@@ -124,8 +124,6 @@ def codings_frame(store, coder: str | None = None):
     """
     import pandas as pd
 
-    from .store import normalize_coder
-
     marks = {(r["passage_id"], r["coder"]): r for r in store.marks(coder)}
     rows = []
     for r in store.coding_rows(coder):
@@ -194,7 +192,8 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
         raise CodingsFileError(f"{path}: no rows")
     cols = set(rows[0])
     ord_col = next((c for c in ("passage", "passage_ordinal", "ordinal") if c in cols), None)
-    missing = [c for c, ok in (("interviewee", "interviewee" in cols), ("passage", ord_col), ("code", "code" in cols)) if not ok]
+    missing = [c for c, ok in (("interviewee", "interviewee" in cols), ("passage", ord_col), ("code", "code" in cols))
+               if not ok]
     if missing:
         raise CodingsFileError(f"{path}: missing column(s) {', '.join(missing)}")
     if not coder and "coder" not in cols:

@@ -134,7 +134,8 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
             try:
                 text = data.decode(enc)
             except UnicodeDecodeError:
-                raise ImportProblem(f"{name}: has a {enc.upper()} byte-order mark but is not valid {enc.upper()}") from None
+                raise ImportProblem(
+                    f"{name}: has a {enc.upper()} byte-order mark but is not valid {enc.upper()}") from None
             encoding = {"utf-8-sig": "utf-8-bom", "utf-16": "utf-16", "utf-32": "utf-32"}[enc]
             break
     if text is None:
@@ -241,10 +242,11 @@ def parse_turns(text: str, interviewee: str | None = None) -> tuple[list[Turn], 
     Labels understood: role labels (``访谈者/被访者``, ``问/答``, ``Q/A``, ``I/R`` and their
     Traditional forms), personal names (``名字：`` or ``### 名字：``, full-width or ASCII
     colon) and bracketed markers (``[id1] text`` as QualCoder writes, ``[SPEAKER_00]:``; each
-    one starts a turn and counts as a name). When role labels are present only they start turns, so a quoted ``客户说：`` line
-    stays inside its turn. With names, a name must start at least two lines or stand in a
-    ``###`` heading; the interviewee is ``interviewee`` when given, otherwise the speaker with
-    the most text in turns that ask no question (interviewers ask). Text before the first label is a preamble turn (role ``other``).
+    one starts a turn and counts as a name). When role labels are present only they start
+    turns, so a quoted ``客户说：`` line stays inside its turn. With names, a name must start
+    at least two lines or stand in a ``###`` heading; the interviewee is ``interviewee`` when
+    given, otherwise the speaker with the most text in turns that ask no question
+    (interviewers ask). Text before the first label is a preamble turn (role ``other``).
     A text with no labels at all is one interviewee turn per paragraph, with a warning.
 
     Returns ``(turns, interviewee speaker label, warnings)``.
@@ -560,7 +562,8 @@ _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{1,3})"
 _CUE_TIMING_RE = re.compile(rf"^[ \t]*{_TIME}[ \t]*-->[ \t]*{_TIME}(?:[ \t].*)?$")
 _VOICE_RE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+(?P<name>[^>]*))?>", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>|\{\\[^}]*\}")
-_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": " ", "&lrm;": "", "&rlm;": "", "&quot;": '"', "&apos;": "'"}
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": " ", "&lrm;": "", "&rlm;": "",
+             "&quot;": '"', "&apos;": "'"}
 # A paragraph of subtitle text ends at a pause this long or, once it is this long, at a cue
 # that ends a sentence.
 _PAUSE_SECONDS = 2.0
@@ -644,8 +647,9 @@ def parse_cues(text: str, vtt: bool = False) -> list[Cue]:
             if not line.strip():
                 in_block = False
             continue
-        if vtt and not line.strip() and i + 1 < len(lines) and lines[i + 1].strip().startswith(("NOTE", "STYLE", "REGION")) and (
-            lines[i + 1].strip() in {"NOTE", "STYLE", "REGION"} or lines[i + 1].strip().startswith(("NOTE ", "NOTE\t"))
+        following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if vtt and not line.strip() and i + 1 < len(lines) and following.startswith(("NOTE", "STYLE", "REGION")) and (
+            following in {"NOTE", "STYLE", "REGION"} or following.startswith(("NOTE ", "NOTE\t"))
         ):
             flush()
             current = None

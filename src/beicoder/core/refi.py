@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC
 from pathlib import Path, PurePosixPath
 
 from . import BeicoderError
@@ -92,7 +93,7 @@ def _checked_output(path) -> Path:
 
 def _iso(stamp) -> str | None:
     """``stamp`` (ISO 8601 text as stored) as an xsd:dateTime in UTC, or None when unreadable."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     if not stamp:
         return None
@@ -101,8 +102,8 @@ def _iso(stamp) -> str | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _code_element(parent, ns: str, competency, position: int):
@@ -257,7 +258,8 @@ def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
                     indicator = ""
                     if dictionary and r["code"] in dictionary.codes:
                         indicator = dictionary.get(r["code"]).indicator(r["level"])
-                    sub(sel, "Description").text = f"{label} level {r['level']}" + (f": {indicator}" if indicator else "")
+                    sub(sel, "Description").text = (f"{label} level {r['level']}"
+                                                    + (f": {indicator}" if indicator else ""))
                 coding = sub(sel, "Coding", guid=_guid("coding", key), creatingUser=ucode, creationDateTime=when)
                 sub(coding, "CodeRef", targetGUID=code_guid(r["code"]))
     return _xml_bytes(root), files
@@ -419,7 +421,7 @@ def codebook_yaml(codes: list[dict], title: str) -> str:
     counter = 0
     names = [c["name"] for c in codes]
     comps = []
-    for c, (key, rest), pick in zip(codes, keys, chosen):
+    for c, (_key, rest), pick in zip(codes, keys, chosen):
         if pick is None:
             counter += 1
             while f"C{counter}" in used:
@@ -551,7 +553,8 @@ def _read_qde(path: Path):
         return zf.read(members[0]), zf
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         zf.close()
-        raise RefiError(f"{path.name}: damaged zip ({str(exc).splitlines()[0] if str(exc) else 'read error'})") from None
+        why = str(exc).splitlines()[0] if str(exc) else "read error"
+        raise RefiError(f"{path.name}: damaged zip ({why})") from None
 
 
 def _source_text(zf, src, project_path: Path) -> str | None:
@@ -632,7 +635,7 @@ def read_project(path) -> dict:
             sources.append({"guid": g, "name": name, "text": text})
             source_names[g] = name
 
-            def coding(c, start, end, sel_user, level):
+            def coding(c, start, end, sel_user, level, name=name, g=g):  # bound now, called in this iteration
                 ref_el = _child(c, "CodeRef")
                 if ref_el is None:
                     return
@@ -766,7 +769,8 @@ def _parse_source(text: str, name: str, project: Path, sha: str, selections: lis
     if promoted:
         parsed = ParsedTranscript(parsed.path, text, parsed.encoding, sha, parsed.turns,
                                   cut_passages(text, parsed.turns), parsed.interviewee_speaker,
-                                  parsed.warnings + [f"{promoted} turn(s) of other speakers hold codings and were made codable"])
+                                  parsed.warnings
+                                  + [f"{promoted} turn(s) of other speakers hold codings and were made codable"])
     return parsed
 
 
@@ -823,7 +827,8 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
         built = _codebook_dictionary(codable, title)
         dictionary, report.dictionary = built, "codebook"
     else:
-        raise RefiError(f"{path.name}: the project has no codebook and the study no dictionary; give one with --dictionary")
+        raise RefiError(f"{path.name}: the project has no codebook and the study no dictionary; "
+                        "give one with --dictionary")
     # project code GUID -> dictionary code
     code_map: dict[str, str] = {}
     if built is not None:
@@ -843,7 +848,8 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
             if key in dictionary.codes:
                 code_map[c["guid"]] = key
             elif comp is not None and comp.code in dictionary.codes and \
-                    (dictionary.get(comp.code).name_zh, dictionary.get(comp.code).name_en) == (comp.name_zh, comp.name_en):
+                    (dictionary.get(comp.code).name_zh, dictionary.get(comp.code).name_en) \
+                    == (comp.name_zh, comp.name_en):
                 code_map[c["guid"]] = comp.code
     scales = {c.code: (c.min_level, c.max_level) for c in dictionary.competencies}
 
@@ -898,7 +904,8 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
                     if variables.get("tenure_years") not in (None, ""):
                         row["tenure_years"] = float(variables["tenure_years"])
                 except ValueError:
-                    report.notes.append(f"case {case['name']}: tenure_years {variables['tenure_years']!r} is not a number")
+                    report.notes.append(
+                        f"case {case['name']}: tenure_years {variables['tenure_years']!r} is not a number")
                 if (variables.get("branch") or "").strip():
                     row["branch"] = variables["branch"].strip()
                 if len(row) > 1:
@@ -923,7 +930,8 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
                 for i in hits:
                     key = (passages[i].id, coder, code)
                     # several selections on one passage make one coding, with the highest level given
-                    if key not in decisions or (level is not None and (decisions[key] is None or level > decisions[key])):
+                    if key not in decisions or (
+                            level is not None and (decisions[key] is None or level > decisions[key])):
                         decisions[key] = level
         counts = store.apply_decisions([(pid, coder, code, level) for (pid, coder, code), level in decisions.items()],
                                        origin="qdpx", description=f"import {path.name}")

@@ -25,9 +25,9 @@ Figures below the usual bars (kappa 0.60, alpha 0.667, CA 0.70; configurable) ar
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Sequence
 
 from . import BeicoderError
 
@@ -341,8 +341,9 @@ def reliability_report(table: CodingTable, codes: Sequence[str], bars: Bars = Ba
             continue
         row = {"interviewee": table.transcript_of[u], "passage": table.ordinal_of[u], "passage_text": table.text_of[u]}
         for c, lv in zip(table.coders, table.levels):
+            in_order = sorted(lv[i].items(), key=lambda kv: position.get(kv[0], 99))
             row[c] = "; ".join(f"{code}{'' if level is None else f' L{level}'}"
-                               for code, level in sorted(lv[i].items(), key=lambda kv: position.get(kv[0], 99))) or "no code"
+                               for code, level in in_order) or "no code"
         rows.append(row)
     return {"summary": summary_df, "per_code": pd.DataFrame(per_code), "per_transcript": pd.DataFrame(per_transcript),
             "disagreements": pd.DataFrame(rows, columns=["interviewee", "passage", "passage_text", *table.coders])}

@@ -26,12 +26,23 @@ import json
 import math
 import zipfile
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .analysis import (
-    SCORE_LABELS, SCORE_UNITS, SCORES, SPEECH_UNIT, AnalysisError, Rule, classify_groups, compare_groups,
-    compute_scores, count_models, length_control, normalize_group, power_note, study_frames,
+    SCORE_LABELS,
+    SCORE_UNITS,
+    SPEECH_UNIT,
+    AnalysisError,
+    Rule,
+    classify_groups,
+    compare_groups,
+    compute_scores,
+    count_models,
+    length_control,
+    normalize_group,
+    power_note,
+    study_frames,
 )
 from .fmt import num, p_value, signed, stars
 
@@ -136,7 +147,7 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
         "coders compared for reliability": ", ".join(others) if reliability is not None else
         (rel_note or "none (fewer than two coders)"),
         "parameters": json.dumps({**asdict(rule), "normalize": normalize}, sort_keys=True),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     return {"scores": scores, "comparison": comparison, "length": length, "correlations": correlations,
             "count_models": models, "classification": classification, "classification_note": classification_note,
@@ -198,9 +209,11 @@ def markdown(rep: dict) -> str:
                      f"{p_value(r['p'])} ({p_value(r['q'])}{stars(r['q'])})", r["verdict"]])
     out += [_md_table(["competency", "O: M (SD)", "A: M (SD)", "g [95% CI]", "p (q)", "verdict"], rows), ""]
     unit = SCORE_UNITS[rule.primary]
-    out.append(f"Table 1. {SCORE_LABELS[rule.primary][0].upper() + SCORE_LABELS[rule.primary][1:]} ({unit}) by group "
+    primary_label = SCORE_LABELS[rule.primary][0].upper() + SCORE_LABELS[rule.primary][1:]
+    out.append(f"Table 1. {primary_label} ({unit}) by group "
                f"(O: outstanding, A: average); g: Hedges' g, 95% CI from the "
-               f"noncentral t; p: {rule.test_name()}; in brackets q: Benjamini-Hochberg over the {len(prim)} competencies "
+               f"noncentral t; p: {rule.test_name()}; "
+               f"in brackets q: Benjamini-Hochberg over the {len(prim)} competencies "
                "(* < .05, ** < .01, *** < .001). Every statistic of every score is in the appendix.")
     out.append("")
     diff = prim[prim["verdict"] == "differentiating"]
@@ -245,7 +258,8 @@ def markdown(rep: dict) -> str:
                       [[r["code"], signed(r["partial_r"]), p_value(r["partial_p"]), signed(r["partial_rho"]),
                         p_value(r["partial_rho_p"]), signed(r["pearson_r"]), p_value(r["pearson_p"])]
                        for r in pc.to_dict("records")]), ""]
-    out.append(f"Table 2. Correlation of the {SCORE_LABELS[rule.primary]} with {SPEECH_UNIT}, within groups and pooled.")
+    out.append(f"Table 2. Correlation of the {SCORE_LABELS[rule.primary]} with {SPEECH_UNIT}, "
+               "within groups and pooled.")
     out.append("")
     cm = rep["count_models"]
     out.append("Sensitivity analysis: each competency's frequency modelled with group as predictor and log(speech "
@@ -292,7 +306,8 @@ def markdown(rep: dict) -> str:
         rel = rep["reliability"]["summary"]
         out += ["## Reliability", "", f"Coders compared: {rep['provenance']['coders compared for reliability']}.", ""]
         out += [_md_table(["measure", "value", "units", "flag"],
-                          [[r["measure"], num(r["value"], 3), str(r["units"]), r["flag"]] for r in rel.to_dict("records")]),
+                          [[r["measure"], num(r["value"], 3), str(r["units"]), r["flag"]]
+                           for r in rel.to_dict("records")]),
                 ""]
         pcode = rep["reliability"]["per_code"]
         out += [_md_table(["code", "CA", "kappa", "alpha (presence)", "flag"],
@@ -333,7 +348,8 @@ def _appendix(rep: dict) -> list[str]:
                "undefined at complete separation).")
     out.append("")
     out += [_md_table(["code", "score", "d [95% CI]", "g [95% CI]", "r_rb [95% CI]"],
-                      [[r["code"], SCORE_LABELS[r["score"]], f"{num(r['cohens_d'])} {_ci(r['cohens_d_low'], r['cohens_d_high'])}",
+                      [[r["code"], SCORE_LABELS[r["score"]],
+                        f"{num(r['cohens_d'])} {_ci(r['cohens_d_low'], r['cohens_d_high'])}",
                         f"{num(r['hedges_g'])} {_ci(r['hedges_g_low'], r['hedges_g_high'])}",
                         f"{signed(r['rank_biserial'])} {_ci(r['rank_biserial_low'], r['rank_biserial_high'])}"]
                        for r in comp.to_dict("records")]), ""]
@@ -412,7 +428,8 @@ def _figure(rep: dict):
         axes[0, 0].set_title("Mean score per competency, outstanding vs average (95% CI, cut at 0); "
                              "q: * < .05, ** < .01, *** < .001", fontsize=10)
         if not font:
-            fig.text(0.01, 0.005, "No CJK font found on this machine: English names shown (install e.g. fonts-noto-cjk).",
+            fig.text(0.01, 0.005,
+                     "No CJK font found on this machine: English names shown (install e.g. fonts-noto-cjk).",
                      fontsize=7, color="#555555")
         fig.tight_layout()
     return fig

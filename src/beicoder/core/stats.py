@@ -24,9 +24,9 @@ its own against a table or a hand computation.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 MAX_SPLITS = 100_000  # enumerate every split up to this many; above, a Monte-Carlo sample
 RESAMPLES = 9_999  # Monte-Carlo resamples

@@ -40,7 +40,7 @@ class Store(CodingMixin, SuggestionsMixin, TranscriptsMixin, StudyMixin):
             beicoder study, or one made by a newer beicoder.
     """
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def set_dictionary(self, dictionary, drop_codings: bool = False) -> None:  # noqa: D102 - see StudyMixin

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .. import BeicoderError
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, statements
@@ -27,7 +28,7 @@ class StoreError(BeicoderError):
 
 def now() -> str:
     """The current time in UTC, ISO 8601 with milliseconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def normalize_coder(name: str) -> str:
@@ -193,7 +194,7 @@ class StoreBase:
         self.close()
 
     @contextmanager
-    def write(self) -> Iterator["StoreBase"]:
+    def write(self) -> Iterator[StoreBase]:
         """One write transaction, begun IMMEDIATE so that the write lock is taken at the
         start: a deferred transaction that reads first and then writes fails at once when
         another coder's session wrote in between, busy timeout or not. Nested use becomes a

@@ -16,9 +16,9 @@ that changed nothing leaves no trace. A new action after an undo closes the redo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from .base import StoreBase, StoreError, normalize_coder, now
 
@@ -65,7 +65,7 @@ class Action:
     coder's codings and marks and audit every change. Levels and codes are checked against the
     study's codes; StoreError is raised for an unknown code or a level outside its scale."""
 
-    def __init__(self, store: "CodingMixin", coder: str, origin: str, description: str, by: str | None):
+    def __init__(self, store: CodingMixin, coder: str, origin: str, description: str, by: str | None):
         self.store = store
         self.coder = coder
         self.origin = origin
@@ -385,7 +385,8 @@ class CodingMixin(StoreBase):
             if passage_id is not None:
                 target = self.passage(passage_id)
                 if target.transcript_id != item["transcript_id"]:
-                    raise StoreError(f"{self.path.name}: passage {passage_id} is not in {item['interviewee']}'s transcript")
+                    raise StoreError(
+                        f"{self.path.name}: passage {passage_id} is not in {item['interviewee']}'s transcript")
                 what = "no code" if item["no_code"] else (item["code"] or "memo")
                 with self.action(item["coder"], "review", f"review: {what} on passage {target.ordinal}") as act:
                     if item["code"]:

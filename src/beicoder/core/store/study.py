@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .base import StoreBase, StoreError, now
 
@@ -39,7 +39,8 @@ class StudyMixin(StoreBase):
             for code in missing:
                 self._run("DELETE FROM codings WHERE code = ?", [code])
             self._run(
-                "INSERT OR REPLACE INTO dictionary(id, name, source, sha256, yaml, loaded_at) VALUES (1, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO dictionary(id, name, source, sha256, yaml, loaded_at) "
+                "VALUES (1, ?, ?, ?, ?, ?)",
                 [dictionary.name, str(dictionary.source), dictionary.sha256, dictionary.yaml_text, now()])
             for row in self._all("SELECT code FROM codes"):
                 if row["code"] not in new_codes:
@@ -51,7 +52,8 @@ class StudyMixin(StoreBase):
                        max_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT(code) DO UPDATE SET position=excluded.position, name_zh=excluded.name_zh,
                        name_en=excluded.name_en, definition_zh=excluded.definition_zh,
-                       definition_en=excluded.definition_en, min_level=excluded.min_level, max_level=excluded.max_level""",
+                       definition_en=excluded.definition_en, min_level=excluded.min_level,
+                       max_level=excluded.max_level""",
                     [c.code, pos, c.name_zh, c.name_en, c.definition_zh, c.definition_en, c.min_level, c.max_level])
 
     def dictionary(self):

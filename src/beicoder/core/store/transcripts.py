@@ -86,8 +86,9 @@ class TranscriptsMixin(StoreBase):
     def _insert_turns(self, transcript_id: int, turns) -> list[int]:
         ids = []
         for i, t in enumerate(turns, start=1):
-            cur = self._run('INSERT INTO turns(transcript_id, ordinal, speaker, role, start, "end") VALUES (?, ?, ?, ?, ?, ?)',
-                            [transcript_id, i, t.speaker, t.role, t.start, t.end])
+            cur = self._run(
+                'INSERT INTO turns(transcript_id, ordinal, speaker, role, start, "end") VALUES (?, ?, ?, ?, ?, ?)',
+                [transcript_id, i, t.speaker, t.role, t.start, t.end])
             ids.append(cur.lastrowid)
         return ids
 
@@ -144,7 +145,8 @@ class TranscriptsMixin(StoreBase):
             new_ids = []
             for n, (p, ptext) in enumerate(new_spans, start=1):
                 cur = self._run(
-                    'INSERT INTO passages(transcript_id, turn_id, ordinal, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
+                    'INSERT INTO passages(transcript_id, turn_id, ordinal, start, "end", text) '
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     [transcript_id, turn_ids[p.turn_index], n, p.start, p.end, ptext])
                 new_ids.append(cur.lastrowid)
             for i, op in enumerate(old_passages):

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Sequence
 
 from .. import BeicoderError
 from . import Suggestion
@@ -209,8 +209,9 @@ def train(store, coder: str, dictionary, db_path: str | Path, seed: int = SEED, 
     nlp.to_disk(tmp)
     meta = {"coder": coder, "dictionary_sha256": dictionary.sha256, "examples": len(examples),
             "examples_with_codes": sum(1 for _, labels in examples if labels),
-            "dictionary_examples": len(dictionary.examples) if dictionary_examples else 0, "codes": list(dictionary.codes),
-            "learned_passages": learned, "seed": seed, "epochs": epochs, "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "dictionary_examples": len(dictionary.examples) if dictionary_examples else 0,
+            "codes": list(dictionary.codes), "learned_passages": learned, "seed": seed, "epochs": epochs,
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds")}
     (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     shutil.rmtree(path, ignore_errors=True)
     tmp.rename(path)
@@ -231,7 +232,7 @@ class LearnedSuggester:
         self.codes = list(nlp.get_pipe("textcat_multilabel").labels)
 
     @classmethod
-    def load(cls, path: str | Path, dictionary) -> "LearnedSuggester":
+    def load(cls, path: str | Path, dictionary) -> LearnedSuggester:
         """Load a saved model.
 
         Raises:

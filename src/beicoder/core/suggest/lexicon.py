@@ -13,8 +13,8 @@ piece of evidence names the jieba word(s) holding it, and the dictionary's optio
 Negation: a match does not count when, in its clause (text between ，。！？；：, and line
 breaks), a negation cue of the dictionary ends at most 6 characters before it (``没有去核实``),
 or a hypothetical cue stands earlier in its sentence (``如果当时去看一下就好了``), or the code's
-own negative cue appears in its sentence (``他拿着红包来，我就收下了`` is not self-control). Cues inside one of ``negation_exceptions``
-(``没想到``) do not negate. Negated matches stay in the evidence, flagged.
+own negative cue appears in its sentence (``他拿着红包来，我就收下了`` is not self-control).
+Cues inside one of ``negation_exceptions`` (``没想到``) do not negate. Negated matches stay in the evidence, flagged.
 
 Score of a code for a passage: ``1 - prod(1 - w_k)`` over the distinct keywords (and
 patterns) of that code matched and not negated, with ``w_k = 0.35 + 0.1 * min(len(k), 4)``
@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import logging
 import re
-from itertools import accumulate
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
+from itertools import accumulate
 
 from ..textutil import match_form
 from . import Evidence, Suggestion
