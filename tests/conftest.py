@@ -11,6 +11,8 @@ from beicoder.core.paths import default_dictionary, demo_study
 from beicoder.core.store import Store
 from beicoder.core.study import import_parsed, parse_files, read_meta
 
+REPO = Path(__file__).resolve().parents[1]
+
 TINY_A = """# 访谈 A01
 
 访谈者：请讲一件您觉得成功的事情。
@@ -70,6 +72,16 @@ def make_study(folder: Path, texts: dict[str, str], groups: dict[str, str] | Non
     finally:
         store.close()
     return db
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """The shared real files (transcripts, QDA projects, REFI-QDA schemas) in
+    ``shared/realdata`` beside the repository; a test that asks for them skips without them."""
+    path = REPO.parent / "shared" / "realdata"
+    if not path.is_dir():
+        pytest.skip(f"{path} not present (shared/realdata beside the repository)")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,12 @@
 """The bundled demo study is what a new user sees first: check it is complete and sound."""
 
 import csv
-from pathlib import Path
-
-import pytest
 
 from beicoder.core.analysis import normalize_group
 from beicoder.core.ingest import read_transcript
 from beicoder.core.paths import demo_study
 from beicoder.core.suggest.lexicon import LexiconSuggester
 from beicoder.core.textutil import han_count
-
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
 
 def test_ten_transcripts_of_at_least_2500_han_characters_five_per_group():
@@ -44,11 +39,10 @@ def test_reference_codings_use_known_codes_and_levels(dictionary):
             assert r["level"] == ""
 
 
-@pytest.mark.skipif(not REALDATA.exists(), reason="shared/realdata not present")
-def test_real_traditional_transcripts_get_some_suggestions(dictionary):
+def test_real_traditional_transcripts_get_some_suggestions(dictionary, realdata):
     suggester = LexiconSuggester(dictionary)
     total = 0
-    for f in sorted((REALDATA / "audreyt-transcript-zh").glob("*.md")):
+    for f in sorted((realdata / "audreyt-transcript-zh").glob("*.md")):
         parsed = read_transcript(f)
         texts = [parsed.text[p.start:p.end] for p in parsed.passages]
         for text, suggestions in zip(texts, suggester.suggest(texts)):

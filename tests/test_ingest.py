@@ -1,11 +1,9 @@
 import codecs
-from pathlib import Path
 
 import pytest
 
 from beicoder.core.ingest import ImportProblem, cut_passages, decode_bytes, parse_turns, read_transcript
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 SAMPLE = "访谈者：您好，请讲讲您的工作。\r\n被访者：我在县城支行做微贷，已经六年了。\r\n访谈者：举个例子？\r\n被访者：去年我查了客户的电费单。\r\n"
 
 
@@ -136,9 +134,8 @@ def test_decode_bytes_normalises_lone_cr():
     assert text == "甲：一\n乙：二\n" and enc == "utf-8"
 
 
-@pytest.mark.skipif(not REALDATA.exists(), reason="shared/realdata not present")
-def test_real_traditional_transcripts_and_their_encodings_give_exact_offsets():
-    folder = REALDATA / "audreyt-transcript-zh"
+def test_real_traditional_transcripts_and_their_encodings_give_exact_offsets(realdata):
+    folder = realdata / "audreyt-transcript-zh"
     original = read_transcript(folder / "2019-06-04-胡曉萍訪問.md")
     assert original.interviewee_speaker == "唐鳳"
     base = check_offsets(original)
@@ -153,9 +150,8 @@ def test_real_traditional_transcripts_and_their_encodings_give_exact_offsets():
         assert check_offsets(parsed)
 
 
-@pytest.mark.skipif(not REALDATA.exists(), reason="shared/realdata not present")
-def test_real_english_transcripts_pick_the_interviewee():
-    for f in sorted((REALDATA / "audreyt-transcript-en").glob("*.md")):
+def test_real_english_transcripts_pick_the_interviewee(realdata):
+    for f in sorted((realdata / "audreyt-transcript-en").glob("*.md")):
         parsed = read_transcript(f)
         assert parsed.interviewee_speaker == "Audrey Tang", f.name
         assert check_offsets(parsed)

@@ -2,15 +2,11 @@
 
 import codecs
 import zipfile
-from pathlib import Path
 
 import docx
 import pytest
 
 from beicoder.core.ingest import ImportProblem, decode_bytes, parse_cues, parse_turns, read_transcript
-
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-needs_realdata = pytest.mark.skipif(not REALDATA.exists(), reason="shared/realdata not present")
 
 
 def check_offsets(parsed):
@@ -368,9 +364,8 @@ def test_astral_characters_in_docx_and_srt_keep_exact_offsets(tmp_path):
 # --------------------------------------------------------------------------- real files
 
 
-@needs_realdata
-def test_real_qualcoder_docx():
-    parsed = read_transcript(REALDATA / "qualcoder-examples" / "ID1.docx")
+def test_real_qualcoder_docx(realdata):
+    parsed = read_transcript(realdata / "qualcoder-examples" / "ID1.docx")
     pieces = check_offsets(parsed)
     assert parsed.interviewee_speaker == "interviewee" and len(parsed.warnings) == 1
     assert len(parsed.turns) == 3 and len(pieces) == 3 and len(parsed.text) == 630
@@ -378,9 +373,8 @@ def test_real_qualcoder_docx():
     assert pieces[2].endswith("I'm happy to pay €200.")
 
 
-@needs_realdata
-def test_real_qualcoder_id_transcript():
-    parsed = read_transcript(REALDATA / "qualcoder-examples" / "transcript.txt")
+def test_real_qualcoder_id_transcript(realdata):
+    parsed = read_transcript(realdata / "qualcoder-examples" / "transcript.txt")
     assert parsed.interviewee_speaker == "id1" and not parsed.warnings
     assert [t.speaker for t in parsed.turns] == ["id1", "id2", "id3", "id1", "id3", "id1", "id2"]
     assert [t.role for t in parsed.turns].count("interviewee") == 3
@@ -389,16 +383,14 @@ def test_real_qualcoder_id_transcript():
     assert pieces[0].startswith("hello, I like the course.") and pieces[2] == "yes, I agree, it will be good for my career at the museum."
 
 
-@needs_realdata
-def test_real_qualcoder_odt_is_refused_in_one_line():
-    path = REALDATA / "qualcoder-examples" / "ID2.odt"
+def test_real_qualcoder_odt_is_refused_in_one_line(realdata):
+    path = realdata / "qualcoder-examples" / "ID2.odt"
     with pytest.raises(ImportProblem, match=r"unsupported file type \.odt; use \.txt, \.md, \.docx, \.srt or \.vtt"):
         read_transcript(path)
 
 
-@needs_realdata
-def test_real_messy_chinese_srt():
-    path = REALDATA / "zh-srt-pyvideotrans" / "video1.mp4.srt"
+def test_real_messy_chinese_srt(realdata):
+    path = realdata / "zh-srt-pyvideotrans" / "video1.mp4.srt"
     assert len(parse_cues(decode_bytes(path.read_bytes())[0])) == 14
     parsed = read_transcript(path)
     assert parsed.encoding == "utf-8" and parsed.interviewee_speaker == "interviewee"

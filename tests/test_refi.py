@@ -24,20 +24,32 @@ from beicoder.core.refi import (  # noqa: E402
 )
 from beicoder.core.store import Store  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-REALDATA = next((p for p in (Path("/work/shared/realdata"), REPO.parent / "shared" / "realdata") if p.is_dir()),
-                REPO.parent / "shared" / "realdata")
-XSD = REALDATA / "refi-qda-xsd"
-REQUAL = REALDATA / "refi-qda-requal"
-QC = REALDATA / "refi-qda-qc"
-
-needs_xsd = pytest.mark.skipif(not (XSD / "Project.xsd").is_file(), reason="REFI-QDA XSDs not available")
-
 
 def _need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not available")
     return path
+
+
+@pytest.fixture
+def xsd(realdata) -> Path:
+    """The official REFI-QDA schemas."""
+    path = realdata / "refi-qda-xsd"
+    if not (path / "Project.xsd").is_file():
+        pytest.skip("REFI-QDA XSDs not available")
+    return path
+
+
+@pytest.fixture
+def requal(realdata) -> Path:
+    """Codebooks written by ATLAS.ti (REQUAL test files)."""
+    return realdata / "refi-qda-requal"
+
+
+@pytest.fixture
+def qc(realdata) -> Path:
+    """Projects written by QualCoder and NVivo."""
+    return realdata / "refi-qda-qc"
 
 
 @pytest.fixture
@@ -56,12 +68,11 @@ def coded_study(tiny_study):
 
 
 # -- codebook --------------------------------------------------------------------------------
-@needs_xsd
-def test_codebook_validates_and_is_stable(dictionary, tmp_path):
+def test_codebook_validates_and_is_stable(dictionary, tmp_path, xsd):
     a = write_codebook(dictionary, tmp_path / "a.qdc").read_bytes()
     b = write_codebook(dictionary, tmp_path / "b.qdc").read_bytes()
     assert a == b
-    assert validate(a, "codebook", XSD) == []
+    assert validate(a, "codebook", xsd) == []
     text = a.decode("utf-8")
     assert 'xmlns="urn:QDA-XML:codebook:1.0"' in text
     assert f'name="ACH {dictionary.get("ACH").name_zh}"' in text
@@ -87,8 +98,8 @@ def test_codebook_refuses_to_overwrite_a_study(dictionary, tiny_study):
         write_codebook(dictionary, tiny_study)
 
 
-def test_atlas_ti_codebook_is_read():
-    d = read_codebook(_need(REQUAL / "atlasti_win23_codebook_valid.qdc"))
+def test_atlas_ti_codebook_is_read(requal):
+    d = read_codebook(_need(requal / "atlasti_win23_codebook_valid.qdc"))
     assert d.codes == ["C1"]
     c = d.competencies[0]
     assert c.name_en == "code1"
@@ -97,13 +108,12 @@ def test_atlas_ti_codebook_is_read():
     assert "ATLAS.ti" in d.name
 
 
-@needs_xsd
-def test_atlas_ti_codebook_validates():
-    assert validate(_need(REQUAL / "atlasti_win23_codebook_valid.qdc").read_bytes(), "codebook", XSD) == []
+def test_atlas_ti_codebook_validates(xsd, requal):
+    assert validate(_need(requal / "atlasti_win23_codebook_valid.qdc").read_bytes(), "codebook", xsd) == []
 
 
-def test_truncated_atlas_ti_codebook_is_one_line_error():
-    path = _need(REQUAL / "atlasti_win23_codebook_truncated_ns04.qdc")
+def test_truncated_atlas_ti_codebook_is_one_line_error(requal):
+    path = _need(requal / "atlasti_win23_codebook_truncated_ns04.qdc")
     with pytest.raises(RefiError) as info:
         read_codebook(path)
     msg = str(info.value)
@@ -144,14 +154,13 @@ def test_bad_codebooks_are_one_line_errors(tmp_path, content):
 
 
 # -- project ---------------------------------------------------------------------------------
-@needs_xsd
-def test_project_validates_and_has_the_zip_layout(coded_study, tmp_path):
+def test_project_validates_and_has_the_zip_layout(coded_study, tmp_path, xsd):
     store = Store(coded_study)
     out = write_project(store, tmp_path / "study.qdpx")
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
         qde = zf.read("project.qde")
-        assert validate(qde, "project", XSD) == []
+        assert validate(qde, "project", xsd) == []
         assert names[0] == "project.qde"
         txts = [n for n in names if n != "project.qde"]
         assert all(n.startswith("sources/") and n.endswith(".txt") for n in txts)
@@ -232,24 +241,22 @@ def test_project_for_one_coder_and_unknown_coder(coded_study, tmp_path):
     store.close()
 
 
-@needs_xsd
-def test_uncoded_study_still_validates(tiny_study, tmp_path):
+def test_uncoded_study_still_validates(tiny_study, tmp_path, xsd):
     store = Store(tiny_study)
     out = write_project(store, tmp_path / "empty.qdpx")
     store.close()
     with zipfile.ZipFile(out) as zf:
-        assert validate(zf.read("project.qde"), "project", XSD) == []
+        assert validate(zf.read("project.qde"), "project", xsd) == []
     assert read_project(out)["codings"] == []
 
 
-@needs_xsd
-def test_demo_study_exports_every_coding(demo_db, tmp_path):
+def test_demo_study_exports_every_coding(demo_db, tmp_path, xsd):
     store = Store(demo_db)
     n = len(store.coding_rows())
     out = write_project(store, tmp_path / "demo.qdpx")
     store.close()
     with zipfile.ZipFile(out) as zf:
-        assert validate(zf.read("project.qde"), "project", XSD) == []
+        assert validate(zf.read("project.qde"), "project", xsd) == []
     back = read_project(out)
     assert len(back["codings"]) == n > 100
     assert len(back["sources"]) == len(back["cases"]) == 10
@@ -259,15 +266,15 @@ def test_demo_study_exports_every_coding(demo_db, tmp_path):
 
 
 # -- real projects from other tools ----------------------------------------------------------
-def test_qc_project_is_read():
-    p = read_project(_need(QC / "qc_demo.qdpx"))
+def test_qc_project_is_read(qc):
+    p = read_project(_need(qc / "qc_demo.qdpx"))
     assert p["origin"] == "qc 1.3.2"
     assert len(p["codings"]) == 205
     assert len(p["codes"]) == 262
     assert [u["name"] for u in p["users"]] == ["cp"]
     assert {s["name"] for s in p["sources"]} == {"board_2017", "admin-1"}
     texts = {s["name"]: s["text"] for s in p["sources"]}
-    admin = _need(QC / "qc_demo_admin-1_interview.txt").read_bytes().decode("utf-8")
+    admin = _need(qc / "qc_demo_admin-1_interview.txt").read_bytes().decode("utf-8")
     assert texts["admin-1"] == admin
     assert {c["user"] for c in p["codings"]} == {"cp"}
     known = {c["name"] for c in p["codes"]}
@@ -277,8 +284,8 @@ def test_qc_project_is_read():
     assert len({(c["source"], c["start"], c["end"]) for c in p["codings"]}) == 158
 
 
-def test_nvivo_project_is_read():
-    p = read_project(_need(QC / "nvivo_mac15_project.qdpx"))
+def test_nvivo_project_is_read(qc):
+    p = read_project(_need(qc / "nvivo_mac15_project.qdpx"))
     assert p["origin"].startswith("NVivo")
     assert len(p["codes"]) == 262
     assert sorted(u["name"] for u in p["users"]) == ["chrisp", "cp"]
@@ -286,15 +293,14 @@ def test_nvivo_project_is_read():
     assert p["codings"] == []
 
 
-@needs_xsd
 @pytest.mark.parametrize("name", ["qc_demo.qdpx", "nvivo_mac15_project.qdpx"])
-def test_real_projects_validate(name):
-    with zipfile.ZipFile(_need(QC / name)) as zf:
-        assert validate(zf.read("project.qde"), "project", XSD) == []
+def test_real_projects_validate(name, xsd, qc):
+    with zipfile.ZipFile(_need(qc / name)) as zf:
+        assert validate(zf.read("project.qde"), "project", xsd) == []
 
 
-def test_codebook_of_a_real_project_flattens_nested_codes():
-    d = read_codebook(_need(QC / "qc_demo.qdpx"))
+def test_codebook_of_a_real_project_flattens_nested_codes(qc):
+    d = read_codebook(_need(qc / "qc_demo.qdpx"))
     assert len(d.codes) == 262
     assert d.codes[:3] == ["C1", "C2", "C3"]
     # names used by several nested codes are qualified by their path
@@ -316,10 +322,9 @@ def test_broken_projects_are_one_line_errors(tmp_path):
         assert "\n" not in str(info.value) and path.name in str(info.value)
 
 
-@needs_xsd
-def test_validate_reports_problems():
+def test_validate_reports_problems(xsd):
     bad = b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code name="x" isCodable="yes"/></Codes></CodeBook>'
-    problems = validate(bad, "codebook", XSD)
+    problems = validate(bad, "codebook", xsd)
     assert problems and all(p.startswith("line ") for p in problems)
     with pytest.raises(RefiError):
-        validate(bad, "nonsense", XSD)
+        validate(bad, "nonsense", xsd)

@@ -15,9 +15,14 @@ from beicoder.cli import main  # noqa: E402
 from beicoder.core.refi import RefiError, import_project, place_selection, write_project  # noqa: E402
 from beicoder.core.store import Store  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-QC = SHARED / "realdata" / "refi-qda-qc"
-needs_shared = pytest.mark.skipif(not QC.is_dir(), reason="/work/shared real data not available")
+
+@pytest.fixture
+def qc(realdata) -> Path:
+    """Projects written by QualCoder and NVivo."""
+    path = realdata / "refi-qda-qc"
+    if not path.is_dir():
+        pytest.skip(f"{path} not available")
+    return path
 
 
 def _codings(db) -> set[tuple]:
@@ -97,35 +102,32 @@ def test_a_broken_project_writes_nothing(tmp_path):
         assert st.transcripts() == []
 
 
-@needs_shared
-def test_qualcoder_project_builds_a_dictionary_from_its_codebook(tmp_path):
+def test_qualcoder_project_builds_a_dictionary_from_its_codebook(tmp_path, qc):
     db = tmp_path / "qc.db"
     with Store(db) as st:
-        rep = import_project(st, QC / "qc_demo.qdpx")
+        rep = import_project(st, qc / "qc_demo.qdpx")
         assert rep.dictionary == "codebook"
         assert len(st.codes()) == 262
         assert [s["status"] for s in rep.sources] == ["imported", "imported"]
         assert rep.placed == {"cp": 205} and rep.unplaced == 0 and rep.skipped_codes == {}
         n = len(st.coding_rows())
         assert 0 < n <= 205
-        again = import_project(st, QC / "qc_demo.qdpx")
+        again = import_project(st, qc / "qc_demo.qdpx")
         assert again.written == 0 and again.placed == {"cp": 205} and len(st.coding_rows()) == n
 
 
-@needs_shared
-def test_qualcoder_codes_unknown_to_the_study_dictionary_are_reported(tiny_study):
+def test_qualcoder_codes_unknown_to_the_study_dictionary_are_reported(tiny_study, qc):
     with Store(tiny_study, create=False) as st:
-        rep = import_project(st, QC / "qc_demo.qdpx")
+        rep = import_project(st, qc / "qc_demo.qdpx")
         assert rep.dictionary == "study"
         assert sum(rep.skipped_codes.values()) == 205 and rep.placed == {}
         assert "computational_thinking" in rep.skipped_codes
 
 
-@needs_shared
-def test_nvivo_project_fails_with_a_reason_and_writes_nothing(tmp_path):
+def test_nvivo_project_fails_with_a_reason_and_writes_nothing(tmp_path, qc):
     with Store(tmp_path / "n.db") as st:
         with pytest.raises(RefiError, match="no text source to import.*plain text is empty"):
-            import_project(st, QC / "nvivo_mac15_project.qdpx")
+            import_project(st, qc / "nvivo_mac15_project.qdpx")
         assert st.transcripts() == [] and st.dictionary() is None
 
 
@@ -153,12 +155,11 @@ def test_cli_project_error_is_one_line_and_leaves_no_study(tmp_path):
     assert not db.exists()
 
 
-@needs_shared
-def test_cli_qualcoder_summary(tmp_path):
-    result = CliRunner().invoke(main, ["import", str(QC / "qc_demo.qdpx"), "--db", str(tmp_path / "q.db")])
+def test_cli_qualcoder_summary(tmp_path, qc):
+    result = CliRunner().invoke(main, ["import", str(qc / "qc_demo.qdpx"), "--db", str(tmp_path / "q.db")])
     assert result.exit_code == 0, result.output
     assert "dictionary: built from the project's codebook" in result.stdout
     assert "codings per coder: cp 205" in result.stdout
-    nv = CliRunner().invoke(main, ["import", str(QC / "nvivo_mac15_project.qdpx"), "--db", str(tmp_path / "n.db")])
+    nv = CliRunner().invoke(main, ["import", str(qc / "nvivo_mac15_project.qdpx"), "--db", str(tmp_path / "n.db")])
     assert nv.exit_code == 2 and "no text source to import" in nv.stderr
     assert not (tmp_path / "n.db").exists()
