@@ -84,6 +84,42 @@ def realdata() -> Path:
     return path
 
 
+# Models trained in this test session (one per xdist worker), by what they were trained on.
+_TRAINED: dict[tuple, object] = {}
+
+
+def _content(examples) -> tuple:
+    return tuple((text, tuple(sorted(labels))) for text, labels in examples)
+
+
+@pytest.fixture
+def shared_models(monkeypatch):
+    """Tests that train the same model share it: while this fixture is active,
+    ``learned.train_model`` trains once per distinct input (examples, added examples,
+    dictionary, seed, epochs) in the session and hands the same pipeline to later calls.
+
+    Every caller still runs its whole path (``train`` saves and reloads, the CLI and the TUI's
+    background worker train through it, evaluation scores with the result); only spaCy's
+    training loop is not repeated. Training is deterministic, so this changes no result:
+    test_training_is_deterministic checks that with the real function, which a test binding
+    ``train_model`` at import time keeps calling.
+    """
+    from beicoder.core.suggest import learned
+
+    real = learned.train_model
+
+    def train_model(examples, dictionary, seed=learned.SEED, epochs=None, dictionary_examples=True, extra=None):
+        added = extra if extra is not None else (
+            [(text, set(labels)) for text, labels in dictionary.examples] if dictionary_examples else [])
+        key = (dictionary.sha256, tuple(dictionary.codes), seed, epochs or learned.EPOCHS,
+               _content(examples), _content(added))
+        if key not in _TRAINED:
+            _TRAINED[key] = real(examples, dictionary, seed, epochs, dictionary_examples, extra)
+        return _TRAINED[key]
+
+    monkeypatch.setattr(learned, "train_model", train_model)
+
+
 @pytest.fixture(scope="session")
 def dictionary():
     return load_dictionary(default_dictionary())

@@ -130,6 +130,7 @@ def test_gold_passages_that_were_trained_on_are_refused(demo_db, tmp_path):
     store.close()
 
 
+@pytest.mark.usefixtures("shared_models")
 def test_bundled_gold_files_are_unseen_and_the_blend_beats_the_lexicon_on_the_newest(demo_db):
     from beicoder.core.evaluate import evaluate_gold, unseen_violations
     from beicoder.core.paths import demo_study

@@ -52,6 +52,7 @@ def test_too_little_to_learn_from(demo_examples):
         train_model(examples[:5], dictionary)
 
 
+@pytest.mark.usefixtures("shared_models")
 def test_train_saves_model_with_metadata_and_reloads(demo_db, tmp_path):
     db = tmp_path / "s.db"
     db.write_bytes(demo_db.read_bytes())
@@ -97,6 +98,7 @@ def test_usual_levels(tiny_study):
     store.close()
 
 
+@pytest.mark.usefixtures("shared_models")
 def test_cli_train_then_evaluate_on_the_demo(demo_db, tmp_path):
     db = tmp_path / "demo.db"
     db.write_bytes(demo_db.read_bytes())
@@ -116,6 +118,7 @@ def test_cli_train_then_evaluate_on_the_demo(demo_db, tmp_path):
     assert lines[0] == "suggester,code,precision,recall,f1,support,top3_recall" and len(lines) == 1 + 3 * 10
 
 
+@pytest.mark.usefixtures("shared_models")
 def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_path):
     examples, dictionary = demo_examples
     assert len(dictionary.examples) == 400
@@ -151,6 +154,7 @@ def test_coders_whose_names_differ_only_in_odd_characters_get_their_own_model(tm
     assert model_dir(db, "a/b").name.startswith("s.db.model-a_b-")
 
 
+@pytest.mark.usefixtures("shared_models")
 def test_suggest_lets_saved_models_score_new_passages(demo_db, tmp_path):
     from beicoder.core.dictionary import parse_dictionary
     from beicoder.core.study import import_parsed, parse_files
@@ -235,6 +239,7 @@ def test_model_evidence_is_the_words_whose_removal_lowers_the_score(demo_example
         [probs[c] for c in model.codes], abs=1e-6)
 
 
+@pytest.mark.usefixtures("shared_models")
 def test_cli_train_normalises_the_coder_and_suggest_survives_a_damaged_model(demo_db, tmp_path):
     db = tmp_path / "demo.db"
     db.write_bytes(demo_db.read_bytes())

@@ -3,6 +3,8 @@
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from beicoder.core.dictionary import load_dictionary
 from beicoder.core.paths import default_dictionary
 from beicoder.core.store import Store
@@ -61,6 +63,7 @@ async def test_negated_evidence_is_shown_as_not_counted(tmp_path):
         assert "电费单" in evidence
 
 
+@pytest.mark.usefixtures("shared_models")
 async def test_retraining_runs_in_the_background_and_blends_the_model_in(demo_db, tmp_path):
     db = tmp_path / "demo.db"
     db.write_bytes(demo_db.read_bytes())
@@ -114,6 +117,7 @@ async def test_decisions_set_aside_by_a_new_version_are_flagged(tmp_path):
         assert any("set aside" in n.message for n in app._notifications)
 
 
+@pytest.mark.usefixtures("shared_models")
 async def test_a_saved_model_scores_new_transcripts_and_an_outdated_one_is_not_shown(demo_db, tmp_path):
     from beicoder.core.dictionary import parse_dictionary
     from beicoder.core.suggest.learned import train
@@ -174,6 +178,7 @@ async def test_retraining_refuses_when_the_dictionary_changed_under_an_open_scre
         assert any("dictionary changed since this screen opened" in n.message for n in app._notifications)
 
 
+@pytest.mark.usefixtures("shared_models")
 async def test_a_keyword_the_model_disagrees_with_shows_the_models_score(demo_db, tmp_path):
     db = tmp_path / "demo.db"
     db.write_bytes(demo_db.read_bytes())
