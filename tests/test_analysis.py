@@ -25,9 +25,10 @@ LENGTH = {"O1": 1000, "O2": 2000, "O3": 1000, "A1": 1000, "A2": 1000, "A3": 500}
 
 @pytest.fixture
 def tiny():
-    codings = pd.DataFrame([{"interviewee": iv, "code": "ACH", "level": lv} for iv, lvs in LEVELS.items() for lv in lvs])
-    interviewees = pd.DataFrame([{"interviewee": iv, "group": "优秀" if iv[0] == "O" else "普通", "speech_length": LENGTH[iv]}
-                                 for iv in LEVELS])
+    codings = pd.DataFrame([{"interviewee": iv, "code": "ACH", "level": lv}
+                            for iv, lvs in LEVELS.items() for lv in lvs])
+    interviewees = pd.DataFrame([{"interviewee": iv, "group": "优秀" if iv[0] == "O" else "普通",
+                                  "speech_length": LENGTH[iv]} for iv in LEVELS])
     scores = compute_scores(codings, interviewees, ["ACH", "INFO"])
     return scores, compare_groups(scores, ["ACH", "INFO"], Rule(alpha=0.05))
 
@@ -119,7 +120,8 @@ def test_verdict_rule_branches():
     assert verdict({**base, "mean_outstanding": 0.5}, Rule()) == "reversed"
     assert verdict({**base, "mean_outstanding": 0.5}, Rule(sided="one-sided")) == "none"
     assert verdict({**base, "q_bh": 0.3, "welch_p": 0.3, "presence_average": 0.6}, Rule()) == "threshold"
-    assert verdict({**base, "q_bh": 0.3, "welch_p": 0.3, "presence_average": 0.6}, Rule(threshold_presence=0.7)) == "none"
+    assert verdict({**base, "q_bh": 0.3, "welch_p": 0.3, "presence_average": 0.6},
+                   Rule(threshold_presence=0.7)) == "none"
     assert verdict({**base, "q_bh": float("nan"), "welch_p": float("nan")}, Rule()) == "none"
     assert verdict({**base, "q_bh": 0.2, "welch_p": 0.05}, Rule(marginal=0.01)) == "none"
     assert "differentiating = outstanding higher and Benjamini-Hochberg q over the codes on the primary score " \
@@ -150,7 +152,8 @@ def test_study_frames_use_the_interviewees_speech(tiny_study):
     store.mark_no_code(a_passages[1].id, "alice")
     codings, interviewees, codes = study_frames(store, "alice")
     assert list(interviewees.interviewee) == ["A01"]  # B01 has no decision by alice
-    speech = "去年有个养猪户来贷款。我去他家实地走访，还查了他的电费单和银行流水。后来他按时还款了。我们还一直保持联系。"
+    speech = ("去年有个养猪户来贷款。我去他家实地走访，还查了他的电费单和银行流水。"
+              "后来他按时还款了。我们还一直保持联系。")
     assert han_count(speech) == 48 and speech_length(speech) == 48
     assert list(interviewees.speech_length) == [48]
     assert list(interviewees.decided) == [2]
@@ -192,6 +195,7 @@ def test_every_statistic_against_an_independent_computation(tiny):
     assert row.mw_u == pytest.approx(u, abs=1e-9)
     assert row.rank_biserial == pytest.approx((u - (9 - u)) / 9, abs=1e-9)  # (favourable - unfavourable) / n1 n2
     d = (mx - my) / math.sqrt(sp2)
+    assert row.cohens_d == pytest.approx(d, abs=1e-9)
     # exact CI: the noncentralities that put t at the 97.5th and 2.5th percentile of a noncentral
     # t on 4 df, found here by bisection on a cdf computed by numerical integration over the chi-square
     from scipy import integrate
@@ -208,13 +212,14 @@ def test_every_statistic_against_an_independent_computation(tiny):
         return (lo + hi) / 2
 
     scale = math.sqrt(1 / 3 + 1 / 3)
-    assert (row.cohens_d_low, row.cohens_d_high) == pytest.approx((solve(0.975) * scale, solve(0.025) * scale), abs=1e-6)
+    assert (row.cohens_d_low, row.cohens_d_high) == pytest.approx((solve(0.975) * scale, solve(0.025) * scale),
+                                                                  abs=1e-6)
     j = math.gamma(2) / (math.sqrt(2) * math.gamma(1.5))
     assert row.hedges_g_low == pytest.approx(j * row.cohens_d_low, abs=1e-12)
     assert effect_ci(float("nan"), 3, 3) != effect_ci(0.0, 3, 3)
     assert row.warning == "a group has fewer than 5 people"
-    interviewees = pd.DataFrame([{"interviewee": iv, "group": "优秀" if iv[0] == "O" else "普通", "speech_length": LENGTH[iv]}
-                                 for iv in LEVELS])
+    interviewees = pd.DataFrame([{"interviewee": iv, "group": "优秀" if iv[0] == "O" else "普通",
+                                  "speech_length": LENGTH[iv]} for iv in LEVELS])
     length, corr = length_control(scores, interviewees)
     lo = length.set_index("group")
     assert lo.loc["outstanding", "mean"] == pytest.approx(4000 / 3) and lo.loc["average", "n"] == 3

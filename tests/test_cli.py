@@ -58,7 +58,8 @@ def test_demo_analyze_export_and_codings_import(tmp_path):
     header = scores.decode("utf-8-sig").splitlines()[0]
     assert header == ("interviewee,group,code,frequency,mean_level,max_level,rate,presence,speech_length,"
                       "level_score,mean_level_shown")
-    assert (out / "comparison.csv").read_bytes().decode("utf-8-sig").splitlines()[0].startswith("code,score,role,n_outstanding")
+    comparison = (out / "comparison.csv").read_bytes().decode("utf-8-sig")
+    assert comparison.splitlines()[0].startswith("code,score,role,n_outstanding")
     export = tmp_path / "codings.csv"
     result = run("export", "--format", "csv", "--out", export, "--db", db)
     n = sqlite3.connect(db).execute("SELECT count(*) FROM codings").fetchone()[0]

@@ -189,7 +189,8 @@ async def test_reconcile_every_disagreement(study: Path):
                             "SELECT DISTINCT decided_by FROM passage_marks WHERE coder = 'consensus'")) == {("lee",)}
         # every passage both coders decided is decided by the consensus
         decided = {r[0] for r in q(study, "SELECT passage_id FROM codings WHERE coder = 'consensus' UNION "
-                                          "SELECT passage_id FROM passage_marks WHERE coder = 'consensus' AND no_code = 1")}
+                                          "SELECT passage_id FROM passage_marks "
+                                          "WHERE coder = 'consensus' AND no_code = 1")}
         assert decided == {p1, p2, p3, p4, p5}
 
         # Esc goes back to coding (as lee, who has decided nothing)

@@ -97,7 +97,8 @@ def test_examples_parse_with_list_string_or_no_codes():
     [
         ("codes: [ACH], text", "codes: [ACH, RB], text", "test.yaml: example #1: unknown code(s) RB"),
         ("text: 天气不错。}", "text: ''}", "test.yaml: example #4: missing text"),
-        ("- {codes: [], text: 天气不错。}", "- 天气不错", "test.yaml: example #4: expected a mapping with text and codes"),
+        ("- {codes: [], text: 天气不错。}", "- 天气不错",
+         "test.yaml: example #4: expected a mapping with text and codes"),
         ("{codes: [], text: 天气不错。}", "{text: 天气不错。}",
          "test.yaml: example #4: missing codes (write codes: [] for a passage with no code)"),
         ("{codes: [], text: 天气不错。}", "{codes: , text: 天气不错。}",
@@ -105,7 +106,8 @@ def test_examples_parse_with_list_string_or_no_codes():
         ("{codes: [], text: 天气不错。}", "{code: [], text: 天气不错。}",
          "test.yaml: example #4: unknown key(s) code; an example has text and codes"),
         ("{codes: [], text: 天气不错。}", "{codes: [], text: 12345}", "test.yaml: example #4: text must be text"),
-        ("text: 天气不错。}", "text: 我觉得做这行要细心。}", "test.yaml: example #4: same text as example #3 (script, case and punctuation aside)"),
+        ("text: 天气不错。}", "text: 我觉得做这行要细心。}",
+         "test.yaml: example #4: same text as example #3 (script, case and punctuation aside)"),
         ("codes: [], text", "codes: {a: 1}, text", "test.yaml: example #3: 'codes' must be a list of codes"),
         ("examples:\n", "examples: 42\n_unused:\n", "test.yaml: 'examples' must be a list of {text, codes} mappings"),
     ],
@@ -146,6 +148,7 @@ def test_an_example_repeated_in_another_script_or_a_repeated_key_is_refused():
 
 def test_the_hash_follows_the_content_not_comments_or_layout():
     base = parse_dictionary(EXAMPLES, "test.yaml").sha256
-    assert parse_dictionary("# a comment\n" + EXAMPLES.replace("[定了目标, 复盘]", "[定了目标,   复盘]"), "t.yaml").sha256 == base
+    relaid = "# a comment\n" + EXAMPLES.replace("[定了目标, 复盘]", "[定了目标,   复盘]")
+    assert parse_dictionary(relaid, "t.yaml").sha256 == base
     assert parse_dictionary(EXAMPLES.replace("[定了目标, 复盘]", "[定了目标]"), "t.yaml").sha256 != base
     assert parse_dictionary(EXAMPLES.replace("天气不错。", "天气很好。"), "t.yaml").sha256 != base

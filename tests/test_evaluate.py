@@ -75,7 +75,8 @@ def test_gold_file_bad_rows_are_listed_by_line(tmp_path):
         # the closing quote of g2 forgotten: g3 would vanish into g2's text
         ('id,text,codes\ng1,好,\ng2,"我去看了,INFO\ng3,"他来了",RB\n',
          "gold.csv line 3: broken CSV (',' expected after '\"'); is a quote left open?"),
-        ('id,text,codes\ng1,"没有收尾的引号,INFO\n', "gold.csv line 2: broken CSV (unexpected end of data); is a quote left open?"),
+        ('id,text,codes\ng1,"没有收尾的引号,INFO\n',
+         "gold.csv line 2: broken CSV (unexpected end of data); is a quote left open?"),
     ],
 )
 def test_gold_file_with_an_open_quote_is_refused(tmp_path, content, problem):
@@ -186,13 +187,15 @@ def test_cross_validation_never_trains_on_an_example_that_copies_a_held_out_pass
         raise ModelError("too little to learn from: 7 decided passages; decide at least 10 first")
 
     monkeypatch.setattr(learned, "train_model", too_little)
-    with pytest.raises(ModelError, match=r"^fold 1 of 3 \(test: MC01, MC04, MC07, MC10\): too little to learn from: 7 "):
+    with pytest.raises(ModelError,
+                       match=r"^fold 1 of 3 \(test: MC01, MC04, MC07, MC10\): too little to learn from: 7 "):
         cross_validate(store, "reference", manual, folds=3)
     store.close()
 
 
 def test_a_gold_text_repeated_in_another_script_is_refused(tmp_path):
-    path = write(tmp_path, "id,text,codes\nd1,我先去了他家看了猪栏，还查了电费单。,INFO\nd2,我先去了他家看了豬欄還查了電費單,INFO\n")
+    path = write(tmp_path, "id,text,codes\nd1,我先去了他家看了猪栏，还查了电费单。,INFO\n"
+                           "d2,我先去了他家看了豬欄還查了電費單,INFO\n")
     with pytest.raises(GoldFileError) as err:
         read_gold(path, ["INFO"])
     assert err.value.problems == ["gold.csv line 3: same text as line 2 (script, case and punctuation aside)"]
@@ -201,7 +204,8 @@ def test_a_gold_text_repeated_in_another_script_is_refused(tmp_path):
 def test_seen_in_keeps_different_passages_apart():
     from beicoder.core.evaluate import seen_in
 
-    training = ["我跟他约了第二天去场里看，早上六点多就先到了，一栋一栋数栏。", "他塞给我一张两千块的购物卡，我当场就还给他了。"]
+    training = ["我跟他约了第二天去场里看，早上六点多就先到了，一栋一栋数栏。",
+                "他塞给我一张两千块的购物卡，我当场就还给他了。"]
     texts = ["我跟他约了第二天去他店里，先看了进货单，又问了隔壁两家。",  # shares an opening, not a copy
              "客户说利率太高，我给他算了三家银行的总成本。",
              "嗯，他塞给我一张两千块的购物卡，我当场就还给他了，对。",  # a copy with fillers

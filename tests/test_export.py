@@ -49,7 +49,8 @@ def test_import_codings_loads_codes_levels_and_no_code(tiny_study, tmp_path):
     assert (result.codings, result.no_code, result.coders) == (3, 1, ["expert"])
     assert again.codings == 3
     con = sqlite3.connect(tiny_study)
-    got = con.execute("""SELECT t.interviewee, p.ordinal, c.code, c.level FROM codings c JOIN passages p ON p.id = c.passage_id
+    got = con.execute("""SELECT t.interviewee, p.ordinal, c.code, c.level FROM codings c
+                         JOIN passages p ON p.id = c.passage_id
                          JOIN transcripts t ON t.id = p.transcript_id ORDER BY 1, 2, 3""").fetchall()
     marks = con.execute("SELECT count(*) FROM passage_marks WHERE no_code = 1 AND coder = 'expert'").fetchone()
     assert got == [("A01", 1, "ACH", None), ("A01", 1, "INFO", 4), ("B01", 1, "EXP", 2)]
@@ -91,7 +92,8 @@ def test_import_codings_needs_a_coder(tiny_study, tmp_path):
 def test_reference_codings_cover_every_demo_passage(demo_db):
     con = sqlite3.connect(demo_db)
     n_passages = con.execute("SELECT count(*) FROM passages").fetchone()[0]
-    decided = con.execute("""SELECT count(*) FROM passages p WHERE EXISTS (SELECT 1 FROM codings c WHERE c.passage_id = p.id
+    decided = con.execute("""SELECT count(*) FROM passages p
+                             WHERE EXISTS (SELECT 1 FROM codings c WHERE c.passage_id = p.id
                              AND c.coder = 'reference') OR EXISTS (SELECT 1 FROM passage_marks m
                              WHERE m.passage_id = p.id AND m.coder = 'reference' AND m.no_code = 1)""").fetchone()[0]
     assert n_passages == decided > 250
@@ -105,7 +107,8 @@ def test_export_includes_no_code_decisions_and_memos_and_loads_back(tiny_study, 
     store.set_memo(p2.id, "alice", "=只是结果")
     store.toggle_code(p3.id, "bob", "EXP")
     frame = codings_frame(store, "alice")
-    assert [(r.passage, r.code, r.memo) for r in frame.itertuples()] == [(1, "ACH", ""), (1, "INFO", ""), (2, "", "=只是结果")]
+    assert [(r.passage, r.code, r.memo) for r in frame.itertuples()] == [
+        (1, "ACH", ""), (1, "INFO", ""), (2, "", "=只是结果")]
     path = write_csv(frame, tmp_path / "alice.csv")
     assert "'=只是结果" in path.read_text(encoding="utf-8-sig")
     result = import_codings(store, path, coder="alice2")
@@ -116,7 +119,8 @@ def test_export_includes_no_code_decisions_and_memos_and_loads_back(tiny_study, 
 
 
 def test_duplicate_rows_and_contradictions_are_bad_rows(tiny_study, tmp_path):
-    csv = write(tmp_path / "dup.csv", "interviewee,passage,code,level\nA01,1,INFO,3\nA01,1,INFO,4\nA01,2,ACH,1\nA01,2,,\n")
+    csv = write(tmp_path / "dup.csv",
+                "interviewee,passage,code,level\nA01,1,INFO,3\nA01,1,INFO,4\nA01,2,ACH,1\nA01,2,,\n")
     store = Store(tiny_study)
     with pytest.raises(CodingsFileError) as err:
         import_codings(store, csv, coder="amy")

@@ -4,7 +4,8 @@ import pytest
 
 from beicoder.core.ingest import ImportProblem, cut_passages, decode_bytes, parse_turns, read_transcript
 
-SAMPLE = "访谈者：您好，请讲讲您的工作。\r\n被访者：我在县城支行做微贷，已经六年了。\r\n访谈者：举个例子？\r\n被访者：去年我查了客户的电费单。\r\n"
+SAMPLE = ("访谈者：您好，请讲讲您的工作。\r\n被访者：我在县城支行做微贷，已经六年了。\r\n"
+          "访谈者：举个例子？\r\n被访者：去年我查了客户的电费单。\r\n")
 
 
 def check_offsets(parsed):
@@ -47,7 +48,8 @@ def test_encodings_decode_to_the_same_passages(tmp_path, encoding, expected):
         ("Q: What do you do?\nA: Micro loans.\nQ: How long?\nA: Six years.\n", ["Micro loans.", "Six years."]),
         ("I: What do you do?\nR: Micro loans.\nI: How long?\nR: Six years.\n", ["Micro loans.", "Six years."]),
         ("访谈者:做什么工作？\n被访者:做微贷。\n", ["做微贷。"]),
-        ("### 李记者：\n你做什么工作？\n\n### 王经理：\n我在支行做微贷，管一百多户。\n\n### 李记者：\n多久了？\n\n### 王经理：\n六年了，之前在柜台。\n",
+        ("### 李记者：\n你做什么工作？\n\n### 王经理：\n我在支行做微贷，管一百多户。\n\n"
+         "### 李记者：\n多久了？\n\n### 王经理：\n六年了，之前在柜台。\n",
          ["我在支行做微贷，管一百多户。", "六年了，之前在柜台。"]),
         ("李记者：你做什么工作？\n王经理：我在支行做微贷，管一百多户。\n李记者：多久了？\n王经理：六年了，之前在柜台。\n",
          ["我在支行做微贷，管一百多户。", "六年了，之前在柜台。"]),

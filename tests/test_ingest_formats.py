@@ -59,7 +59,8 @@ def test_docx_with_bold_labels_gives_turns_and_passages(tmp_path):
     assert not parsed.warnings
     assert "表格" not in parsed.text and "不该出现" not in parsed.text
     assert parsed.text == (
-        "访谈记录 2024-05-06\n\n李记者：您好，请讲讲您的工作？\n\n王经理：我在县城支行做微贷，已经六年了。😀 客户都认识我。\n\n"
+        "访谈记录 2024-05-06\n\n李记者：您好，请讲讲您的工作？\n\n"
+        "王经理：我在县城支行做微贷，已经六年了。😀 客户都认识我。\n\n"
         "李记者：举个例子？\n\n王经理：去年我查了客户的电费单，发现𠀀用电量不对。\n"
     )
     assert turn_texts(parsed) == [
@@ -69,7 +70,8 @@ def test_docx_with_bold_labels_gives_turns_and_passages(tmp_path):
         ("李记者", "interviewer", "举个例子？"),
         ("王经理", "interviewee", "去年我查了客户的电费单，发现𠀀用电量不对。"),
     ]
-    assert check_offsets(parsed) == ["我在县城支行做微贷，已经六年了。😀 客户都认识我。", "去年我查了客户的电费单，发现𠀀用电量不对。"]
+    assert check_offsets(parsed) == ["我在县城支行做微贷，已经六年了。😀 客户都认识我。",
+                                     "去年我查了客户的电费单，发现𠀀用电量不对。"]
     assert all(p.start_time is None and p.end_time is None for p in parsed.passages)
 
 
@@ -188,7 +190,8 @@ def test_srt_long_turn_passages_get_the_times_of_their_own_cues(tmp_path):
     sentence = "我先去他的养殖场数了一遍栏舍，又查了近半年的电费单，还找饲料厂的老板核实了赊账情况。"  # 43 chars
     blocks = ["1\n00:00:00,000 --> 00:00:02,000\n访谈者：具体做了什么？\n"]
     for k in range(8):  # one sentence per cue, 5 seconds each
-        blocks.append(f"{k + 2}\n00:00:{5 * k + 2:02d},000 --> 00:00:{5 * k + 7:02d},000\n" + ("被访者：" if k == 0 else "") + sentence + "\n")
+        blocks.append(f"{k + 2}\n00:00:{5 * k + 2:02d},000 --> 00:00:{5 * k + 7:02d},000\n"
+                      + ("被访者：" if k == 0 else "") + sentence + "\n")
     path = tmp_path / "long.srt"
     path.write_text("\n".join(blocks), encoding="utf-8")
     parsed = read_transcript(path)
@@ -260,7 +263,8 @@ def test_vtt_voices_give_speakers_and_times(tmp_path):
 
 
 def test_vtt_role_voices_and_hour_timestamps(tmp_path):
-    vtt = "WEBVTT\n\n01:02:03.5 --> 01:02:04.250\n<v 访谈者>后来呢？\n\n01:02:05.000 --> 01:02:09.000\n<v 被访者>我跟他说了。\n"
+    vtt = ("WEBVTT\n\n01:02:03.5 --> 01:02:04.250\n<v 访谈者>后来呢？\n\n"
+           "01:02:05.000 --> 01:02:09.000\n<v 被访者>我跟他说了。\n")
     path = tmp_path / "b.vtt"
     path.write_text(vtt, encoding="utf-8")
     parsed = read_transcript(path)
@@ -289,7 +293,8 @@ def test_bad_subtitles_are_one_line_naming_the_file(tmp_path, suffix, data):
 
 
 def test_id_markers_are_speaker_labels():
-    text = "[id1] I liked it a lot, it helped me.\n\n[id2] Did it?\n\n[id1] Yes, the slides were clear and the tutor was kind.\n\n[id3]: ok\n"
+    text = ("[id1] I liked it a lot, it helped me.\n\n[id2] Did it?\n\n"
+            "[id1] Yes, the slides were clear and the tutor was kind.\n\n[id3]: ok\n")
     turns, who, warnings = parse_turns(text)
     assert who == "id1" and not warnings
     assert [(t.speaker, t.role, text[t.start:t.end]) for t in turns] == [
@@ -354,7 +359,8 @@ def test_astral_characters_in_docx_and_srt_keep_exact_offsets(tmp_path):
     add_para(d, "访谈者", "说说？")
     add_para(d, "被访者", "𠀀😀ＡＢＣ的账👨‍👩‍👧不对。")
     d.save(tmp_path / "a.docx")
-    srt = "1\n00:00:00,000 --> 00:00:01,000\n访谈者：说说？\n\n2\n00:00:01,000 --> 00:00:02,000\n被访者：𠀀😀ＡＢＣ的账\n👨‍👩‍👧不对。\n"
+    srt = ("1\n00:00:00,000 --> 00:00:01,000\n访谈者：说说？\n\n"
+           "2\n00:00:01,000 --> 00:00:02,000\n被访者：𠀀😀ＡＢＣ的账\n👨‍👩‍👧不对。\n")
     (tmp_path / "a.srt").write_bytes(codecs.BOM_UTF16_LE + srt.encode("utf-16-le"))
     for name in ("a.docx", "a.srt"):
         parsed = read_transcript(tmp_path / name)
@@ -380,7 +386,8 @@ def test_real_qualcoder_id_transcript(realdata):
     assert [t.role for t in parsed.turns].count("interviewee") == 3
     pieces = check_offsets(parsed)
     assert len(pieces) == 3
-    assert pieces[0].startswith("hello, I like the course.") and pieces[2] == "yes, I agree, it will be good for my career at the museum."
+    assert pieces[0].startswith("hello, I like the course.")
+    assert pieces[2] == "yes, I agree, it will be good for my career at the museum."
 
 
 def test_real_qualcoder_odt_is_refused_in_one_line(realdata):

@@ -6,7 +6,8 @@ def test_core_imports_neither_textual_nor_rich_nor_the_ui():
     code = (
         "import sys, beicoder.core, beicoder.core.store, beicoder.core.ingest, beicoder.core.dictionary, "
         "beicoder.core.analysis, beicoder.core.export, beicoder.core.study, beicoder.core.suggest.lexicon\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich') or m in ('beicoder.tui', 'beicoder.cli')]\n"
+        "bad = [m for m in sys.modules\n"
+        "       if m.split('.')[0] in ('textual', 'rich') or m in ('beicoder.tui', 'beicoder.cli')]\n"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

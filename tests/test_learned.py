@@ -79,7 +79,8 @@ def test_blend_shows_sources_and_drops_weak_codes():
         {"code": "RB", "score": 0.9, "source": "model:bob"},
     ]
     without = blended_suggestions(rows, "amy", has_model=False)
-    assert [(r["code"], r["score"], r["sources"]) for r in without] == [("INFO", 0.65, ["lexicon"]), ("EXP", 0.55, ["lexicon"])]
+    assert [(r["code"], r["score"], r["sources"]) for r in without] == [
+        ("INFO", 0.65, ["lexicon"]), ("EXP", 0.55, ["lexicon"])]
     shown = blended_suggestions(rows, "amy", has_model=True)
     # weights 0.3 lexicon / 0.7 model, threshold 0.2:
     # ACH 0.7*0.7 = 0.49; INFO 0.3*0.65+0.7*0.5 = 0.545; EXP 0.3*0.55 = 0.165 < 0.2: dropped; bob's model ignored
@@ -108,9 +109,11 @@ def test_cli_train_then_evaluate_on_the_demo(demo_db, tmp_path):
     assert "trained on 288 decided passages of reference (135 with codes)" in result.stdout
     con = sqlite3.connect(db)
     assert con.execute("SELECT count(*) FROM suggested WHERE source = 'model:reference'").fetchone() == (288,)
-    assert con.execute("SELECT count(*) FROM suggestions WHERE source = 'model:reference' AND score < 0.01").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM suggestions "
+                       "WHERE source = 'model:reference' AND score < 0.01").fetchone() == (0,)
     out = tmp_path / "eval.csv"
-    result = runner.invoke(main, ["evaluate", "--db", str(db), "--coder", "reference", "--folds", "3", "--out", str(out)])
+    result = runner.invoke(main, ["evaluate", "--db", str(db), "--coder", "reference", "--folds", "3",
+                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "3-fold cross-validation over interviewees on 288 passages decided by reference" in result.stdout
     assert "micro-F1: lexicon" in result.stdout
@@ -128,7 +131,8 @@ def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_
     assert coder_only.scores(held_out) != with_manual.scores(held_out)
     # The manual's own passages are learned: its coded examples score higher than with the coder alone.
     coded = [(text, labels) for text, labels in dictionary.examples if len(labels) == 1][:30]
-    gain = [with_manual.scores([t])[0][next(iter(l))] - coder_only.scores([t])[0][next(iter(l))] for t, l in coded]
+    gain = [with_manual.scores([t])[0][next(iter(codes))] - coder_only.scores([t])[0][next(iter(codes))]
+            for t, codes in coded]
     assert sum(g > 0 for g in gain) >= 25
 
     db = tmp_path / "s.db"
@@ -169,13 +173,15 @@ def test_suggest_lets_saved_models_score_new_passages(demo_db, tmp_path):
     assert refresh_model_suggestions(store, db, "reference", dictionary) == 0
     assert refresh_model_suggestions(store, db, "nobody", dictionary) is None
     new = tmp_path / "NEW01.txt"
-    new.write_text("访谈者：说说看？\n被访者：我去他厂里核实了库存。\n访谈者：然后？\n被访者：就放款了。\n", encoding="utf-8")
+    new.write_text("访谈者：说说看？\n被访者：我去他厂里核实了库存。\n访谈者：然后？\n被访者：就放款了。\n",
+                   encoding="utf-8")
     import_parsed(store, parse_files([new]))
     store.close()
     result = CliRunner().invoke(main, ["suggest", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "reference's model scored 2 passages it had not seen" in result.output
-    lexicon_rows = sqlite3.connect(db).execute("SELECT count(*) FROM suggestions WHERE source = 'lexicon'").fetchone()[0]
+    lexicon_rows = sqlite3.connect(db).execute(
+        "SELECT count(*) FROM suggestions WHERE source = 'lexicon'").fetchone()[0]
     assert f": {lexicon_rows} keyword suggestions on" in result.output
 
     store = Store(db)
@@ -207,7 +213,9 @@ def test_model_evidence_is_the_words_whose_removal_lowers_the_score(demo_example
     examples, dictionary = demo_examples
     model = LearnedSuggester(train_model(examples[:150], dictionary), dictionary)
     # unseen passages, one in Traditional script
-    texts = [examples[200][0], examples[230][0], examples[250][0], examples[270][0], "那個阿嬤來申請十萬，我問她保證人要找誰，她就一直低頭摸那個包包，話講一半就停下來。我就先不問了，改問她兒子在做什麼。"]
+    texts = [examples[200][0], examples[230][0], examples[250][0], examples[270][0],
+             "那個阿嬤來申請十萬，我問她保證人要找誰，她就一直低頭摸那個包包，話講一半就停下來。"
+             "我就先不問了，改問她兒子在做什麼。"]
     wanted = [dictionary.codes] * len(texts)
     explained = model.explain(texts, wanted)
     prepared = model.prepare(texts)
@@ -257,7 +265,8 @@ def test_cli_train_normalises_the_coder_and_suggest_survives_a_damaged_model(dem
     con.close()
     result = runner.invoke(main, ["suggest", "--db", str(db)])
     assert result.exit_code == 0
-    assert "reference's model cannot be loaded" in result.stderr and "run 'beicoder train --coder reference'" in result.stderr
+    assert "reference's model cannot be loaded" in result.stderr
+    assert "run 'beicoder train --coder reference'" in result.stderr
     assert "keyword suggestions on" in result.stdout
     result = runner.invoke(main, ["evaluate", "--db", str(db), "--out", str(tmp_path / "table.yaml")])
     assert result.exit_code == 2 and "give a file name ending in .csv" in result.output

@@ -63,8 +63,8 @@ def test_no_export_holds_an_original_name(tmp_path):
     meta.write_text("interviewee,group,branch\n张伟明,outstanding,李娜支行\n", encoding="utf-8")
     db = tmp_path / "s.db"
     run = CliRunner().invoke
-    result = run(main, ["import", str(src), "--meta", str(meta), "--db", str(db), "--pseudonymize", str(_names(tmp_path)),
-                        "--interviewee-label", "张伟明"])
+    result = run(main, ["import", str(src), "--meta", str(meta), "--db", str(db),
+                        "--pseudonymize", str(_names(tmp_path)), "--interviewee-label", "张伟明"])
     assert result.exit_code == 0, result.output
     assert "pseudonymized P07.txt: 7 replacements" in result.stdout
     assert "imported P07.txt: interviewee P07" in result.stdout

@@ -143,8 +143,8 @@ def test_codebook_quirks_nested_codes_colours_empty_and_keys(tmp_path):
     assert d.get("C2").name_en == "ACH again"
 
 
-@pytest.mark.parametrize("content", [b"", b"<CodeBook", b"<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes/></CodeBook>",
-                                     b"<Other/>"])
+@pytest.mark.parametrize("content", [b"", b"<CodeBook",
+                                     b"<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes/></CodeBook>", b"<Other/>"])
 def test_bad_codebooks_are_one_line_errors(tmp_path, content):
     path = tmp_path / "bad.qdc"
     path.write_bytes(content)

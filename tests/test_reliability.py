@@ -49,7 +49,9 @@ def test_cohen_kappa_published_tables(table, kappa):
 
 def test_fleiss_kappa_against_the_definition():
     # 3 coders, 5 units: presence counts per unit 3, 0, 2, 1, 3
-    sets = [[{"X"}, set(), {"X"}, set(), {"X"}], [{"X"}, set(), {"X"}, {"X"}, {"X"}], [{"X"}, set(), set(), set(), {"X"}]]
+    sets = [[{"X"}, set(), {"X"}, set(), {"X"}],
+            [{"X"}, set(), {"X"}, {"X"}, {"X"}],
+            [{"X"}, set(), set(), set(), {"X"}]]
     counts = [3, 0, 2, 1, 3]
     n, N = 3, 5
     p_i = [(c * (c - 1) + (n - c) * (n - c - 1)) / (n * (n - 1)) for c in counts]
@@ -65,7 +67,8 @@ def test_reliability_from_category_agreement(ca, n, r):
     assert round(spearman_brown(ca, n), 4) == r
 
 
-TEXT = "访谈者：一？\n被访者：第一段。\n访谈者：二？\n被访者：第二段。\n访谈者：三？\n被访者：第三段。\n访谈者：四？\n被访者：第四段。\n访谈者：五？\n被访者：第五段。\n"
+TEXT = ("访谈者：一？\n被访者：第一段。\n访谈者：二？\n被访者：第二段。\n访谈者：三？\n被访者：第三段。\n"
+        "访谈者：四？\n被访者：第四段。\n访谈者：五？\n被访者：第五段。\n")
 
 
 @pytest.fixture
@@ -105,7 +108,8 @@ def test_report_matches_hand_computation(five, dictionary):
     # nominal alpha on code sets by hand: Do = 4/10, De = 72/90 -> 0.5
     assert summary["Krippendorff's alpha, nominal (code sets)"] == pytest.approx(0.5)
     # levels on (p1 INFO), (p2 INFO), (p2 EXP), (p3 EXP), (p4 EXP): pairable 3/3, 2/4, 4/4 -> Do = De = 4/3
-    assert summary["Krippendorff's alpha, interval, levels where coded (intensity only)"] == pytest.approx(0.0, abs=1e-12)
+    assert summary["Krippendorff's alpha, interval, levels where coded (intensity only)"] == pytest.approx(
+        0.0, abs=1e-12)
     # absent = 0: (p1 INFO) 3/3, (p2 INFO) 2/4, (p2 EXP) 1/0, (p3 EXP) 0/2, (p4 EXP) 4/4; ten values,
     # Do = 2 (0 + 4 + 1 + 4 + 0) / 10 = 1.8, De = 2 * 10 * 22.1 / (10 * 9) -> alpha = 1 - 1.8 / 4.9111
     assert summary["Krippendorff's alpha, interval, levels with absent = 0 (presence and intensity)"] == pytest.approx(
@@ -225,7 +229,8 @@ def test_cli_reliability_and_merge_twice(demo_db, tmp_path):
     second = tmp_path / "wang.db"
     for db, csv, coder in ((first, "coder_li.csv", "li"), (second, "coder_wang.csv", "wang")):
         db.write_bytes(demo_db.read_bytes())
-        assert runner.invoke(main, ["codings", "import", str(data / csv), "--coder", coder, "--db", str(db)]).exit_code == 0
+        result = runner.invoke(main, ["codings", "import", str(data / csv), "--coder", coder, "--db", str(db)])
+        assert result.exit_code == 0
     result = runner.invoke(main, ["merge", str(second), "--db", str(first)])
     assert result.exit_code == 0, result.output
     assert "matched 10 transcript(s)" in result.stdout

@@ -59,13 +59,15 @@ def test_report_with_normalize_uses_rates_and_reports_reliability(demo_db, tmp_p
     data = Path(__file__).parent / "data"
     runner = CliRunner()
     for csv, coder in (("coder_li.csv", "li"), ("coder_wang.csv", "wang")):
-        assert runner.invoke(main, ["codings", "import", str(data / csv), "--coder", coder, "--db", str(db)]).exit_code == 0
+        result = runner.invoke(main, ["codings", "import", str(data / csv), "--coder", coder, "--db", str(db)])
+        assert result.exit_code == 0
     out = tmp_path / "r"
     assert run_report(db, out, "--normalize").exit_code == 0
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "## Reliability" in md and "category agreement" in md
     comp = pd.read_excel(out / "report.xlsx", sheet_name="comparison")
-    assert list(dict.fromkeys(comp["score"]))[0] == "rate" and set(comp.loc[comp.role == "primary", "score"]) == {"rate"}
+    assert list(dict.fromkeys(comp["score"]))[0] == "rate"
+    assert set(comp.loc[comp.role == "primary", "score"]) == {"rate"}
     assert "coders compared for reliability: li, wang" in md
     assert "Krippendorff's alpha, interval, levels with absent = 0 (presence and intensity)" in md
 

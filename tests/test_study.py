@@ -97,7 +97,8 @@ def test_reimporting_an_edited_transcript_moves_decisions_and_sets_the_rest_asid
     path.write_text(edited, encoding="utf-8")
     (result,) = import_parsed(store, parse_files([path]))
     assert result.status == "updated"
-    assert "decisions on 1 unchanged passages moved" in result.message and "2 decisions on changed passages" in result.message
+    assert "decisions on 1 unchanged passages moved" in result.message
+    assert "2 decisions on changed passages" in result.message
     passages = store.passages()
     text = store.transcript_text(passages[0].transcript_id)
     assert [p.text for p in passages] == ["我做了六年微贷。", p1.text, "后来他按时还款了。我们后来成了朋友。"]

@@ -128,7 +128,8 @@ def test_negated_and_hypothetical_statements_do_not_count(dictionary, text, nega
 
 @pytest.mark.parametrize(
     "text",
-    ["我去核实了他的说法，没想到对不上。", "我没去他店里，但是查了电费单。", "我特别去看了库存。", "别人没注意，我去核实了。"],
+    ["我去核实了他的说法，没想到对不上。", "我没去他店里，但是查了电费单。", "我特别去看了库存。",
+     "别人没注意，我去核实了。"],
 )
 def test_negation_stays_in_its_clause_and_exceptions_do_not_negate(dictionary, text):
     (result,) = LexiconSuggester(dictionary).suggest([text])

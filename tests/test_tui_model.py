@@ -36,7 +36,8 @@ async def test_proposed_level_from_a_cue_is_taken_with_one_key(tmp_path):
     info = d.get("INFO")
     cue_level = max(lv.level for lv in info.levels if lv.cues)
     cue = next(lv.cues[0] for lv in info.levels if lv.level == cue_level)
-    text = f"访谈者：然后呢？\n被访者：我先核实了他的说法，{cue}，才放心。\n访谈者：后来？\n被访者：我觉得这行不好做。\n"
+    text = (f"访谈者：然后呢？\n被访者：我先核实了他的说法，{cue}，才放心。\n"
+            "访谈者：后来？\n被访者：我觉得这行不好做。\n")
     db = make_study(tmp_path, {"A01": text})
     app = BeicoderApp(str(db), "amy")
     async with app.run_test(size=SIZE) as pilot:
@@ -169,7 +170,8 @@ async def test_retraining_refuses_when_the_dictionary_changed_under_an_open_scre
         screen = await settle(app, pilot)
         other = Store(db)  # another window changes the dictionary
         old = other.dictionary()
-        other.set_dictionary(parse_dictionary(old.yaml_text.replace("      - 定了目标\n", "      - 定了个目标\n", 1), "v2.yaml"))
+        changed = old.yaml_text.replace("      - 定了目标\n", "      - 定了个目标\n", 1)
+        other.set_dictionary(parse_dictionary(changed, "v2.yaml"))
         other.close()
         await pilot.press("T")
         await settle(app, pilot)
