@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,38 @@ TUI_MC02 = """访谈者：说说你和客户打交道的一次经历。
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def parse_each_dictionary_once():
+    """Every study re-parses its dictionary from the YAML stored in it, and most tests open a
+    study several times (the TUI, the CLI, the test itself): about 0.1 s of YAML a time, 200
+    times a session. A Dictionary is frozen (tuples all the way down), so within one test
+    process the same text from the same source is parsed once and the result shared; a text
+    that fails to parse is not kept and fails again. Processes the tests start parse as usual.
+    """
+    from beicoder.core import dictionary as module
+
+    real = module.parse_dictionary
+    parsed: dict[tuple[str, str], object] = {}
+
+    @functools.wraps(real)
+    def parse_dictionary(text, source="<dictionary>"):
+        key = (text, str(source))
+        if key not in parsed:
+            parsed[key] = real(text, source)
+        return parsed[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(module, "parse_dictionary", parse_dictionary)
+        yield
+
+
+@functools.cache
+def bundled_dictionary():
+    """The bundled dictionary, parsed once per test process: a Dictionary is frozen (tuples all
+    the way down), so every study and test can share one."""
+    return load_dictionary(default_dictionary())
+
+
 def make_study(folder: Path, texts: dict[str, str], groups: dict[str, str] | None = None,
                name: str = "study.db") -> Path:
     """A study in ``folder`` with the bundled dictionary and one transcript per ``texts`` item
@@ -64,7 +97,7 @@ def make_study(folder: Path, texts: dict[str, str], groups: dict[str, str] | Non
     db = folder / name
     store = Store(db)
     try:
-        store.set_dictionary(load_dictionary(default_dictionary()))
+        store.set_dictionary(bundled_dictionary())
         results = import_parsed(store, parse_files(files))
         assert [r.status for r in results] == ["imported"] * len(files)
         if groups:
@@ -122,7 +155,7 @@ def shared_models(monkeypatch):
 
 @pytest.fixture(scope="session")
 def dictionary():
-    return load_dictionary(default_dictionary())
+    return bundled_dictionary()
 
 
 @pytest.fixture
