@@ -11,7 +11,20 @@ def run_report(db, out, *extra):
     return CliRunner().invoke(main, ["report", "--db", str(db), "--coder", "reference", "--out", str(out), *extra])
 
 
-def test_report_writes_every_file_and_reruns_identically(demo_db, tmp_path):
+def test_report_writes_every_file_and_reruns_identically(demo_db, tmp_path, monkeypatch):
+    from datetime import datetime
+
+    from beicoder.core import report
+
+    class Clock(datetime):
+        """The provenance's date line (to the minute) is in report.xlsx too: both runs in one
+        minute, or the byte comparison below fails whenever they straddle a minute's end."""
+
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 11, 30, 12, 0, tzinfo=tz)
+
+    monkeypatch.setattr(report, "datetime", Clock)
     first, second = tmp_path / "a", tmp_path / "b"
     assert run_report(demo_db, first).exit_code == 0
     result = run_report(demo_db, second)
@@ -30,6 +43,7 @@ def test_report_writes_every_file_and_reruns_identically(demo_db, tmp_path):
     assert "5 outstanding and 5 average interviewees" in md
     assert "only for a difference of at least d = 2.02 (two-sided" in md
     assert "speech length (Han characters + words of other scripts)" in md and "Han characters:" not in md
+    assert "- date: 2026-11-30 12:00 UTC" in md  # the pinned clock
     assert "- tool: beicoder 0.1.0" in md and "coders compared for reliability:" in md and "- coding:" in md
     # APA style, and no p below what an exact test of 5 vs 5 can give (2/252 = .00794)
     import re
