@@ -135,7 +135,7 @@ def rule_options(command):
         click.option("--normalize", is_flag=True,
                      help="Make the rate per 1,000 units of speech the primary score instead of the frequency."),
         click.option("--primary", type=click.Choice(SCORES), default=None,
-                     help="The primary score that decides the verdicts (default: frequency, or rate with --normalize)."),
+                     help="The score that decides the verdicts (default: frequency, or rate with --normalize)."),
         click.option("--test", "test", type=click.Choice(list(TESTS)), default="mann-whitney", show_default=True,
                      help="The verdict test (exact or Monte-Carlo permutation p, or Welch's t)."),
         click.option("--one-sided", is_flag=True,

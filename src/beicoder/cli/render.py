@@ -174,8 +174,9 @@ def comparison(analysis) -> None:
     diff = prim[prim["verdict"] == "differentiating"]
     console.print("Differentiating competencies: " + ("; ".join(f"{c} {names.get(c, '')}" for c in diff["code"])
                                                       if len(diff) else "none by this rule"), soft_wrap=True)
-    for label, what in (("marginal", "Marginal"), ("threshold", "Threshold competencies (shown by most of both "
-                                                                "groups, no difference)"), ("reversed", "Average higher")):
+    labels = (("marginal", "Marginal"), ("threshold", "Threshold competencies (shown by most of both groups, no "
+                                                        "difference)"), ("reversed", "Average higher"))
+    for label, what in labels:
         sub = prim[prim["verdict"] == label]
         if len(sub):
             console.print(f"{what}: " + "; ".join(f"{c} {names.get(c, '')}" for c in sub["code"]), soft_wrap=True)

@@ -15,7 +15,8 @@ from .common import db_option, make_rule, open_store, out_folder, pick_coder, ru
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the report files.")
 @rule_options
 @click.option("--reliability-coders", default=None,
-              help="Coders whose agreement the report gives, separated by spaces (default: all but consensus and reference).")
+              help="Coders whose agreement the report gives, separated by spaces "
+                   "(default: all but consensus and reference).")
 def report(db, coder, out, reliability_coders, **method):
     """Write report.md, report.xlsx and comparison.png/.svg: provenance, method, main table
     on the primary score, power, length control, count models, classification, reliability,

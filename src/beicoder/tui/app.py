@@ -3,7 +3,7 @@ consensus screen above it) and gives the command palette each screen's own comma
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen

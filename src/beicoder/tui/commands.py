@@ -21,8 +21,8 @@ Textual's ``SystemCommandsProvider`` shows these through ``BeicoderApp.get_syste
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 from textual.actions import parse
 from textual.app import SystemCommand

@@ -8,7 +8,8 @@ messages of :mod:`beicoder.tui.messages`; only their handlers change the screen'
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from rich.text import Text
 from textual import events, work

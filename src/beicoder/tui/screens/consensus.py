@@ -9,7 +9,8 @@ default) with ``by=`` the person at the keyboard (the TUI's ``--coder``).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
