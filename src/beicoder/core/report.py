@@ -319,50 +319,47 @@ def markdown(rep: dict) -> str:
 
 
 def _appendix(rep: dict) -> list[str]:
-    comp = rep["comparison"]
+    comp = rep["comparison"].to_dict("records")
+    corr = rep["correlations"].to_dict("records")
+    rule: Rule = rep["rule"]
+
+    def both(r, a, b):
+        return f"{num(r[a])} ({num(r[b])})"
+
+    def interval(r, value, stem, fmt=num):
+        return f"{fmt(r[value])} {_ci(r[stem + '_low'], r[stem + '_high'])}"
+
+    def with_p(r, value, p):
+        return f"{signed(r[value])} ({p_value(r[p])})"
+
+    tables = [
+        ("A1. Descriptive statistics per score (n: interviewees with a value; for the mean level among those who "
+         "show the code, n is the number who show it).", comp,
+         ["n (O/A)", "outstanding M (SD)", "average M (SD)", "shown (O/A)"],
+         lambda r: [f"{r['n_outstanding']}/{r['n_average']}", both(r, "mean_outstanding", "sd_outstanding"),
+                    both(r, "mean_average", "sd_average"),
+                    f"{num(r['presence_outstanding'])}/{num(r['presence_average'])}"]),
+        (f"A2. Parametric and rank tests ({rule.sided}): Welch's t with its df and p; the Mann-Whitney U of the "
+         "outstanding group with its permutation p.", comp, ["Welch t (df)", "p", "U", "p(U)"],
+         lambda r: [f"{num(r['welch_t'])} ({num(r['welch_df'], 1)})", p_value(r["welch_p"]), num(r["mw_u"], 1),
+                    p_value(r["mw_p"])]),
+        (f"A3. The permutation test of the difference in means, q by family (the primary score, "
+         f"{SCORE_LABELS[rule.primary]}, first: q over its codes; the secondary scores: q over every test) and the "
+         "verdict.", comp, ["difference", "p", "q", "verdict"],
+         lambda r: [num(r["perm_diff"]), p_value(r["perm_p"]), p_value(r["q"]) + stars(r["q"]), r["verdict"]]),
+        ("A4. Effect sizes with 95% CIs: Cohen's d and Hedges' g (noncentral t), rank-biserial r (Fisher z; "
+         "undefined at complete separation).", comp, ["d [95% CI]", "g [95% CI]", "r_rb [95% CI]"],
+         lambda r: [interval(r, "cohens_d", "cohens_d"), interval(r, "hedges_g", "hedges_g"),
+                    interval(r, "rank_biserial", "rank_biserial", signed)]),
+        (f"A5. Correlation of every score with {SPEECH_UNIT}: pooled and within groups (partial), p in brackets.",
+         corr, ["r (p)", "rho (p)", "partial r (p)", "partial rho (p)"],
+         lambda r: [with_p(r, "pearson_r", "pearson_p"), with_p(r, "spearman_rho", "spearman_p"),
+                    with_p(r, "partial_r", "partial_p"), with_p(r, "partial_rho", "partial_rho_p")]),
+    ]
     out = ["## Appendix: every statistic", ""]
-    out.append("A1. Descriptive statistics per score (n: interviewees with a value; for the mean level among those "
-               "who show the code, n is the number who show it).")
-    out.append("")
-    out += [_md_table(["code", "score", "n (O/A)", "outstanding M (SD)", "average M (SD)", "shown (O/A)"],
-                      [[r["code"], SCORE_LABELS[r["score"]], f"{r['n_outstanding']}/{r['n_average']}",
-                        f"{num(r['mean_outstanding'])} ({num(r['sd_outstanding'])})",
-                        f"{num(r['mean_average'])} ({num(r['sd_average'])})",
-                        f"{num(r['presence_outstanding'])}/{num(r['presence_average'])}"]
-                       for r in comp.to_dict("records")]), ""]
-    out.append(f"A2. Parametric and rank tests ({rep['rule'].sided}): Welch's t with its df and p; the Mann-Whitney "
-               "U of the outstanding group with its permutation p.")
-    out.append("")
-    out += [_md_table(["code", "score", "Welch t (df)", "p", "U", "p(U)"],
-                      [[r["code"], SCORE_LABELS[r["score"]], f"{num(r['welch_t'])} ({num(r['welch_df'], 1)})",
-                        p_value(r["welch_p"]), num(r["mw_u"], 1), p_value(r["mw_p"])]
-                       for r in comp.to_dict("records")]), ""]
-    out.append(f"A3. The permutation test of the difference in means, q by family (the primary score, "
-               f"{SCORE_LABELS[rep['rule'].primary]}, first: q over its codes; the secondary scores: q over every "
-               "test) and the verdict.")
-    out.append("")
-    out += [_md_table(["code", "score", "difference", "p", "q", "verdict"],
-                      [[r["code"], SCORE_LABELS[r["score"]], num(r["perm_diff"]), p_value(r["perm_p"]),
-                        p_value(r["q"]) + stars(r["q"]), r["verdict"]] for r in comp.to_dict("records")]), ""]
-    out.append("A4. Effect sizes with 95% CIs: Cohen's d and Hedges' g (noncentral t), rank-biserial r (Fisher z; "
-               "undefined at complete separation).")
-    out.append("")
-    out += [_md_table(["code", "score", "d [95% CI]", "g [95% CI]", "r_rb [95% CI]"],
-                      [[r["code"], SCORE_LABELS[r["score"]],
-                        f"{num(r['cohens_d'])} {_ci(r['cohens_d_low'], r['cohens_d_high'])}",
-                        f"{num(r['hedges_g'])} {_ci(r['hedges_g_low'], r['hedges_g_high'])}",
-                        f"{signed(r['rank_biserial'])} {_ci(r['rank_biserial_low'], r['rank_biserial_high'])}"]
-                       for r in comp.to_dict("records")]), ""]
-    corr = rep["correlations"]
-    out.append(f"A5. Correlation of every score with {SPEECH_UNIT}: pooled and within groups (partial), p in "
-               "brackets.")
-    out.append("")
-    out += [_md_table(["code", "score", "r (p)", "rho (p)", "partial r (p)", "partial rho (p)"],
-                      [[r["code"], SCORE_LABELS[r["score"]], f"{signed(r['pearson_r'])} ({p_value(r['pearson_p'])})",
-                        f"{signed(r['spearman_rho'])} ({p_value(r['spearman_p'])})",
-                        f"{signed(r['partial_r'])} ({p_value(r['partial_p'])})",
-                        f"{signed(r['partial_rho'])} ({p_value(r['partial_rho_p'])})"]
-                       for r in corr.to_dict("records")]), ""]
+    for caption, records, headers, cells in tables:
+        out += [caption, "", _md_table(["code", "score", *headers],
+                                       [[r["code"], SCORE_LABELS[r["score"]], *cells(r)] for r in records]), ""]
     return out
 
 
