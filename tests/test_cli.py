@@ -60,6 +60,9 @@ def test_demo_analyze_export_and_codings_import(tmp_path):
                       "level_score,mean_level_shown")
     comparison = (out / "comparison.csv").read_bytes().decode("utf-8-sig")
     assert comparison.splitlines()[0].startswith("code,score,role,n_outstanding")
+    # full double precision in the CSV: the exact p of complete separation (2/252) reads back exactly
+    comp = pd.read_csv(out / "comparison.csv", encoding="utf-8-sig")
+    assert comp["mw_p"].min() == 2 / 252 and (comp["mw_p"] == 2 / 252).sum() >= 3
     export = tmp_path / "codings.csv"
     result = run("export", "--format", "csv", "--out", export, "--db", db)
     n = sqlite3.connect(db).execute("SELECT count(*) FROM codings").fetchone()[0]
