@@ -193,6 +193,67 @@ def test_review_apply_is_audited(tmp_path):
         assert store.actions("amy")[0].origin == "review"
         assert store.review_items() == []
     code, out = _cli("undo", "--coder", "amy", "--db", db)
-    assert "undone: review: INFO on passage 1 (review, 1 rows, passage 1 of R01" in out
+    # the coding and the item's resolution are one action: undo brings the item back for review
+    assert "undone: review: INFO on passage 1 (review, 2 rows, passage 1 of R01" in out
+    code, out = _cli("review", "--db", db)
+    assert f"[{item}]" in out and "1 decisions to review" in out
+    code, out = _cli("review", "--dismiss", item, "--db", db)
+    assert code == 0 and "dismissed" in out
     code, out = _cli("review", "--dismiss", item, "--db", db)
     assert code == 2 and "resolved already" in out
+    _cli("undo", "--coder", "amy", "--db", db)
+    assert f"[{item}]" in _cli("review", "--db", db)[1]
+
+
+def test_undo_of_an_import_follows_decisions_moved_by_a_reimport(demo_db, tmp_path):
+    """The reference coding (a CSV import) moved to an edited transcript's new version is
+    still taken back whole by undo."""
+    import shutil
+
+    from beicoder.core.paths import demo_study
+
+    db = tmp_path / "s.db"
+    shutil.copy(demo_db, db)
+    edited = tmp_path / "MC01.txt"
+    text = (demo_study() / "MC01.txt").read_text(encoding="utf-8")
+    first_line = next(line for line in text.splitlines() if line.startswith("被访者"))
+    edited.write_text(text.replace(first_line, first_line + "（补记）", 1), encoding="utf-8")
+    code, out = _cli("import", edited, "--db", db)
+    assert code == 0 and "updated MC01.txt" in out
+    code, out = _cli("undo", "--coder", "reference", "--db", db)
+    assert "undone: codings import reference_codings.csv" in out
+    assert _decisions(db, "reference") == ([], [])
+
+
+def test_dictionary_drops_are_recorded_and_scales_checked(demo_db, tmp_path):
+    import shutil
+
+    import yaml
+
+    from beicoder.core.paths import default_dictionary
+
+    db = tmp_path / "s.db"
+    shutil.copy(demo_db, db)
+    data = yaml.safe_load(default_dictionary().read_text(encoding="utf-8"))
+    data["competencies"] = [c for c in data["competencies"] if c["code"] != "SCT"]
+    data["examples"] = [e for e in data.get("examples", []) if "SCT" not in e["codes"]]
+    small = tmp_path / "small.yaml"
+    small.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with Store(db, create=False) as store:
+        n_sct = sum(1 for r in store.coding_rows("reference") if r["code"] == "SCT")
+    code, out = _cli("dictionary", small, "--yes", "--db", db)
+    assert code == 0, out
+    with Store(db, create=False) as store:
+        (act,) = store.query("SELECT * FROM actions WHERE origin = 'dictionary'")
+        assert act["coder"] == "reference" and act["state"] == 2  # recorded, and closed: SCT is gone
+        assert store.query("SELECT count(*) AS n FROM audit WHERE action = ?", [act["id"]]) == [{"n": n_sct}]
+    # undo and redo of the import skip the codings that can no longer be restored
+    assert _cli("undo", "--coder", "reference", "--db", db)[0] == 0
+    code, out = _cli("undo", "--coder", "reference", "--redo", "--db", db)
+    assert code == 0 and "redone" in out
+    # a dictionary whose scales leave out levels in use is refused, nothing changed
+    data["competencies"][0]["levels"] = data["competencies"][0]["levels"][:2]
+    narrow = tmp_path / "narrow.yaml"
+    narrow.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    code, out = _cli("dictionary", narrow, "--yes", "--db", db)
+    assert code == 2 and "levels of existing codings fall outside the new scales: ACH" in out

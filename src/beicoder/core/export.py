@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import os
 import tempfile
 from dataclasses import dataclass
@@ -287,7 +288,47 @@ def xlsx_bytes(sheets: dict) -> bytes:
                 if safe[col].dtype == object or str(safe[col].dtype).startswith(("string", "str")):
                     safe[col] = safe[col].map(neutralize)
             safe.to_excel(writer, sheet_name=name[:31], index=False)
-    return buf.getvalue()
+    return full_precision(buf.getvalue(), list(sheets.values()))
+
+
+_NUMBER_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"((?:(?! t="(?:s|inlineStr|str|b|e)")[^>])*)><v>([^<]*)</v></c>')
+
+
+def full_precision(data: bytes, frames: list) -> bytes:
+    """The workbook ``data`` (written by openpyxl from ``frames``, one sheet each, header in row
+    1, no index) with every float cell holding the shortest text that reads back to the same
+    double: openpyxl writes 16 significant digits, which can change the last bit."""
+    import zipfile
+
+    import numpy as np
+
+    def column_index(letters: bytes) -> int:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ch - 64
+        return n - 1
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
+            if m and int(m.group(1)) <= len(frames):
+                values = frames[int(m.group(1)) - 1].to_numpy(dtype=object)
+
+                def fix(cell, values=values):
+                    row, col = int(cell.group(2)) - 2, column_index(cell.group(1))
+                    if 0 <= row < len(values) and 0 <= col < values.shape[1]:
+                        v = values[row, col]
+                        if isinstance(v, (float, np.floating)) and np.isfinite(v):
+                            return b'<c r="%s%s"%s><v>%s</v></c>' % (cell.group(1), cell.group(2), cell.group(3),
+                                                                     repr(float(v)).encode())
+                    return cell.group(0)
+
+                body = _NUMBER_CELL.sub(fix, body)
+            dst.writestr(info, body)
+    return out.getvalue()
 
 
 def write_xlsx(sheets: dict, path: str | Path) -> Path:

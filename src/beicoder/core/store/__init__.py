@@ -17,6 +17,8 @@ each thread that needs the study.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .base import StoreError, describe_sqlite_error, normalize_coder, now
 from .coding import ORIGINS, Action, ActionRecord, CodingMixin
 from .schema import SCHEMA_VERSION
@@ -46,7 +48,8 @@ class Store(CodingMixin, SuggestionsMixin, TranscriptsMixin, StudyMixin):
     def set_dictionary(self, dictionary, drop_codings: bool = False) -> None:  # noqa: D102 - see StudyMixin
         dropped = [c for c, n in self.dropped_codes(dictionary).items() if n] if drop_codings else []
         with self.write():
+            self.drop_codings_of_codes(dropped, f"dictionary {Path(str(dictionary.source)).name} drops "
+                                                f"{', '.join(dropped)}")
             super().set_dictionary(dictionary, drop_codings)
-            self.close_history_of_codes(dropped)
 
     set_dictionary.__doc__ = StudyMixin.set_dictionary.__doc__

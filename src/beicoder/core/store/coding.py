@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from .base import StoreBase, StoreError, normalize_coder, now
 
 #: Where an action came from.
-ORIGINS = ("keyboard", "suggestion", "csv", "qdpx", "merge", "consensus", "review")
+ORIGINS = ("keyboard", "suggestion", "csv", "qdpx", "merge", "consensus", "review", "dictionary")
 
 # Action origin for the ``origin`` a coding records (the coding's own column keeps its value).
 _ACTION_ORIGIN = {"manual": "keyboard", "suggestion": "suggestion", "consensus": "consensus",
@@ -31,14 +31,18 @@ _ACTION_ORIGIN = {"manual": "keyboard", "suggestion": "suggestion", "consensus":
 
 # The two audited tables: their key columns and every column, in a fixed order, so that all
 # statements below are constant strings (no table or column name ever comes from data).
-_KEYS = {"codings": ("passage_id", "coder", "code"), "passage_marks": ("passage_id", "coder")}
+_KEYS = {"codings": ("passage_id", "coder", "code"), "passage_marks": ("passage_id", "coder"),
+         "review_codings": ("id",)}
 _COLUMNS = {"codings": ("passage_id", "coder", "code", "level", "origin", "created_at", "updated_at", "decided_by"),
-            "passage_marks": ("passage_id", "coder", "no_code", "memo", "updated_at", "decided_by")}
+            "passage_marks": ("passage_id", "coder", "no_code", "memo", "updated_at", "decided_by"),
+            "review_codings": ("id", "transcript_id", "version", "passage_ordinal", "start", "end", "passage_text",
+                               "coder", "code", "level", "no_code", "memo", "decided_at", "reason", "resolved")}
 _SELECT = {t: f"SELECT * FROM {t} WHERE " + " AND ".join(f"{c} = ?" for c in k) for t, k in _KEYS.items()}
 _DELETE = {t: f"DELETE FROM {t} WHERE " + " AND ".join(f"{c} = ?" for c in k) for t, k in _KEYS.items()}
-_INSERT = {t: f"INSERT OR REPLACE INTO {t}({', '.join(c)}) VALUES ({', '.join('?' for _ in c)})"
-           for t, c in _COLUMNS.items()}
-# action states
+_INSERT = {t: f"INSERT OR REPLACE INTO {t}({', '.join(chr(34) + n + chr(34) for n in c)}) "
+              f"VALUES ({', '.join('?' for _ in c)})" for t, c in _COLUMNS.items()}
+# action states, and audit entries' ``undone``: live, undone (can be redone), closed (its row can
+# no longer be restored: the passage was replaced by a re-import, the code dropped)
 DONE, UNDONE, CLOSED = 0, 1, 2
 
 
@@ -100,10 +104,19 @@ class Action:
                 [self.id, self.coder, now(), self.description, tbl,
                  json.dumps({c: key[c] for c in cols}, ensure_ascii=False),
                  json.dumps(before, ensure_ascii=False) if before else None,
-                 json.dumps(after, ensure_ascii=False) if after else None, key["passage_id"]])
+                 json.dumps(after, ensure_ascii=False) if after else None, key.get("passage_id")])
         self.rows += 1
-        self.passages.add(key["passage_id"])
+        if key.get("passage_id") is not None:
+            self.passages.add(key["passage_id"])
         return True
+
+    def resolve_review(self, item: dict, resolved: bool = True) -> bool:
+        """Mark a decision set aside by a re-import (a row of :meth:`CodingMixin.review_items`)
+        resolved, audited, so that undoing this action brings it back for review."""
+        row = self.store._row("review_codings", [item["id"]])
+        if row is None:
+            raise StoreError(f"no decision set aside with id {item['id']}")
+        return self._put("review_codings", {"id": item["id"]}, {**row, "resolved": int(resolved)})
 
     # -- codings -------------------------------------------------------------------------------
     def _coding_key(self, passage_id: int, code: str) -> dict:
@@ -371,7 +384,8 @@ class CodingMixin(StoreBase):
         ``passage_id`` the decision (its code and level, or "no code", and its memo) is applied
         to that passage of the current version, through the audited path (origin ``review``);
         without, it is dismissed. Either way the item is marked resolved, in one transaction.
-        Returns the item as :meth:`review_item` gives it.
+        Returns the item as :meth:`review_item` gives it. Undoing the action brings the item
+        back for review.
 
         Raises:
             StoreError: no such item, an item already resolved, or a passage that is not in
@@ -385,17 +399,20 @@ class CodingMixin(StoreBase):
             if passage_id is not None:
                 target = self.passage(passage_id)
                 if target.transcript_id != item["transcript_id"]:
-                    raise StoreError(
-                        f"{self.path.name}: passage {passage_id} is not in {item['interviewee']}'s transcript")
+                    raise StoreError(f"{self.path.name}: passage {passage_id} is not in {item['interviewee']}'s transcript")
                 what = "no code" if item["no_code"] else (item["code"] or "memo")
-                with self.action(item["coder"], "review", f"review: {what} on passage {target.ordinal}") as act:
+                description = f"review: {what} on passage {target.ordinal}"
+            else:
+                description = f"review: dismiss set-aside decision {item_id}"
+            with self.action(item["coder"], "review", description) as act:
+                if passage_id is not None:
                     if item["code"]:
                         act.put_coding(passage_id, item["code"], item["level"], "review")
                     elif item["no_code"]:
                         act.mark_no_code(passage_id)
                     if item["memo"]:
                         act.set_memo(passage_id, item["memo"])
-            self._run("UPDATE review_codings SET resolved = 1 WHERE id = ?", [item_id])
+                act.resolve_review(item)
         return self.review_item(item_id)
 
     # -- undo and redo ---------------------------------------------------------------------------
@@ -433,7 +450,7 @@ class CodingMixin(StoreBase):
                     self._run("UPDATE actions SET state = ? WHERE id = ?", [CLOSED, row[0]])
                     continue
                 self._restore(entries, "before")
-                self._run("UPDATE audit SET undone = 1 WHERE action = ?", [row[0]])
+                self._run("UPDATE audit SET undone = 1 WHERE action = ? AND undone = 0", [row[0]])
                 self._run("UPDATE actions SET state = ? WHERE id = ?", [UNDONE, row[0]])
                 return self._record(row[0])
 
@@ -446,9 +463,9 @@ class CodingMixin(StoreBase):
                             [coder, UNDONE])
             if row is None:
                 return None
-            entries = self._all("SELECT * FROM audit WHERE action = ? ORDER BY id ASC", [row[0]])
+            entries = self._all("SELECT * FROM audit WHERE action = ? AND undone = 1 ORDER BY id ASC", [row[0]])
             self._restore(entries, "after")
-            self._run("UPDATE audit SET undone = 0 WHERE action = ?", [row[0]])
+            self._run("UPDATE audit SET undone = 0 WHERE action = ? AND undone = 1", [row[0]])
             self._run("UPDATE actions SET state = ? WHERE id = ?", [DONE, row[0]])
             return self._record(row[0])
 
@@ -458,23 +475,44 @@ class CodingMixin(StoreBase):
         done = self.undo_action(coder)
         return done.description if done else None
 
-    def actions(self, coder: str, limit: int = 20) -> list[ActionRecord]:
-        """The coder's actions that can be undone, newest first (at most ``limit``)."""
+    def actions(self, coder: str, limit: int = 20, redo: bool = False) -> list[ActionRecord]:
+        """The coder's actions that can be undone (with ``redo``: redone), newest first (at
+        most ``limit``); an action whose every row was closed by a re-import or a dropped code
+        is left out."""
         coder = normalize_coder(coder)
+        state, live = (UNDONE, 1) if redo else (DONE, 0)
+        order = "ASC" if redo else "DESC"
         return [self._record(r["id"]) for r in self._all(
-            "SELECT id FROM actions WHERE coder = ? AND state = ? ORDER BY id DESC LIMIT ?", [coder, DONE, limit])]
+            f"""SELECT a.id FROM actions a WHERE a.coder = ? AND a.state = ?
+                AND EXISTS (SELECT 1 FROM audit u WHERE u.action = a.id AND u.undone = ?)
+                ORDER BY a.id {order} LIMIT ?""", [coder, state, live, limit])]
 
     def last_action_id(self) -> int:
         """The id of the newest action in the study (0 when there is none)."""
         row = self._one("SELECT max(id) FROM actions")
         return row[0] or 0 if row else 0
 
-    def close_history_of_codes(self, codes: Iterable[str]) -> None:
-        """Close the undo history of codings of ``codes`` (codes dropped from the dictionary:
-        their codings can no longer be restored)."""
-        for code in codes:
-            self._run("UPDATE audit SET undone = 1 WHERE undone = 0 AND tbl = 'codings' "
-                      "AND json_extract(key, '$.code') = ?", [code])
+    def drop_codings_of_codes(self, codes: Iterable[str], description: str) -> int:
+        """Delete every coding of ``codes`` (codes a new dictionary drops), as one audited
+        action per coder (origin ``dictionary``), so "who changed this" has an answer; the
+        actions are closed at once, since a coding of a code the study no longer has cannot
+        be restored. Earlier history of those codings is closed too. Returns codings deleted."""
+        codes = list(codes)
+        if not codes:
+            return 0
+        marks = ", ".join("?" for _ in codes)
+        rows = self._all(f"SELECT * FROM codings WHERE code IN ({marks}) ORDER BY coder, passage_id", codes)
+        with self.write():
+            for coder in sorted({r["coder"] for r in rows}):
+                with self.action(coder, "dictionary", description) as act:
+                    for r in rows:
+                        if r["coder"] == coder:
+                            act._put("codings", r, None)
+                if act.id is not None:
+                    self._run("UPDATE actions SET state = ? WHERE id = ?", [CLOSED, act.id])
+            self._run(f"""UPDATE audit SET undone = 2 WHERE tbl = 'codings'
+                          AND json_extract(key, '$.code') IN ({marks})""", codes)
+        return len(rows)
 
     # -- reading -----------------------------------------------------------------------------------
     def codings_for(self, passage_id: int, coder: str) -> list[dict]:

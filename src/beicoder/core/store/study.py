@@ -28,15 +28,24 @@ class StudyMixin(StoreBase):
 
         Raises:
             StoreError: the new dictionary drops a code that still has codings and
-                ``drop_codings`` is False.
+                ``drop_codings`` is False, or its scales leave out levels existing codings have.
         """
         new_codes = set(dictionary.codes)
         missing = sorted(c for c, n in self.dropped_codes(dictionary).items() if n)
         if missing and not drop_codings:
             raise StoreError(
                 f"{dictionary.source}: drops code(s) {', '.join(missing)} that have codings in {self.path.name}")
+        outside = []
+        for c in dictionary.competencies:
+            row = self._one("SELECT count(*), min(level), max(level) FROM codings WHERE code = ? AND level IS NOT NULL "
+                            "AND (level < ? OR level > ?)", [c.code, c.min_level, c.max_level])
+            if row and row[0]:
+                outside.append(f"{c.code} ({row[0]} codings at levels {row[1]}..{row[2]}, scale {c.min_level}..{c.max_level})")
+        if outside:
+            raise StoreError(f"{dictionary.source}: levels of existing codings fall outside the new scales: "
+                             f"{'; '.join(outside)}; widen the scales (or change those levels) first")
         with self.write():
-            for code in missing:
+            for code in missing:  # (the Store records these deletions as audited actions first)
                 self._run("DELETE FROM codings WHERE code = ?", [code])
             self._run(
                 "INSERT OR REPLACE INTO dictionary(id, name, source, sha256, yaml, loaded_at) "

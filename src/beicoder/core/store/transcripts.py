@@ -101,8 +101,9 @@ class TranscriptsMixin(StoreBase):
         remaining passage whose text occurs once on each side): codings and marks of a
         passage whose text is unchanged move to its new offsets. Decisions on a passage whose
         text changed go to ``review_codings`` with the old passage's text and offsets, for the
-        coder to look at again (``beicoder review``); they are never shifted silently. Undo
-        history of the old passages is closed.
+        coder to look at again (``beicoder review``); they are never shifted silently. The undo
+        history of moved decisions follows them to the new passages; that of the changed
+        passages is closed.
 
         Returns counts: ``version``, ``moved`` (passages whose decisions moved),
         ``review`` (decisions set aside), ``passages`` (new passage count).
@@ -158,6 +159,13 @@ class TranscriptsMixin(StoreBase):
                         moved += 1
                     self._run("UPDATE codings SET passage_id = ? WHERE passage_id = ?", [target, op.id])
                     self._run("UPDATE passage_marks SET passage_id = ? WHERE passage_id = ?", [target, op.id])
+                    # the decisions' history follows them, so undo still finds them on the new passage
+                    self._run(
+                        """UPDATE audit SET passage_id = ?, key = json_set(key, '$.passage_id', ?),
+                           before = CASE WHEN before IS NULL THEN NULL ELSE json_set(before, '$.passage_id', ?) END,
+                           after = CASE WHEN after IS NULL THEN NULL ELSE json_set(after, '$.passage_id', ?) END
+                           WHERE passage_id = ?""", [target, target, target, target, op.id])
+                    self._run("UPDATE actions SET passage_id = ? WHERE passage_id = ?", [target, op.id])
                 else:
                     for c in codings:
                         review += 1
@@ -179,7 +187,7 @@ class TranscriptsMixin(StoreBase):
                     self._run("DELETE FROM passage_marks WHERE passage_id = ?", [op.id])
                 self._run("DELETE FROM suggestions WHERE passage_id = ?", [op.id])
                 self._run("DELETE FROM suggested WHERE passage_id = ?", [op.id])
-                self._run("UPDATE audit SET undone = 1 WHERE undone = 0 AND passage_id = ?", [op.id])
+                self._run("UPDATE audit SET undone = 2 WHERE passage_id = ?", [op.id])  # closed: passage gone
                 self._run("DELETE FROM passages WHERE id = ?", [op.id])
             self._run(
                 """UPDATE transcripts SET text = ?, sha256 = ?, source_path = ?, encoding = ?, speaker = ?,
