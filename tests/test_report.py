@@ -36,8 +36,8 @@ def test_report_writes_every_file_and_reruns_identically(demo_db, tmp_path, monk
                     "![Outstanding vs average](comparison.png)"):
         assert heading in md
     assert "Verdict rule: verdicts come from the primary score frequency and the two-sided Mann-Whitney U" in md
-    assert "The Benjamini-Hochberg correction runs over the 8 competencies on the primary score" in md
-    assert "All p values are two-sided" in md and "exact p values from all splits" in md
+    assert "The Benjamini-Hochberg correction runs over the 8 competencies with a p value on the primary score" in md
+    assert "The group comparisons' p values are two-sided" in md and "exact p values from all splits" in md
     assert "Differentiating competencies: ACH 成就导向" in md
     assert "5 outstanding and 5 average interviewees" in md
     assert "only for a difference of at least d = 2.02 (two-sided" in md

@@ -189,9 +189,20 @@ def test_count_models_against_statsmodels_called_directly():
     assert cm.loc["poisson", "dispersion"] == pytest.approx(fit.pearson_chi2 / fit.df_resid, rel=1e-9)
     assert cm.loc["poisson", "ci_low"] == pytest.approx(math.exp(fit.conf_int()[1][0]), rel=1e-6)
     nb = sm.NegativeBinomial(y, x, offset=off, loglike_method="nb2").fit(disp=0, maxiter=200)
-    if math.isfinite(cm.loc["negative binomial", "rate_ratio"]):
-        assert cm.loc["negative binomial", "rate_ratio"] == pytest.approx(math.exp(nb.params[1]), rel=1e-6)
+    # these counts are not overdispersed: NB2's alpha sits at 0 and its row repeats the Poisson fit
+    assert nb.params[-1] < 1e-4 and "the Poisson fit" in cm.loc["negative binomial", "note"]
+    assert cm.loc["negative binomial", "rate_ratio"] == cm.loc["poisson", "rate_ratio"]
     assert cm.loc["poisson", "verdict"] == "differentiating"
+    # overdispersed counts: the negative binomial is its own fit, against statsmodels
+    fo, fa = [0, 20, 1, 15, 2, 30], [0, 1, 0, 6, 0, 2]
+    scores, _ = _study(fo, fa, lo, la)
+    cm = count_models(scores, ["ACH"]).set_index("model")
+    y = np.array(fo + fa, float)
+    nb = sm.NegativeBinomial(y, x, offset=off, loglike_method="nb2").fit(disp=0, maxiter=200)
+    assert nb.params[-1] > 0.5 and cm.loc["poisson", "dispersion"] > 2
+    assert cm.loc["negative binomial", "rate_ratio"] == pytest.approx(math.exp(nb.params[1]), rel=1e-6)
+    assert cm.loc["negative binomial", "dispersion"] == pytest.approx(nb.params[-1], rel=1e-6)
+    assert cm.loc["negative binomial", "p"] == pytest.approx(nb.pvalues[1], rel=1e-5)
 
 
 def test_length_within_groups_sees_what_pooling_hides():

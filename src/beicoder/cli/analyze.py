@@ -24,9 +24,10 @@ def analyze(db, coder, out, **method):
     rule = make_rule(**method)
     with open_store(db) as store:
         analysis = analyze_study(store, pick_coder(store, coder), rule)
-    render.comparison(analysis)
-    if out:
+    if out:  # the files first: a closed pipe on the table must not lose them
         out = out_folder(out)
         write_csv(analysis.scores, out / "scores.csv")
         write_csv(analysis.comparison, out / "comparison.csv")
+    render.comparison(analysis)
+    if out:
         click.echo(f"wrote {out / 'scores.csv'} and {out / 'comparison.csv'}")

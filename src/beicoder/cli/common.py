@@ -34,6 +34,13 @@ class Group(click.Group):
             return super().invoke(ctx)
         except BeicoderError as exc:
             fail(str(exc))
+        except BrokenPipeError:
+            # the reader of our output went away (``| head``): stop quietly, as Unix tools do
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
 
 
 class DefaultGroup(Group):

@@ -175,7 +175,7 @@ def comparison(analysis) -> None:
     console.print("Differentiating competencies: " + ("; ".join(f"{c} {names.get(c, '')}" for c in diff["code"])
                                                       if len(diff) else "none by this rule"), soft_wrap=True)
     labels = (("marginal", "Marginal"), ("threshold", "Threshold competencies (shown by most of both groups, no "
-                                                        "difference)"), ("reversed", "Average higher"))
+                                                        "significant difference)"), ("reversed", "Average higher"))
     for label, what in labels:
         sub = prim[prim["verdict"] == label]
         if len(sub):

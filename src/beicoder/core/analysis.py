@@ -45,6 +45,7 @@ SCORE_UNITS = {
 TESTS = {"mann-whitney": "Mann-Whitney U", "permutation": "permutation test of the difference in means",
          "welch": "Welch's t-test"}
 VERDICTS = ("differentiating", "marginal", "threshold", "reversed", "none")
+NB_BOUNDARY = 1e-4  # an NB2 alpha below this is the boundary 0: the negative binomial is the Poisson model
 SPEECH_UNIT = "speech length (Han characters + words of other scripts)"
 
 OUTSTANDING_LABELS = {"outstanding", "superior", "top", "high", "star",
@@ -337,13 +338,15 @@ def compare_groups(scores, codes, rule: Rule = Rule(), score_names=None):
     k = len(codes)
     primary_q = _bh([r["p"] for r in out[:k]])
     all_q = _bh([r["p"] for r in out])
+    n_primary = sum(1 for r in out[:k] if not math.isnan(r["p"]))
+    n_all = sum(1 for r in out if not math.isnan(r["p"]))
     for i, r in enumerate(out):
         if r["role"] == "primary":
             r["q"] = primary_q[i]
-            r["family"] = f"primary: {k} codes on {SCORE_LABELS[rule.primary]}"
+            r["family"] = f"primary: {n_primary} codes with a p on {SCORE_LABELS[rule.primary]}"
         else:
             r["q"] = all_q[i]
-            r["family"] = f"secondary: all {len(out)} code x score tests"
+            r["family"] = f"secondary: all {n_all} code x score tests with a p"
         r["q_bh"] = r["q"]
         r["verdict"] = verdict(r, rule)
     cols = ["code", "score", "role", "n_outstanding", "n_average", "mean_outstanding", "sd_outstanding",
@@ -392,10 +395,26 @@ def power_note(n1: int, n2: int, rule: Rule, k: int) -> dict:
     two = minimal_detectable_d(n1, n2, rule.alpha, 0.8, "two-sided")
     one = minimal_detectable_d(n1, n2, rule.alpha, 0.8, "larger")
     bonf = minimal_detectable_d(n1, n2, rule.alpha / max(k, 1), 0.8, "two-sided")
+    floor = ""
+    if rule.test != "welch" and n1 and n2:
+        from math import ceil, comb
+
+        splits = comb(n1 + n2, n1)
+        if splits <= 100_000:
+            smallest = (1 if rule.sided == "one-sided" else 2) / splits
+            need = ceil(smallest * k / rule.alpha - 1e-12) if rule.corrected else 1
+            if smallest >= rule.alpha:
+                floor = (f" The exact test's smallest possible p at this n is {smallest:.4f}, not below alpha: no "
+                         "competency can be differentiating.")
+            elif need > 1:
+                top = 1 if rule.sided == "one-sided" else 2
+                floor = (f" The exact test's smallest possible p at this n is {smallest:.4f} ({top}/{splits}); "
+                         f"with the Benjamini-Hochberg correction over {k} competencies a competency can "
+                         f"be differentiating only when at least {need} competencies reach p values that small.")
     sentence = (f"With {n1} outstanding and {n2} average interviewees, a t-test at alpha {rule.alpha:g} has 80 % power "
                 f"only for a difference of at least d = {two:.2f} (two-sided; {one:.2f} one-sided; {bonf:.2f} at "
                 f"alpha/{k}). A verdict of “none” or “threshold” therefore does not show that the groups are "
-                "equal on a competency: smaller differences would go unseen at this sample size.")
+                "equal on a competency: smaller differences would go unseen at this sample size." + floor)
     return {"n_outstanding": n1, "n_average": n2, "alpha": rule.alpha, "d_two_sided": two, "d_one_sided": one,
             "d_bonferroni": bonf, "sentence": sentence}
 
@@ -481,7 +500,9 @@ def count_models(scores, codes, rule: Rule = Rule()):
         p (Wald, the rule's side), dispersion (Pearson chi2 / residual df for Poisson; the
         estimated NB2 alpha for the negative binomial), q (Benjamini-Hochberg over the codes
         of the model), verdict (as the main rule would give it on this test; ``not estimable``
-        when the model cannot be fitted), note (why a fit failed or did not converge).
+        when the model cannot be fitted), note (why a fit failed or did not converge; where the
+        NB2 alpha sits at its boundary 0 the negative binomial row repeats the Poisson fit and
+        says so).
     """
     import warnings
 
@@ -493,6 +514,7 @@ def count_models(scores, codes, rule: Rule = Rule()):
     df = _two_groups(scores)
     df = df[df["speech_length"] > 0]
     out = []
+    poisson: dict[str, dict] = {}
     for model in ("poisson", "negative binomial"):
         block = []
         for code in codes:
@@ -501,11 +523,7 @@ def count_models(scores, codes, rule: Rule = Rule()):
             xg = (sub["group"] == "outstanding").astype(float).to_numpy()
             offset = np.log(sub["speech_length"].astype(float).to_numpy())
             row = {"code": code, "model": model, "rate_ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                   "p": np.nan, "dispersion": np.nan, "note": "",
-                   "mean_outstanding": float(sub.loc[sub["group"] == "outstanding", "frequency"].mean()),
-                   "mean_average": float(sub.loc[sub["group"] == "average", "frequency"].mean()),
-                   "presence_outstanding": float(sub.loc[sub["group"] == "outstanding", "presence"].mean()),
-                   "presence_average": float(sub.loc[sub["group"] == "average", "presence"].mean())}
+                   "p": np.nan, "dispersion": np.nan, "note": ""}
             if yv.sum() == 0 or len(set(xg)) < 2:
                 row["note"] = "no coding of this code" if yv.sum() == 0 else "one group only"
                 block.append(row)
@@ -529,11 +547,17 @@ def count_models(scores, codes, rule: Rule = Rule()):
                 row["note"] = f"not fitted ({type(exc).__name__})"
                 block.append(row)
                 continue
+            if model != "poisson" and code in poisson and not math.isnan(poisson[code]["rate_ratio"]) and (
+                    not math.isfinite(dispersion) or dispersion < NB_BOUNDARY or not (math.isfinite(se) and se > 0)):
+                # no overdispersion: the NB2 alpha sits at its boundary 0, where the model is the Poisson one
+                row.update({k: poisson[code][k] for k in ("rate_ratio", "ci_low", "ci_high", "p")},
+                           dispersion=0.0, note="alpha at 0 (no overdispersion): the Poisson fit")
+                block.append(row)
+                continue
             if not (math.isfinite(beta) and math.isfinite(se) and se > 0):
                 never = [g for g in (1.0, 0.0) if yv[xg == g].sum() == 0]
                 row["note"] = ("not estimable: a group never shows the code (separation)" if never else
-                               "not estimable: no overdispersion, the negative binomial reduces to the Poisson model"
-                               if model != "poisson" else "not estimable")
+                               "not estimable")
                 block.append(row)
                 continue
             z = beta / se
@@ -541,6 +565,8 @@ def count_models(scores, codes, rule: Rule = Rule()):
             row.update(rate_ratio=math.exp(beta), ci_low=math.exp(beta - 1.959963984540054 * se),
                        ci_high=math.exp(beta + 1.959963984540054 * se), p=float(p), dispersion=dispersion)
             block.append(row)
+            if model == "poisson":
+                poisson[code] = row
         qs = _bh([r["p"] for r in block])
         for r, q in zip(block, qs):
             r["q"] = q
@@ -548,8 +574,11 @@ def count_models(scores, codes, rule: Rule = Rule()):
             if math.isnan(r["rate_ratio"]):
                 r["verdict"] = "not estimable"
                 continue
+            sub = df[df["code"] == r["code"]]
+            presence = {f"presence_{g}": float(sub.loc[sub["group"] == g, "presence"].mean())
+                        for g in ("outstanding", "average")}
             higher = r["rate_ratio"] > 1
-            r["verdict"] = verdict({**r, "mean_outstanding": 1.0 if higher else 0.0,
+            r["verdict"] = verdict({**r, **presence, "mean_outstanding": 1.0 if higher else 0.0,
                                     "mean_average": 0.0 if higher else 1.0}, rule)
         out.extend(block)
     cols = ["code", "model", "rate_ratio", "ci_low", "ci_high", "p", "q", "dispersion", "verdict", "note"]
@@ -563,7 +592,9 @@ def classify_groups(scores, codes, score: str = "frequency", seed: int = 0, perm
     L2-penalised logistic regression (scikit-learn, C = 1, scores standardised within each
     training fold), leave-one-out for up to 100 interviewees, stratified 10-fold above.
 
-    The accuracy's p value comes from the same classification on relabelled data: every
+    The mean level among those who show a code is replaced by the mean level (0 when never
+    shown), since every interviewee needs a value. The accuracy's p value comes from the same
+    classification on relabelled data: every
     split of the labels when there are at most ``max_exact`` (exact), else ``permutations``
     random relabellings (default 999 up to 100 interviewees, 199 above) from a generator
     seeded with ``seed``; p = (b + 1) / (R + 1), b the relabellings at least as accurate.
@@ -581,6 +612,8 @@ def classify_groups(scores, codes, score: str = "frequency", seed: int = 0, perm
 
     from .stats import n_splits
 
+    if score == "mean_level_shown":
+        score = "mean_level"  # a classifier needs every interviewee's value: never shown counts as 0
     df = _two_groups(scores)
     wide = df.pivot_table(index="interviewee", columns="code", values=score, aggfunc="first")
     wide = wide.reindex(columns=list(codes)).fillna(0.0)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path

@@ -47,6 +47,7 @@ from .analysis import (
 from .fmt import num, p_value, signed, stars
 
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
+MIN_RELIABILITY_DECISIONS = 10  # a coder with fewer decided passages is left out of the default comparison
 
 
 def codings_hash(store, coder: str) -> str:
@@ -97,7 +98,9 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
 
     ``normalize`` makes the rate the primary score (unless ``rule.primary`` names another
     than frequency). ``reliability_coders``: the coders whose agreement is reported (default:
-    every coder but the consensus and the reference coder, when two or more).
+    every coder but the consensus and the reference coder with at least
+    :data:`MIN_RELIABILITY_DECISIONS` decided passages, when two or more; those left out are
+    named in the provenance).
 
     Returns a dict with frames (scores, comparison, length, correlations, count_models;
     reliability or None), classification (dict, or None with classification_note), power,
@@ -106,6 +109,7 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
 
     Raises:
         AnalysisError: the coder has no decisions, a group is missing.
+        ReliabilityError: the ``reliability_coders`` named cannot be compared.
     """
     from .. import __version__
     from .reliability import ReliabilityError, coding_table, reliability_report
@@ -126,8 +130,13 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
         classification, classification_note = classify_groups(scores, codes, rule.primary), ""
     except AnalysisError as exc:
         classification, classification_note = None, str(exc)
-    others = list(reliability_coders) if reliability_coders else \
-        [c for c in store.coders() if c not in ("consensus", "reference")]
+    left_out = []
+    if reliability_coders:
+        others = list(reliability_coders)
+    else:  # coders with a real share of the work: a stray keystroke does not make a coder
+        candidates = [c for c in store.coders() if c not in ("consensus", "reference")]
+        others = [c for c in candidates if len(store.decided_passages(c)) >= MIN_RELIABILITY_DECISIONS]
+        left_out = [c for c in candidates if c not in others]
     reliability, rel_note = None, ""
     if len(others) >= 2:
         try:
@@ -135,7 +144,11 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
             reliability = reliability_report(table, codes)
             others = table.coders
         except ReliabilityError as exc:
+            if reliability_coders:
+                raise
             rel_note = str(exc)
+    elif reliability_coders:
+        raise ReliabilityError("--reliability-coders: name at least two coders")
     dictionary = store.dictionary()
     blinding = store.blinding(coder)
     provenance = {
@@ -144,8 +157,10 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
         "study": f"{store.path.name} (sha256 of {coder}'s codings {codings_hash(store, coder)})",
         "coder analysed": coder,
         "coding": _blinding_text(blinding),
-        "coders compared for reliability": ", ".join(others) if reliability is not None else
-        (rel_note or "none (fewer than two coders)"),
+        "coders compared for reliability": (", ".join(others) if reliability is not None else
+                                            (rel_note or "none (fewer than two coders)"))
+        + (f" (left out, fewer than {MIN_RELIABILITY_DECISIONS} decided passages: {', '.join(left_out)})"
+           if left_out else ""),
         "parameters": json.dumps({**asdict(rule), "normalize": normalize}, sort_keys=True),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -156,21 +171,26 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
             "coder": coder, "blinding": blinding, "n_outstanding": n_o, "n_average": n_a}
 
 
-def _ci(lo, hi, digits=2) -> str:
+def _ci(lo, hi, digits=2, fmt=num) -> str:
     return "–" if any(map(lambda v: v is None or (isinstance(v, float) and math.isnan(v)), (lo, hi))) \
-        else f"[{num(lo, digits)}, {num(hi, digits)}]"
+        else f"[{fmt(lo, digits)}, {fmt(hi, digits)}]"
 
 
 def _method(rep: dict) -> str:
     rule: Rule = rep["rule"]
     iv = rep["interviewees"]
     decided, total = int(iv["decided"].sum()), int(iv["passages"].sum())
-    k = len(rep["codes"])
-    n_tests = len(rep["comparison"])
-    methods = [m for m in rep["comparison"]["mw_method"] if m]
+    comp = rep["comparison"]
+    prim = comp[comp["role"] == "primary"]
+    k = int(prim["p"].notna().sum())
+    n_tests = int(comp["p"].notna().sum())
+    methods = [m for m in comp["mw_method"] if m]
     exact = all(m.startswith("exact") for m in methods)
-    how = ("exact p values from all splits of the interviewees between the groups"
-           if exact else "Monte-Carlo permutation p values (9,999 resamples, seed 0) where the splits exceed 100,000")
+    if rule.test == "welch":
+        how = "p from the t distribution with Welch-Satterthwaite df"
+    else:
+        how = ("exact p values from all splits of the interviewees between the groups" if exact else
+               "Monte-Carlo permutation p values (9,999 resamples, seed 0) where the splits exceed 100,000")
     return (
         f"The transcripts of {rep['n_outstanding']} outstanding and {rep['n_average']} average interviewees were coded "
         f"by {rep['coder']} against the competency dictionary ({decided} of {total} passages decided); coding was "
@@ -180,12 +200,15 @@ def _method(rep: dict) -> str:
         "the mean level among those who show the competency, the maximum level and presence. "
         f"The primary score, fixed before the comparison, is the {SCORE_LABELS[rule.primary]}; the others are "
         f"secondary. Groups were compared with the {rule.test_name()} ({how}); Welch's t-test, the Mann-Whitney U, "
-        "a permutation test of the difference in means, Hedges' g with the exact correction J and a 95% confidence "
-        "interval from the noncentral t distribution (Steiger & Fouladi 1997), and the rank-biserial correlation "
-        "with a Fisher-z interval (King, Rosopa & Minium 2011) are reported for every score. "
-        f"All p values are {rule.sided}. "
-        + (f"The Benjamini-Hochberg correction runs over the {k} competencies on the primary score (the family that "
-           f"decides the verdicts); secondary scores carry q over all {n_tests} competency x score tests. "
+        "a permutation test of the difference in means, Cohen's d with a 95% confidence interval from the "
+        "noncentral t distribution (Steiger & Fouladi 1997), Hedges' g with the exact correction J (its interval "
+        "that of d times J), and the rank-biserial correlation with a Fisher-z interval (King, Rosopa & Minium "
+        "2011) are reported for every score. "
+        f"The group comparisons' p values are {rule.sided}; those of length control and of correlations are "
+        "two-sided. "
+        + (f"The Benjamini-Hochberg correction runs over the {k} competencies with a p value on the primary score "
+           f"(the family that decides the verdicts); secondary scores carry q over all {n_tests} competency x score "
+           "tests with a p value. "
            if rule.corrected else "Verdicts use the uncorrected p (Benjamini-Hochberg q is shown for reference). ")
         + f"Verdict rule: {rule.describe()}.")
 
@@ -274,10 +297,15 @@ def markdown(rep: dict) -> str:
     for code in rep["codes"]:
         pr = cm[(cm["code"] == code) & (cm["model"] == "poisson")].iloc[0]
         nb = cm[(cm["code"] == code) & (cm["model"] == "negative binomial")].iloc[0]
-        nb_cell = (f"{num(nb['rate_ratio'])} {_ci(nb['ci_low'], nb['ci_high'])} ({p_value(nb['q'])})"
-                   if not math.isnan(nb["rate_ratio"]) else
-                   ("n/e: no overdispersion" if "overdispersion" in nb["note"] else f"n/e: {nb['note']}"))
-        crow.append([code, f"{num(pr['rate_ratio'])} {_ci(pr['ci_low'], pr['ci_high'])} ({p_value(pr['q'])})",
+        if "Poisson fit" in nb["note"]:
+            nb_cell = "= Poisson (alpha 0)"
+        elif math.isnan(nb["rate_ratio"]):
+            nb_cell = f"n/e: {nb['note']}"
+        else:
+            nb_cell = (f"{num(nb['rate_ratio'])} {_ci(nb['ci_low'], nb['ci_high'])} ({p_value(nb['q'])})"
+                       + (f"; {nb['note']}" if nb["note"] else ""))
+        crow.append([code, f"{num(pr['rate_ratio'])} {_ci(pr['ci_low'], pr['ci_high'])} ({p_value(pr['q'])})"
+                     if not math.isnan(pr["rate_ratio"]) else f"n/e: {pr['note']}",
                      num(pr["dispersion"]), nb_cell])
         verdicts = {v for v in (pr["verdict"], nb["verdict"]) if v != "not estimable"}
         if any(v != main.get(code) for v in verdicts):
@@ -304,7 +332,13 @@ def markdown(rep: dict) -> str:
     out.append("")
     if rep["reliability"] is not None:
         rel = rep["reliability"]["summary"]
-        out += ["## Reliability", "", f"Coders compared: {rep['provenance']['coders compared for reliability']}.", ""]
+        out += ["## Reliability", "", f"Coders compared: {rep['provenance']['coders compared for reliability']}. "
+                "CA, kappa and percent agreement use the passages every coder decided; Krippendorff's alpha every "
+                "passage decided by two coders or more (missing data allowed). The level alphas' units are the "
+                "(passage, competency) cells that at least one coder coded: *with absent = 0* a coder who decided "
+                "the passage without the competency gives level 0, so it measures presence and intensity together "
+                "(where a scale has a real level 0, that level and absence are the same value here); *where coded* "
+                "compares levels only where both coded (intensity).", ""]
         out += [_md_table(["measure", "value", "units", "flag"],
                           [[r["measure"], num(r["value"], 3), str(r["units"]), r["flag"]]
                            for r in rel.to_dict("records")]),
@@ -343,14 +377,17 @@ def _appendix(rep: dict) -> list[str]:
          "outstanding group with its permutation p.", comp, ["Welch t (df)", "p", "U", "p(U)"],
          lambda r: [f"{num(r['welch_t'])} ({num(r['welch_df'], 1)})", p_value(r["welch_p"]), num(r["mw_u"], 1),
                     p_value(r["mw_p"])]),
-        (f"A3. The permutation test of the difference in means, q by family (the primary score, "
-         f"{SCORE_LABELS[rule.primary]}, first: q over its codes; the secondary scores: q over every test) and the "
-         "verdict.", comp, ["difference", "p", "q", "verdict"],
-         lambda r: [num(r["perm_diff"]), p_value(r["perm_p"]), p_value(r["q"]) + stars(r["q"]), r["verdict"]]),
-        ("A4. Effect sizes with 95% CIs: Cohen's d and Hedges' g (noncentral t), rank-biserial r (Fisher z; "
-         "undefined at complete separation).", comp, ["d [95% CI]", "g [95% CI]", "r_rb [95% CI]"],
+        (f"A3. The permutation test of the difference in means (difference, p); then the verdict test's p "
+         f"({rule.test_name()}) with its q by family (the primary score, {SCORE_LABELS[rule.primary]}, first: q "
+         "over its codes; the secondary scores: q over every test), and the verdict.", comp,
+         ["difference", "p", "verdict p", "q", "verdict"],
+         lambda r: [num(r["perm_diff"]), p_value(r["perm_p"]), p_value(r["p"]), p_value(r["q"]) + stars(r["q"]),
+                    r["verdict"]]),
+        ("A4. Effect sizes with 95% CIs: Cohen's d (noncentral t), Hedges' g (d's interval times J), rank-biserial "
+         "r (Fisher z; undefined at complete separation).", comp, ["d [95% CI]", "g [95% CI]", "r_rb [95% CI]"],
          lambda r: [interval(r, "cohens_d", "cohens_d"), interval(r, "hedges_g", "hedges_g"),
-                    interval(r, "rank_biserial", "rank_biserial", signed)]),
+                    f"{signed(r['rank_biserial'])} "
+                    f"{_ci(r['rank_biserial_low'], r['rank_biserial_high'], fmt=signed)}"]),
         (f"A5. Correlation of every score with {SPEECH_UNIT}: pooled and within groups (partial), p in brackets.",
          corr, ["r (p)", "rho (p)", "partial r (p)", "partial rho (p)"],
          lambda r: [with_p(r, "pearson_r", "pearson_p"), with_p(r, "spearman_rho", "spearman_p"),

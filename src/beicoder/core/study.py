@@ -164,6 +164,10 @@ def build_demo(db_path: str | Path, progress=print) -> Path:
         raise BeicoderError(bad[0].message)
     meta = read_meta(folder / "interviewees.csv")
     db_path = Path(db_path)
+    if db_path.is_dir():
+        raise BeicoderError(f"{db_path}: is a folder; give the demo study a file name (e.g. {db_path / 'demo.db'})")
+    if not db_path.parent.is_dir():
+        raise BeicoderError(f"{db_path}: folder {db_path.parent} does not exist")
     tmp = db_path.with_name(db_path.name + ".building")
     for leftover in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
         leftover.unlink(missing_ok=True)

@@ -399,7 +399,8 @@ class CodingMixin(StoreBase):
             if passage_id is not None:
                 target = self.passage(passage_id)
                 if target.transcript_id != item["transcript_id"]:
-                    raise StoreError(f"{self.path.name}: passage {passage_id} is not in {item['interviewee']}'s transcript")
+                    raise StoreError(f"{self.path.name}: passage {passage_id} is not in "
+                                     f"{item['interviewee']}'s transcript")
                 what = "no code" if item["no_code"] else (item["code"] or "memo")
                 description = f"review: {what} on passage {target.ordinal}"
             else:

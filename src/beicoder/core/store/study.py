@@ -40,7 +40,8 @@ class StudyMixin(StoreBase):
             row = self._one("SELECT count(*), min(level), max(level) FROM codings WHERE code = ? AND level IS NOT NULL "
                             "AND (level < ? OR level > ?)", [c.code, c.min_level, c.max_level])
             if row and row[0]:
-                outside.append(f"{c.code} ({row[0]} codings at levels {row[1]}..{row[2]}, scale {c.min_level}..{c.max_level})")
+                outside.append(f"{c.code} ({row[0]} codings at levels {row[1]}..{row[2]}, "
+                               f"scale {c.min_level}..{c.max_level})")
         if outside:
             raise StoreError(f"{dictionary.source}: levels of existing codings fall outside the new scales: "
                              f"{'; '.join(outside)}; widen the scales (or change those levels) first")
