@@ -179,6 +179,7 @@ class TranscriptsMixin(StoreBase):
                     self._run("DELETE FROM passage_marks WHERE passage_id = ?", [op.id])
                 self._run("DELETE FROM suggestions WHERE passage_id = ?", [op.id])
                 self._run("DELETE FROM suggested WHERE passage_id = ?", [op.id])
+                self._run("DELETE FROM llm_runs WHERE passage_id = ?", [op.id])
                 self._run("UPDATE audit SET undone = 1 WHERE undone = 0 AND passage_id = ?", [op.id])
                 self._run("DELETE FROM passages WHERE id = ?", [op.id])
             self._run(
