@@ -278,6 +278,8 @@ def test_malformed_json_is_retried_once_then_recorded_as_failed(study):
     def responder(body, n):
         if passage_of(body) == P_ACH:
             return Reply('{"codes": [{"code": "ACH", "level": 5, "evidence": ["给自己定')  # cut off
+        if passage_of(body) == P_IU:
+            return Reply(None) if n % 2 else Reply('{"code": "IU"}')  # no content, or not {"codes": [...]}
         return good(body, n)
 
     with ScriptedLLM(responder) as llm:
@@ -286,15 +288,16 @@ def test_malformed_json_is_retried_once_then_recorded_as_failed(study):
         asked = [b for b in llm.requests if passage_of(b) == P_ACH]
         assert len(asked) == 2  # the reply, then one retry
         assert "not the JSON asked for" in asked[1]["messages"][-1]["content"]
-        assert run.failed == 1 and run.ok == 4
+        assert run.failed == 2 and run.ok == 3
+        assert store.llm_run_for(ids[P_IU], "llm:scripted-7b")["status"] == "failed"
         failed = store.llm_run_for(ids[P_ACH], "llm:scripted-7b")
         assert failed["status"] == "failed" and failed["error"].startswith("malformed reply, twice")
         assert failed["attempts"] == 2
         assert not store.has_suggestions_from(ids[P_ACH], "llm:scripted-7b")
-        assert q(study, "SELECT count(*) FROM llm_cache") == [(4,)]  # a failure is not cached
-        again = suggest_study_llm(store, config(llm))  # a rerun asks about the failed passage only
+        assert q(study, "SELECT count(*) FROM llm_cache") == [(3,)]  # a failure is not cached
+        again = suggest_study_llm(store, config(llm))  # a rerun asks about the failed passages only
         store.close()
-    assert again.items == 1 and again.requests == 2 and len(llm.requests) == 8  # asked, and retried, again
+    assert again.items == 2 and again.requests == 4 and len(llm.requests) == 11  # asked, and retried, again
 
 
 def test_a_timeout_is_retried_then_recorded_as_failed(study):

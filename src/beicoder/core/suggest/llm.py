@@ -786,25 +786,18 @@ class LlmSuggester:
             try:
                 reply = client.chat.completions.create(model=self.config.model, messages=sent,
                                                        response_format=self.format, temperature=0, stream=False)
-                choice = reply.choices[0]
-                content = choice.message.content
-                if getattr(choice, "finish_reason", None) == "length":
+                content, cut = _content(reply)
+                if cut:
                     raise MalformedReply("cut off at the server's length limit")
-                out.rows, out.dropped = (v := verify_reply(content, item.text, self.dictionary)).rows, v.dropped
-                out.status, out.reply = "ok", content
+                verified = verify_reply(content, item.text, self.dictionary)
+                out.status, out.reply, out.rows, out.dropped = "ok", content, verified.rows, verified.dropped
                 return out
-            except MalformedReply as exc:
+            except (MalformedReply, openai.APIResponseValidationError) as exc:
                 malformed += 1
                 if malformed > 1:
                     out.error = f"malformed reply, twice: {exc}"
                     return out
                 sent = list(messages) + [{"role": "user", "content": _CORRECTION}]
-                continue
-            except (AttributeError, IndexError, TypeError, openai.APIResponseValidationError) as exc:
-                malformed += 1
-                if malformed > 1:
-                    out.error = f"malformed reply, twice: no message in the reply ({type(exc).__name__})"
-                    return out
                 continue
             except openai.APITimeoutError:
                 kind = f"timeout: no reply within {self.config.timeout:g} s"
@@ -941,6 +934,16 @@ class LlmSuggester:
                 yield out
         finally:
             stop.set()
+
+
+def _content(reply) -> tuple[str | None, bool]:
+    """The assistant's text of a chat completion (None when the reply has none) and whether the
+    server cut it off at its length limit."""
+    try:
+        choice = reply.choices[0]
+        return choice.message.content, getattr(choice, "finish_reason", None) == "length"
+    except (AttributeError, IndexError, TypeError):
+        return None, False
 
 
 def _status_text(exc) -> str:
