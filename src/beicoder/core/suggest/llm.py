@@ -495,6 +495,12 @@ class ExamplePool:
         (similarity above 0; never the item's own passage or a text equal to it, folded)."""
         if not self.examples or not items or not any(counts.values()):
             return [[] for _ in items]
+        out = []
+        for k in range(0, len(items), 256):  # a dense block of 256 x examples at a time
+            out += self._nearest(items[k:k + 256], counts)
+        return out
+
+    def _nearest(self, items: Sequence[Item], counts: dict[str, int]) -> list[list[Example]]:
         sims = (self._vectorizer.transform([it.text for it in items]) @ self._matrix.T).toarray()
         out = []
         for it, row in zip(items, sims):
@@ -892,19 +898,19 @@ class LlmSuggester:
         in flight never keeps the program from exiting); yield outcomes as they come."""
         self._chat()  # the openai package is missing: say so before any thread starts
         todo: queue.SimpleQueue = queue.SimpleQueue()
-        for it, messages in zip(items, self.prompt.messages(items)):
-            todo.put((it, messages))
+        for it in items:
+            todo.put(it)
         results: queue.SimpleQueue = queue.SimpleQueue()
         stop = threading.Event()
 
         def work() -> None:
             while not stop.is_set():
                 try:
-                    it, messages = todo.get_nowait()
+                    it = todo.get_nowait()
                 except queue.Empty:
                     return
-                try:
-                    results.put(self._ask(it, messages, stop))
+                try:  # each prompt when its turn comes: memory stays flat however many passages
+                    results.put(self._ask(it, self.prompt.messages([it])[0], stop))
                 except BaseException as exc:  # noqa: BLE001 - report, never lose an item
                     results.put(Outcome(it, "failed", error=f"error: {exc}"))
 
