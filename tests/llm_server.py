@@ -40,7 +40,8 @@ class ScriptedLLM:
     """``with ScriptedLLM(responder) as llm:`` serves ``llm.url`` (``http://127.0.0.1:PORT/v1``);
     ``responder(body, n)`` gets each request's JSON body and its number (0, 1, ...) and returns
     a :class:`Reply`. ``llm.requests`` lists the bodies received, in order, ``llm.times`` when
-    each came (``time.monotonic``), ``llm.headers`` (lower-cased names), ``llm.max_in_flight`` the most answered at once."""
+    each came (``time.monotonic``), ``llm.headers`` their headers (lower-cased names), and
+    ``llm.max_in_flight`` is the most answered at once."""
 
     def __init__(self, responder):
         self.responder = responder
