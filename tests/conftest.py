@@ -77,6 +77,13 @@ def parse_each_dictionary_once():
         yield
 
 
+@pytest.fixture(autouse=True)
+def no_llm_config_from_home(tmp_path_factory, monkeypatch):
+    """The TUI reads an LLM endpoint from the user's config file; a test never does (it would
+    send test passages to a real local server). Tests that want one set BEICODER_CONFIG."""
+    monkeypatch.setenv("BEICODER_CONFIG", str(tmp_path_factory.getbasetemp() / "no-llm-config.toml"))
+
+
 @functools.cache
 def bundled_dictionary():
     """The bundled dictionary, parsed once per test process: a Dictionary is frozen (tuples all

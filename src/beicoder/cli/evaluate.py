@@ -9,6 +9,7 @@ import click
 from ..core import BeicoderError
 from . import render
 from .common import db_option, open_store, pick_coder
+from .llm import llm_config, llm_options, notice, progress_printer
 
 
 @click.command()
@@ -20,15 +21,20 @@ from .common import db_option, open_store, pick_coder
 @click.option("--out", type=click.Path(path_type=Path), help="Write the table as CSV (UTF-8 with BOM).")
 @click.option("--no-dictionary-examples", is_flag=True,
               help="Train the model on the coder's decisions only, not also on the dictionary's example passages.")
-def evaluate(db, coder, gold, folds, out, no_dictionary_examples):
+@llm_options
+def evaluate(db, coder, gold, folds, out, no_dictionary_examples, **llm):
     """Precision, recall and F1 per code (micro and macro) and top-3 recall of the lexicon,
-    learned and blended suggesters: cross-validated over interviewees, or on a gold file."""
+    learned and blended suggesters: cross-validated over interviewees, or on a gold file (with
+    --llm URL --llm-model NAME, also of a local language model)."""
     from ..core.evaluate import GoldFileError, evaluate_study
     from ..core.export import check_output, write_csv
 
     if gold and click.get_current_context().get_parameter_source("folds").name != "DEFAULT":
         raise click.UsageError("--folds is for cross-validation; "
                                "a --gold file is scored by a model trained on the whole study")
+    config = llm_config(**llm)
+    if config is not None and not gold:
+        raise BeicoderError("--llm is scored on a gold file: give --gold FILE")
     if out:
         check_output(out)
         if out.suffix.lower() != ".csv":
@@ -39,7 +45,8 @@ def evaluate(db, coder, gold, folds, out, no_dictionary_examples):
         who = pick_coder(store, coder)
         try:
             result = evaluate_study(store, who, gold, folds, dictionary_examples=not no_dictionary_examples,
-                                    progress=lambda k, n: click.echo(f"  fold {k}/{n} done", err=True))
+                                    progress=lambda k, n: click.echo(f"  fold {k}/{n} done", err=True),
+                                    llm=config, llm_progress=progress_printer(), llm_notice=notice)
         except GoldFileError as exc:
             for p in exc.problems:
                 click.echo(f"beicoder: {p}", err=True)

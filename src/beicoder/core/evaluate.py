@@ -14,6 +14,9 @@ Prediction rules: lexicon suggests a code when any non-negated keyword or patter
 ``LEXICON_WEIGHT * lexicon + (1 - LEXICON_WEIGHT) * model`` is at least ``BLEND_THRESHOLD``,
 a code without a keyword match only on passages of ``MODEL_ONLY_MIN_CHARS`` characters or more
 (constants of :mod:`beicoder.core.suggest.learned`).
+With a local LLM (``evaluate_study(..., llm=config)``, gold files only) the ``llm`` suggester
+suggests every code it gave with at least one quote verified in the passage (see
+:mod:`beicoder.core.suggest.llm`).
 Top-3 recall: the share of the gold (passage, code) pairs whose code is among the three
 highest-scoring codes (score > 0) of the suggester for that passage.
 """
@@ -151,7 +154,7 @@ def score_passages(texts: Sequence[str], dictionary, model) -> dict[str, list[di
 
 def predicted(suggester: str, scores: dict[str, float]) -> set[str]:
     """The codes a suggester suggests, by the rules in the module docstring."""
-    if suggester == "lexicon":
+    if suggester in ("lexicon", "llm"):
         return {c for c, s in scores.items() if s > 0}
     from .suggest.learned import BLEND_THRESHOLD, MODEL_THRESHOLD
 
@@ -186,7 +189,7 @@ def metrics(scored: Scored, codes: Sequence[str]):
     mlb = MultiLabelBinarizer(classes=list(codes))
     y_true = mlb.fit_transform(scored.gold)
     rows = []
-    for name in SUGGESTERS:
+    for name in (*SUGGESTERS, "llm"):  # the local LLM only when it was scored (gold files)
         if name not in scored.scores:
             continue
         y_pred = mlb.transform([predicted(name, s) for s in scored.scores[name]])
@@ -326,19 +329,28 @@ class Evaluation:
 
 
 def evaluate_study(store, coder: str, gold: str | Path | None = None, folds: int = 5,
-                   dictionary_examples: bool = True, progress=None) -> Evaluation:
+                   dictionary_examples: bool = True, progress=None, llm=None, llm_progress=None,
+                   llm_notice=None) -> Evaluation:
     """Evaluate the lexicon, model and blend against ``coder``'s decisions in the study in
     ``store``: by ``folds``-fold cross-validation over interviewees, or, with ``gold`` (a gold
     file, see :func:`read_gold`), by a model trained on the whole study and scored on it. The
     dictionary's example passages are learned from too when ``dictionary_examples`` is True and
-    the dictionary has any. ``progress(done, folds)`` is called after each fold.
+    the dictionary has any. ``progress(done, folds)`` is called after each fold. ``llm`` (an
+    :class:`~beicoder.core.suggest.llm.LlmConfig`, with ``gold`` only) scores the local LLM
+    too, its prompts showing the same coder's decisions and examples the model learns from;
+    ``llm_progress`` and ``llm_notice`` as in :func:`~beicoder.core.suggest.llm.score_texts_llm`.
 
     Raises:
         GoldFileError: the gold file cannot be used (``problems`` lists its bad lines), or a
             gold passage is also a training passage.
-        BeicoderError: too few interviewees for the folds, or a fold without codes.
+        BeicoderError: too few interviewees for the folds, or a fold without codes; ``llm``
+            without ``gold``.
+        LlmError: the LLM's endpoint is refused or cannot be reached.
     """
     from .store import normalize_coder
+
+    if llm is not None and not gold:
+        raise BeicoderError("the LLM is scored on a gold file: give --gold FILE with --llm")
 
     coder = normalize_coder(coder)
     dictionary = store.dictionary()
@@ -348,6 +360,12 @@ def evaluate_study(store, coder: str, gold: str | Path | None = None, folds: int
         items = read_gold(gold, dictionary.codes)
         scored = evaluate_gold(store, coder, dictionary, items, with_examples, str(gold))
         design = f"trained on {coder}'s decisions in {store.path}{also}, scored on {len(items)} passages of {gold}"
+        if llm is not None:
+            from .suggest.llm import score_texts_llm
+
+            scored.scores["llm"], run = score_texts_llm(store, llm, dictionary, [it.text for it in items], coder,
+                                                        with_examples, llm_progress, llm_notice)
+            design += f"; LLM {run.summary()}"
     else:
         scored = cross_validate(store, coder, dictionary, folds, progress=progress, dictionary_examples=with_examples)
         design = (f"{folds}-fold cross-validation over interviewees on {len(scored.gold)} passages decided by "

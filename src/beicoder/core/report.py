@@ -105,7 +105,8 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
     Returns a dict with frames (scores, comparison, length, correlations, count_models;
     reliability or None), classification (dict, or None with classification_note), power,
     names (code -> Chinese name or English), names_en, codes, interviewees, provenance,
-    rule, coder, blinding.
+    rule, coder, blinding, llm_models (the local LLMs whose suggestions the coder accepted,
+    see ``Store.accepted_llm_models``).
 
     Raises:
         AnalysisError: the coder has no decisions, a group is missing.
@@ -168,7 +169,8 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
             "count_models": models, "classification": classification, "classification_note": classification_note,
             "power": power, "reliability": reliability, "names": names, "names_en": names_en, "codes": codes,
             "interviewees": interviewees, "provenance": provenance, "rule": rule, "normalize": normalize,
-            "coder": coder, "blinding": blinding, "n_outstanding": n_o, "n_average": n_a}
+            "coder": coder, "blinding": blinding, "n_outstanding": n_o, "n_average": n_a,
+            "llm_models": store.accepted_llm_models(coder)}
 
 
 def _ci(lo, hi, digits=2, fmt=num) -> str:
@@ -210,7 +212,16 @@ def _method(rep: dict) -> str:
            f"(the family that decides the verdicts); secondary scores carry q over all {n_tests} competency x score "
            "tests with a p value. "
            if rule.corrected else "Verdicts use the uncorrected p (Benjamini-Hochberg q is shown for reference). ")
-        + f"Verdict rule: {rule.describe()}.")
+        + f"Verdict rule: {rule.describe()}." + _llm_sentence(rep.get("llm_models") or []))
+
+
+def _llm_sentence(models: list[dict]) -> str:
+    """The method's sentence on the local LLMs whose suggestions the coder accepted ('' when none)."""
+    if not models:
+        return ""
+    named = "; ".join(f"{m['model']} at {m['endpoints']}, {m['accepted']} codings" for m in models)
+    return (f" The coder accepted suggestions of a local language model ({named}), each shown only with quotes "
+            "verified in the passage.")
 
 
 def markdown(rep: dict) -> str:

@@ -79,3 +79,43 @@ class AnalysisFailed(Message, bubble=False):
         super().__init__()
         self.coder = coder
         self.error = error
+
+
+class LlmNotice(Message, bubble=False):
+    """The local LLM is about to be sent passages for the first time from this study: ``text``
+    says what is sent and where."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class LlmProgress(Message, bubble=False):
+    """The local LLM has coded ``done`` of ``total`` passages (``failed`` of them failed);
+    ``passage_id`` is the passage just stored."""
+
+    def __init__(self, done: int, total: int, failed: int, passage_id: int | None) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+        self.failed = failed
+        self.passage_id = passage_id
+
+
+class LlmReady(Message, bubble=False):
+    """The local LLM has coded every passage it had not coded: ``summary`` in one line,
+    ``failed`` passages left for the next run."""
+
+    def __init__(self, summary: str, failed: int) -> None:
+        super().__init__()
+        self.summary = summary
+        self.failed = failed
+
+
+class LlmFailed(Message, bubble=False):
+    """The local LLM cannot be used this time (host refused, server unreachable, model
+    unknown, openai not installed): ``error`` in one line; coding goes on without it."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error

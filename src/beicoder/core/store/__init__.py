@@ -8,7 +8,8 @@ offers named methods for everything the product reads and writes; its rooms are
 * :mod:`.study`: the dictionary, codes and interviewees;
 * :mod:`.transcripts`: transcripts, versions, turns and passages;
 * :mod:`.coding`: codings, marks and memos, written only through audited actions (undo, redo);
-* :mod:`.suggestions`: what the suggesters proposed.
+* :mod:`.suggestions`: what the suggesters proposed;
+* :mod:`.llm`: the local-LLM suggester's cache, requests and provenance.
 
 Every write is one transaction committed before the call returns, so a coder's decision is
 on disk as soon as the TUI shows it. Connections are per thread: open one :class:`Store` in
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from .base import StoreError, describe_sqlite_error, normalize_coder, now
 from .coding import ORIGINS, Action, ActionRecord, CodingMixin
+from .llm import LlmMixin
 from .schema import SCHEMA_VERSION
 from .study import StudyMixin
 from .suggestions import SuggestionsMixin
@@ -30,7 +32,7 @@ __all__ = ["ORIGINS", "SCHEMA_VERSION", "Action", "ActionRecord", "Passage", "St
            "describe_sqlite_error", "normalize_coder", "now"]
 
 
-class Store(CodingMixin, SuggestionsMixin, TranscriptsMixin, StudyMixin):
+class Store(CodingMixin, SuggestionsMixin, LlmMixin, TranscriptsMixin, StudyMixin):
     """An open study file (SQLite, WAL journal, foreign keys on, 10 s busy timeout); see the
     package docstring for what each part holds.
 

@@ -7,7 +7,7 @@ already has part of it (``IF NOT EXISTS``), so a file half-upgraded by hand stil
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8  # 7 is another branch's step; ours (8) needs nothing from it
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE TABLE IF NOT EXISTS suggestions (
     passage_id INTEGER NOT NULL REFERENCES passages(id), code TEXT NOT NULL REFERENCES codes(code),
     score REAL NOT NULL, evidence TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT,
-    level INTEGER, level_cue TEXT, PRIMARY KEY (passage_id, code, source));
+    level INTEGER, level_cue TEXT, endpoint TEXT, prompt_sha256 TEXT, reason TEXT,
+    PRIMARY KEY (passage_id, code, source));
 CREATE TABLE IF NOT EXISTS suggested (
     passage_id INTEGER NOT NULL REFERENCES passages(id), source TEXT NOT NULL, dictionary_sha256 TEXT,
     at TEXT, PRIMARY KEY (passage_id, source));
@@ -63,6 +64,14 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL, blind INTEGER NOT NULL DEFAULT 0,
     kind TEXT NOT NULL DEFAULT 'coding');
+CREATE TABLE IF NOT EXISTS llm_cache (
+    key TEXT PRIMARY KEY, model TEXT NOT NULL, prompt_version TEXT NOT NULL, dictionary_sha256 TEXT NOT NULL,
+    passage_sha256 TEXT NOT NULL, reply TEXT NOT NULL, prompt_sha256 TEXT, endpoint TEXT, created_at TEXT);
+CREATE TABLE IF NOT EXISTS llm_runs (
+    passage_id INTEGER NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL,
+    endpoint TEXT, prompt_sha256 TEXT, cached INTEGER NOT NULL DEFAULT 0, attempts INTEGER, dropped TEXT,
+    error TEXT, at TEXT, PRIMARY KEY (passage_id, source));
+CREATE TABLE IF NOT EXISTS llm_hosts (host TEXT PRIMARY KEY, url TEXT, first_used_at TEXT);
 CREATE INDEX IF NOT EXISTS idx_passages_transcript ON passages(transcript_id, ordinal);
 CREATE INDEX IF NOT EXISTS idx_turns_transcript ON turns(transcript_id, ordinal);
 CREATE INDEX IF NOT EXISTS idx_codings_coder ON codings(coder, passage_id);
@@ -104,6 +113,22 @@ MIGRATIONS: dict[int, list[str]] = {
     # coding sessions, so a report can say whether coding was blind to the groups
     6: ["""CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL,
            blind INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL DEFAULT 'coding')"""],
+    # (7 is another branch's step.) The local-LLM suggester: each suggestion's endpoint host,
+    # prompt hash and the model's reason; the reply cache; each passage's last request (ok or
+    # failed, what verification dropped); the hosts already told what is sent. Every statement
+    # stands alone (ADD COLUMN is skipped when the column exists, tables are IF NOT EXISTS), so
+    # the step runs the same on a study at 6 or at 7, and again on one upgraded by hand.
+    # llm_runs has no foreign key: a re-import deletes a changed passage's row itself.
+    8: ["ALTER TABLE suggestions ADD COLUMN endpoint TEXT",
+        "ALTER TABLE suggestions ADD COLUMN prompt_sha256 TEXT",
+        "ALTER TABLE suggestions ADD COLUMN reason TEXT",
+        """CREATE TABLE IF NOT EXISTS llm_cache (key TEXT PRIMARY KEY, model TEXT NOT NULL,
+           prompt_version TEXT NOT NULL, dictionary_sha256 TEXT NOT NULL, passage_sha256 TEXT NOT NULL,
+           reply TEXT NOT NULL, prompt_sha256 TEXT, endpoint TEXT, created_at TEXT)""",
+        """CREATE TABLE IF NOT EXISTS llm_runs (passage_id INTEGER NOT NULL, source TEXT NOT NULL,
+           status TEXT NOT NULL, endpoint TEXT, prompt_sha256 TEXT, cached INTEGER NOT NULL DEFAULT 0,
+           attempts INTEGER, dropped TEXT, error TEXT, at TEXT, PRIMARY KEY (passage_id, source))""",
+        "CREATE TABLE IF NOT EXISTS llm_hosts (host TEXT PRIMARY KEY, url TEXT, first_used_at TEXT)"],
 }
 
 

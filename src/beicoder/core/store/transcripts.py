@@ -187,6 +187,7 @@ class TranscriptsMixin(StoreBase):
                     self._run("DELETE FROM passage_marks WHERE passage_id = ?", [op.id])
                 self._run("DELETE FROM suggestions WHERE passage_id = ?", [op.id])
                 self._run("DELETE FROM suggested WHERE passage_id = ?", [op.id])
+                self._run("DELETE FROM llm_runs WHERE passage_id = ?", [op.id])
                 self._run("UPDATE audit SET undone = 2 WHERE passage_id = ?", [op.id])  # closed: passage gone
                 self._run("DELETE FROM passages WHERE id = ?", [op.id])
             self._run(

@@ -32,6 +32,7 @@ from ..widgets.transcript_panel import TranscriptPanel
 from .consensus import CONSENSUS_CODER
 from .dialogs import HelpScreen, LevelScreen, MemoScreen
 from .footer import NARROW_BELOW, NarrowFooter
+from .llm_source import LlmSource
 
 RETRAIN_EVERY = 20  # new decisions after which retraining the coder's model is offered
 READY = "suggestions ready"
@@ -41,7 +42,7 @@ class _Cancelled(Exception):
     """Raised inside the suggestion worker when the app is closing."""
 
 
-class CodingScreen(NarrowFooter, Screen):
+class CodingScreen(LlmSource, NarrowFooter, Screen):
     """The main screen; holds the coding state and every coding action.
 
     ``CodingScreen(db_path, coder, blind)`` opens the study file ``db_path`` (a StoreError
@@ -183,6 +184,7 @@ class CodingScreen(NarrowFooter, Screen):
         self.query_one(PassageView).focus()
         self._mounted = True
         self.load_suggestions({p.id for p in self.passages}, self.trained_on > 0)
+        self.start_llm({p.id for p in self.passages})  # a local LLM, when the config file names one
 
     def _sub_title(self) -> str:
         to_review = len(self.store.review_items(self.coder))
@@ -407,7 +409,8 @@ class CodingScreen(NarrowFooter, Screen):
     # -- suggestions as shown -------------------------------------------------------------------
     def shown_suggestions(self, passage_id: int) -> list[dict]:
         """What the coder sees for a passage: the lexicon's suggestions, blended with the
-        coder's model where it has scored the passage (see core.suggest.learned)."""
+        coder's model where it has scored the passage (see core.suggest.learned), and the
+        local LLM's when one is configured (see llm_source)."""
         from ...core.suggest.learned import blended_suggestions, model_source
 
         rows = self.store.suggestions_for(passage_id)
@@ -417,7 +420,7 @@ class CodingScreen(NarrowFooter, Screen):
             length = len(passage.text)
         else:
             length = len(self.store.passage(passage_id).text)
-        return blended_suggestions(rows, self.coder, has_model, length)
+        return self.with_llm_suggestions(blended_suggestions(rows, self.coder, has_model, length), passage_id)
 
     def proposed_levels(self, suggestions: list[dict], codings: dict) -> dict[str, tuple[int, str]]:
         """Proposed level and why, for each of the passage's codes that has no level yet: the
@@ -625,7 +628,7 @@ class CodingScreen(NarrowFooter, Screen):
             (f"{t['interviewee']}", "bold"), "" if self.blind else f"  ({t['grp'] or 'no group'})",
             f"  ·  passage {p.ordinal}/{len(self.passages)}",
             f"  ·  characters {p.start}–{p.end}  ·  {self.nlp_state}",
-            f"  ·  {self.model_state}" if self.model_state else "")
+            f"  ·  {self.model_state}" if self.model_state else "", f"  ·  {self.llm_state}" if self.llm_state else "")
         view.show(where, self.store.question_turn_for(p), p.text, suggestions, self.code_order,
                   decision_line(codings, mark, self.proposed_levels(suggestions, codings)))
         self._show_panes(suggestions, codings, p.id in self.learned_passages)

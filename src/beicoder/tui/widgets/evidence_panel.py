@@ -11,7 +11,8 @@ from ..text import code_style
 def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, learned: bool) -> Text:
     """Per suggestion (dicts of ``blended_suggestions``): the code, its score, its sources and
     the model's dissenting score, the keywords matched (with the jieba word holding them, or
-    why a negated one does not count) and the model's own words, underlined. ``empty`` is
+    why a negated one does not count), the local LLM's quotes (in quotation marks) and reason,
+    and the model's own words, underlined. ``empty`` is
     shown when there is no suggestion; ``learned``: the model learned this passage from the
     coder's decision, so its score there is no second opinion."""
     out = Text("Evidence\n", style="bold")
@@ -23,7 +24,7 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
     for s in suggestions:
         words = []
         for e in s["evidence"]:
-            w = e["matched"]
+            w = f"“{e['matched']}”" if e.get("source") == "llm" else e["matched"]
             if e["token"] and e["token"] != w:
                 w += f" (in {e['token']})"
             if e.get("negated"):
@@ -42,6 +43,8 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
             out.append("、".join(model_words), style="underline")
         elif not words:
             out.append("(model: no single word stands out)")
+        if s.get("llm_reason"):
+            out.append(f" — llm: {s['llm_reason']}", style="italic")
         out.append("\n")
     return out
 
