@@ -85,7 +85,7 @@ THEME_EXAMPLES = 5
 TERM_EXAMPLES = 2
 TOP_WITH_EVIDENCE = 20  # terms per group saved with their examples and passages
 TERM_PASSAGES = 200  # passages listed per such term
-KWIC_WIDTH = 16  # characters of context either side of a term
+KWIC_WIDTH = 10  # characters of context either side of a term
 RESULT_VERSION = 1
 
 # Interview fillers spaCy's Chinese stop words lack (the generator's answer openings among them).
@@ -786,3 +786,108 @@ def write_discovery(result: Discovery, out: str | Path) -> list[Path]:
 
     out = Path(out)
     return [write_csv(terms_frame(result), out / "terms.csv"), write_csv(themes_frame(result), out / "themes.csv")]
+
+
+# -- from theme to code -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DraftCode:
+    """What :func:`draft_code_from_theme` wrote: the dictionary file ``path``, the
+    ``dictionary`` as loaded back from it, the ``theme`` used, the number of its example
+    passages added (``examples``) and of those left out because the dictionary has the same
+    text already (``skipped``), and whether the file's comments and layout were ``kept``."""
+
+    path: Path
+    dictionary: object
+    theme: Theme
+    examples: int
+    skipped: int
+    kept: bool
+
+
+def draft_code_from_theme(db: str | Path, code: str, name_zh: str, name_en: str | None, theme_number: int,
+                          out: str | Path | None = None, dictionary_file: str | Path | None = None) -> DraftCode:
+    """Write a copy of the study's dictionary (or of ``dictionary_file``) with a draft code
+    ``code`` made from theme ``theme_number`` of the last discovery saved beside the study
+    ``db``: its names, one placeholder level 1 to be replaced by real levels, no keywords (the
+    theme's top terms are named in a comment as candidates) and the theme's example passages
+    as the code's ``examples:``. The researcher completes the definition, the levels and the
+    keywords, then uses the file (``beicoder dictionary use``).
+
+    ``out`` defaults to ``STEM-CODE.yaml`` in the current folder (STEM: the dictionary file's
+    name). The file is written through a temporary name and loaded back with
+    :func:`~beicoder.core.dictionary.load_dictionary`; when it does not load it is removed.
+    An existing file is never overwritten.
+
+    Raises:
+        DiscoveryError: no saved discovery, no such theme, or the theme has no passages.
+        DictionaryError: the code exists or is not a valid code, the source does not load.
+        OutputError: ``out`` exists, is a folder, does not end in .yaml/.yml, or cannot be written.
+    """
+    from .dictionary import (
+        CODE_CHARS,
+        DictionaryError,
+        _same_text_key,
+        load_dictionary,
+        parse_dictionary,
+        with_code_added,
+    )
+    from .export import OutputError, check_output, write_atomically
+    from .store import Store
+
+    result = load_discovery(db)
+    theme = result.theme(theme_number)
+    code = (code or "").strip()
+    if not code or not set(code) <= CODE_CHARS:
+        raise DictionaryError(f"{code!r}: a code is upper-case letters, digits, '_', '-' or '.' (e.g. TRUST)")
+    if not (name_zh or "").strip():
+        raise DictionaryError(f"{code}: --name-zh is empty")
+    if dictionary_file is not None:
+        source = str(dictionary_file)
+        dictionary = load_dictionary(dictionary_file)
+    else:
+        with Store(db, create=False) as store:
+            dictionary = store.dictionary()
+        if dictionary is None:
+            raise DictionaryError(f"{Path(db).name}: the study has no dictionary; give one with --dictionary")
+        source = dictionary.source
+        dictionary = parse_dictionary(dictionary.yaml_text, source)
+    if code in dictionary.codes:
+        raise DictionaryError(f"{Path(source).name}: code {code} exists already "
+                              f"({dictionary.get(code).name_zh or dictionary.get(code).name_en}); choose another")
+    out = Path(out) if out is not None else Path.cwd() / f"{Path(source).stem}-{code}.yaml"
+    if out.suffix.lower() not in (".yaml", ".yml"):
+        raise OutputError(f"{out}: a dictionary is a YAML file; give a name ending in .yaml")
+    check_output(out)
+    if out.exists():
+        raise OutputError(f"{out}: exists; move it away or give another file name")
+    have = {_same_text_key(text) for text, _ in dictionary.examples}
+    examples, skipped = [], 0
+    for e in theme.examples:
+        key = _same_text_key(e.text)
+        if key in have or not key:
+            skipped += 1
+            continue
+        have.add(key)
+        examples.append({"codes": [code], "text": e.text})
+    entry = {"code": code, "name_zh": name_zh.strip()}
+    if name_en and name_en.strip():
+        entry["name_en"] = name_en.strip()
+    entry["levels"] = [{"level": 1, "indicator_zh": "（草稿）待补充：本级的行为指标",
+                        "indicator_en": "(draft) to complete: the behavioural indicator of this level"}]
+    entry["keywords"] = []
+    when = result.created[:16].replace("T", " ")
+    comment = (f"Draft code from theme {theme.number} of 'beicoder discover' "
+               f"({result.study}, {result.method['coder']}, {when} UTC): {len(theme.passages)} passages;\n"
+               f"{theme.speakers_outstanding}/{result.n_outstanding} outstanding and "
+               f"{theme.speakers_average}/{result.n_average} average interviewees speak of it. "
+               f"Its {len(examples)} example passages are under examples: at the end.\n"
+               "To complete: definition_zh/en, the levels with their behavioural indicators, keywords\n"
+               f"(candidates from the theme's top terms: {', '.join(theme.top_terms)}).")
+    text, kept = with_code_added(dictionary.yaml_text, entry, examples, comment, str(out))
+    write_atomically(out, text.encode("utf-8"))
+    try:
+        written = load_dictionary(out)  # the file written loads as a dictionary
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    return DraftCode(out, written, theme, len(examples), skipped, kept)
