@@ -1,7 +1,6 @@
 import zipfile
 
 import pandas as pd
-import pytest
 from click.testing import CliRunner
 
 from beicoder.cli import main
