@@ -8,9 +8,11 @@ This module proposes; the researcher reads the evidence and decides.
 
 **Terms.** Only interviewee speech counts (the passages). Each passage is folded for
 counting (NFKC per character, lower case, OpenCC Traditional to Simplified:
-:func:`beicoder.core.suggest.lexicon.fold`, which keeps every offset) and cut into words by
-jieba; a term is a word of two or more Han characters (numerals such as 两万 left out), or a
-word of another script (English words) of two letters or more, that is not a stop word
+:func:`beicoder.core.suggest.lexicon.fold`, which keeps every offset) and cut into the words
+of jieba's dictionary (without the HMM that guesses unknown words: in interviews it mostly
+proposes names and fragments such as 万到, and it takes 40% of the time); a term is a word of
+two or more Han characters (numerals such as 两万 left out), or a word of another script
+(English words) of two letters or more, that is not a stop word
 (spaCy's Chinese and English lists, as the learned suggester uses, and a few interview
 fillers, :data:`FILLERS`). A term is counted in its folded form (so 貸款 and 贷款 are one term)
 and shown as written most often.
@@ -41,8 +43,9 @@ Benjamini-Hochberg q over that family.
 **Candidate themes** (:func:`candidate_themes`). The passages the coder marked "no code" or
 has not decided are clustered by their text: TF-IDF over the same terms (scikit-learn;
 sublinear tf, terms in at least 2 and at most half of these passages), non-negative matrix
-factorisation (NMF, NNDSVD start, at most 1,000 iterations, seeded) for k = 2 ... 12 themes
-(at most one per 10 passages), each passage assigned to its heaviest theme. The number of themes is the k whose
+factorisation (NMF by coordinate descent, at most 1,000 iterations, started by NNDSVD,
+Boutsidis & Gallopoulos 2008, from one seeded randomized SVD) for k = 2 ... 12 themes (at most
+one per 10 passages), each passage assigned to its heaviest theme. The number of themes is the k whose
 themes are most coherent: the mean over themes of the NPMI coherence of their top 10 terms
 (Bouma 2009; Lau, Newman & Baldwin 2014), co-occurrence counted in all interviewee passages
 of the study; ties go to the smaller k. Per theme: its top terms, five example passages (the
@@ -274,14 +277,14 @@ def is_term(word: str, stop: frozenset[str]) -> bool:
 def term_spans(texts, stop: frozenset[str] | None = None) -> list[list[tuple[str, int, int]]]:
     """The terms of each text as (folded term, start, end), offsets into the text as given
     (the folding keeps the length; see the module docstring)."""
-    from .suggest.lexicon import JIEBA_HMM, fold
+    from .suggest.lexicon import fold
 
     jieba = _jieba()
     stop = stop if stop is not None else stop_words()
     out = []
     for text in texts:
         spans, pos = [], 0
-        for word in jieba.lcut(fold(text), HMM=JIEBA_HMM):
+        for word in jieba.lcut(fold(text), HMM=False):
             start, pos = pos, pos + len(word)
             if is_term(word, stop):
                 spans.append((word, start, pos))
@@ -391,6 +394,33 @@ def npmi_coherence(top: list[list[int]], binary) -> list[float]:
     return out
 
 
+def nndsvd(u, s, vt, k: int):
+    """The NNDSVD start of a rank-``k`` NMF (Boutsidis & Gallopoulos 2008) from a truncated SVD
+    ``u``, ``s``, ``vt`` of the data (at least ``k`` factors, largest first): the first factor's
+    absolute values, then for each further factor the positive or the negative part of its
+    singular vectors, whichever carries more of it, scaled by the root of the singular value
+    times that part's norms. Returns ``(W, H)``; entries below 1e-6 are set to 0."""
+    import numpy as np
+
+    n, m = u.shape[0], vt.shape[1]
+    w, h = np.zeros((n, k)), np.zeros((k, m))
+    w[:, 0] = np.sqrt(s[0]) * np.abs(u[:, 0])
+    h[0, :] = np.sqrt(s[0]) * np.abs(vt[0, :])
+    for j in range(1, k):
+        x, y = u[:, j], vt[j, :]
+        xp, yp, xn, yn = np.maximum(x, 0), np.maximum(y, 0), np.maximum(-x, 0), np.maximum(-y, 0)
+        np_, nn_ = np.linalg.norm(xp) * np.linalg.norm(yp), np.linalg.norm(xn) * np.linalg.norm(yn)
+        (a, b, norm) = (xp, yp, np_) if np_ >= nn_ else (xn, yn, nn_)
+        if norm <= 0:
+            continue
+        scale = np.sqrt(s[j] * norm)
+        w[:, j] = scale * a / np.linalg.norm(a)
+        h[j, :] = scale * b / np.linalg.norm(b)
+    w[w < 1e-6] = 0
+    h[h < 1e-6] = 0
+    return w, h
+
+
 def candidate_themes(docs: list[list[str]], reference, vocab: dict[str, int], seed: int = SEED,
                      max_themes: int = MAX_THEMES):
     """Cluster the term lists ``docs`` (one per uncoded passage) into themes by TF-IDF + NMF,
@@ -425,11 +455,16 @@ def candidate_themes(docs: list[list[str]], reference, vocab: dict[str, int], se
     k_max = min(max_themes, len(usable) // PASSAGES_PER_THEME, x.shape[1] - 1)
     best = None
     scores: dict[int, float] = {}
+    if k_max >= 2:
+        from sklearn.utils.extmath import randomized_svd
+
+        svd = randomized_svd(x, k_max, random_state=seed)  # one SVD: every k starts from its first k factors
     for k in range(2, k_max + 1):
-        model = NMF(n_components=k, init="nndsvd", random_state=seed, max_iter=NMF_ITERATIONS)
+        w0, h0 = nndsvd(*svd, k)
+        model = NMF(n_components=k, init="custom", max_iter=NMF_ITERATIONS)
         with warnings.catch_warnings():  # a factorisation still moving after 1,000 steps is used as it stands
             warnings.simplefilter("ignore", ConvergenceWarning)
-            w = model.fit_transform(x)
+            w = model.fit_transform(x, W=w0, H=h0)
         top = [[str(names[j]) for j in np.argsort(-row, kind="stable")[:COHERENCE_TERMS]] for row in model.components_]
         score = float(np.mean(npmi_coherence([[vocab[t] for t in terms] for terms in top], reference)))
         scores[k] = score
@@ -676,7 +711,8 @@ def _method(result: Discovery, terms_p: str, n_uncoded: int) -> dict[str, str]:
     p_how = (f"every one of the {splits:,} splits" if splits <= MAX_SPLITS else
              f"{RESAMPLES:,} random splits, seed {result.parameters['seed']}, p = (b + 1) / (R + 1)")
     terms = (
-        "Terms are jieba words of two or more Han characters (or words of another script) that are not stop words, "
+        "Terms are words of jieba's dictionary of two or more Han characters (or words of another script) that are "
+        "not stop words, "
         "counted after folding Traditional to Simplified (OpenCC), in the speech of "
         f"{result.n_outstanding} outstanding and {result.n_average} average interviewees "
         f"({result.n_term_types:,} term types). Each term is scored by the weighted log-odds ratio with an "
@@ -694,8 +730,9 @@ def _method(result: Discovery, terms_p: str, n_uncoded: int) -> dict[str, str]:
         empty = f" ({k - len(result.themes)} of the {k} took no passage)" if len(result.themes) < k else ""
         themes = (
             f"Candidate themes: {which} ({result.n_theme_passages} with terms) were represented by TF-IDF and "
-            "factorised by NMF (scikit-learn, NNDSVD start, at most 1,000 iterations, seed "
-            f"{result.parameters['seed']}) into k themes, each passage assigned to its heaviest theme; k = {k} of the "
+            "factorised by NMF (scikit-learn; NNDSVD start from a randomized SVD, seed "
+            f"{result.parameters['seed']}; at most 1,000 iterations) into k themes, each passage assigned to its "
+            f"heaviest theme; k = {k} of the "
             f"values 2-{max(result.k_coherence)} gave the most coherent themes (mean NPMI of each theme's top 10 "
             "terms over all interviewee passages; Bouma 2009; Lau, Newman & Baldwin 2014). For each theme, the share "
             "of interviewees of each group with at least one passage in it, and the mean share of an interviewee's "
