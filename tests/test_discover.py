@@ -34,10 +34,10 @@ PLANTED = "每个案子结束以后我都会复盘。"  # the term 复盘
 TALKATIVE = "他家的鱼塘很大。"  # the term 鱼塘
 
 
-def planted_study(folder):
+def planted_study(folder, talkative: bool = False):
     """Five outstanding (O1-O5) and five average (A1-A5) interviewees who all say the same
     neutral sentences (shuffled, seeded); every outstanding interviewee says PLANTED twice,
-    A1 says it once; O1 also says TALKATIVE 30 times, A2 and A3 once each."""
+    A1 says it once. With ``talkative``, O1 also says TALKATIVE 30 times, A2 and A3 once each."""
     rng = random.Random(7)
     texts, groups = {}, {}
     for g, prefix in (("outstanding", "O"), ("average", "A")):
@@ -48,9 +48,9 @@ def planted_study(folder):
                 sentences += [PLANTED, PLANTED]
             if iv == "A1":
                 sentences.append(PLANTED)
-            if iv == "O1":
+            if talkative and iv == "O1":
                 sentences += [TALKATIVE] * 30
-            if iv in ("A2", "A3"):
+            if talkative and iv in ("A2", "A3"):
                 sentences.append(TALKATIVE)
             rng.shuffle(sentences)
             turns = [f"访谈者：请接着讲。\n被访者：{''.join(sentences[i:i + 3])}" for i in range(0, len(sentences), 3)]
@@ -127,18 +127,18 @@ def test_a_planted_phrase_is_the_top_outstanding_term_with_the_exact_permutation
     p, z = exact_p(counts, tokens, {f"O{k}" for k in range(1, 6)})
     assert top.z == pytest.approx(z, abs=1e-9)
     assert top.p == pytest.approx(p, abs=1e-12)
-    # two of the 252 splits are as extreme: the observed one, and O1 (whose 30 extra tokens of
-    # 鱼塘 dilute every other term's rate in its group) swapped for A1; two-sided 2 * 2 / 252
-    assert top.p == pytest.approx(4 / 252)
+    assert top.p == pytest.approx(2 / 252)  # the most extreme of the 252 splits, two-sided
     assert result.method["terms_p"] == "exact, all 252 splits"
     # its evidence: two passages in context from two outstanding interviewees, the term marked
     assert len(top.examples) == 2 and len({e.interviewee for e in top.examples}) == 2
     assert all(e.group == "outstanding" and e.text[e.start:e.end] == "复盘" for e in top.examples)
-    assert len(top.passages) == 11  # ten passages of the outstanding group (two a person) and A1's
+    with Store(db) as store:
+        holding = [p.id for p in store.passages() if "复盘" in p.text]
+    assert sorted(top.passages) == sorted(holding) and len(holding) >= 6  # every passage that holds it
 
 
 def test_a_term_used_very_often_by_one_interviewee_is_not_significant(tmp_path):
-    db = planted_study(tmp_path)
+    db = planted_study(tmp_path, talkative=True)
     with Store(db) as store:
         result = discover(store)
     term = next(t for t in result.terms if t.term == "鱼塘")
@@ -151,6 +151,11 @@ def test_a_term_used_very_often_by_one_interviewee_is_not_significant(tmp_path):
     with Store(db) as store:
         strict = discover(store, min_interviewees=4)
     assert "鱼塘" not in {t.term for t in strict.terms} and "复盘" in {t.term for t in strict.terms}
+    # the planted phrase stays the top outstanding term, with the p of the enumeration, though
+    # O1's 30 sentences dilute every other term's rate in any group O1 is in
+    top = result.top_terms("outstanding", 1)[0]
+    counts, tokens = per_interviewee_counts(db, "复盘")
+    assert top.term == "复盘" and top.p == pytest.approx(exact_p(counts, tokens, {f"O{k}" for k in range(1, 6)})[0])
 
 
 def test_monte_carlo_splits_when_there_are_too_many():
