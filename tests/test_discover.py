@@ -309,3 +309,26 @@ def test_report_discover_section(demo_db, tmp_path):
     assert CliRunner().invoke(main, ["report", "--db", str(db), "--coder", "reference", "--out", str(plain)]
                               ).exit_code == 0
     assert "## Beyond the dictionary" not in (plain / "report.md").read_text(encoding="utf-8")
+
+
+def test_terms_are_counted_folded_and_shown_as_written():
+    text = "我去他家實地走訪，查了他的電費單。I checked the borrower's bills. ２０２３年做了ｉｎｔｅｒｎｅｔ貸款，两万"
+    spans = term_spans([text])[0]
+    keys = [k for k, _, _ in spans]
+    assert {"实地", "走访", "电费", "checked", "borrower", "bills", "internet", "贷款"} <= set(keys)
+    assert "两万" not in keys and "the" not in keys  # numerals and stop words are no terms
+    written = {k: text[s:e] for k, s, e in spans}
+    assert written["走访"] == "走訪" and written["internet"] == "ｉｎｔｅｒｎｅｔ"  # offsets into the text as written
+
+
+def test_a_term_written_in_both_scripts_is_one_term_shown_in_its_usual_form(tmp_path):
+    texts, groups = {}, {}
+    for k in range(1, 4):
+        texts[f"O{k}"] = f"访谈者：讲讲。\n被访者：我每次都去实地走访客户的店铺，第{k}年了。\n"
+        texts[f"A{k}"] = f"访谈者：讲讲。\n被访者：我每次都去看客户的店铺，第{k}年了。\n"
+        groups[f"O{k}"], groups[f"A{k}"] = "outstanding", "average"
+    texts["O3"] = "访谈者：讲讲。\n被访者：我每次都去實地走訪客戶的店鋪。\n"
+    with Store(make_study(tmp_path, texts, groups)) as store:
+        result = discover(store)
+    term = next(t for t in result.terms if t.key == "走访")
+    assert term.term == "走访" and term.forms == ("走访", "走訪") and term.interviewees_outstanding == 3
