@@ -12,6 +12,7 @@ from .code import code, demo
 from .codings import codings
 from .common import Group
 from .dictionary import dictionary
+from .discover import discover
 from .evaluate import evaluate
 from .export import export
 from .importing import import_cmd
@@ -34,7 +35,7 @@ def main():
 
 
 # every command of the package (click lists them alphabetically in --help)
-for _command in (import_cmd, suggest, train, evaluate, code, demo, analyze, reliability, merge, report, dictionary,
-                 review, undo, backup, export, codings):
+for _command in (import_cmd, suggest, train, evaluate, code, demo, analyze, discover, reliability, merge, report,
+                 dictionary, review, undo, backup, export, codings):
     main.add_command(_command)
 del _command

@@ -231,3 +231,76 @@ def reliability(result) -> None:
                   "disagreement; 'where coded' compares levels only where both coded.", soft_wrap=True)
     console.print(f"{len(report['disagreements'])} passages with disagreements (codes or levels); "
                   "--out writes them to disagreements.csv")
+
+
+# -- discovery ------------------------------------------------------------------------------------
+def _kwic(example):
+    """A keyword-in-context line of :class:`~beicoder.core.discover.Example`, the term bold."""
+    from rich.text import Text
+
+    e = example
+    return Text.assemble((f"{e.interviewee} ", "dim"), e.text[:e.start], (e.text[e.start:e.end], "bold yellow"),
+                         e.text[e.end:])
+
+
+def _short(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def discovery(result, top: int = 10) -> None:
+    """What :func:`~beicoder.core.discover.discover` found: the top terms of each group with
+    two passages in context each, the candidate themes with their five example passages, and
+    the method."""
+    from rich.table import Table
+
+    console = _console(120)
+    n_terms = len(result.terms)
+    console.print(f"[bold]Distinctive terms[/bold]: {result.n_outstanding} outstanding vs {result.n_average} average "
+                  f"interviewees; {n_terms:,} terms tested (used by at least "
+                  f"{result.parameters['min_interviewees']} interviewees)", soft_wrap=True)
+    for group in ("outstanding", "average"):
+        terms = result.top_terms(group, top)
+        t = Table(title=f"Favouring the {group} group", box=None, header_style="bold", title_justify="left")
+        for col in ("term", "z", "p", "q", "interviewees O/A", "count O/A", "in context"):
+            t.add_column(col, justify="left" if col in ("term", "in context") else "right", no_wrap=True,
+                         overflow="ellipsis")
+        for term in terms:
+            context = [_kwic(e) for e in term.examples]
+            t.add_row(term.term, num(term.z), p_value(term.p), p_value(term.q) + stars(term.q),
+                      f"{term.interviewees_outstanding}/{term.interviewees_average}",
+                      f"{term.count_outstanding}/{term.count_average}", context[0] if context else "")
+            for line in context[1:]:
+                t.add_row("", "", "", "", "", "", line)
+        console.print(t if terms else f"No tested term favours the {group} group.")
+    console.print("z: weighted log-odds, outstanding vs average (informative Dirichlet prior, Monroe et al. 2008); "
+                  f"p: two-sided permutation over interviewees ({result.method['terms_p']}); "
+                  f"q: Benjamini-Hochberg over the {n_terms:,} tested terms (* < .05, ** < .01, *** < .001).",
+                  soft_wrap=True)
+    console.print()
+    if not result.themes:
+        console.print(result.method["themes"], soft_wrap=True)
+    else:
+        console.print(f"[bold]Candidate themes[/bold] in {result.n_theme_passages} passages no code covers "
+                      f"({result.method['coder']}); k = {result.k} by NPMI coherence", soft_wrap=True)
+        t = Table(box=None, header_style="bold")
+        for col in ("theme", "top terms", "passages", "speak of it O/A", "p", "q", "passage share O/A", "p", "q"):
+            t.add_column(col, justify="left" if col == "top terms" else "right", no_wrap=True, overflow="ellipsis")
+        for th in result.themes:
+            t.add_row(str(th.number), " ".join(th.top_terms[:8]), str(len(th.passages)),
+                      f"{th.speakers_outstanding}/{result.n_outstanding} {th.speakers_average}/{result.n_average}",
+                      p_value(th.p), p_value(th.q) + stars(th.q),
+                      f"{th.passage_share_outstanding:.0%} {th.passage_share_average:.0%}", p_value(th.p_share),
+                      p_value(th.q_share) + stars(th.q_share))
+        console.print(t)
+        console.print("speak of it: interviewees of each group with a passage in the theme; passage share: mean share "
+                      "of an interviewee's uncoded passages in it; p: two-sided permutation over interviewees "
+                      f"({result.method['themes_p']}); q: Benjamini-Hochberg over the themes.", soft_wrap=True)
+        for th in result.themes:
+            console.print(f"\n[bold]Theme {th.number}[/bold]: {' '.join(th.top_terms)} ({len(th.passages)} passages; "
+                          f"more of the {th.favours} group's uncoded passages)", soft_wrap=True)
+            for e in th.examples:
+                console.print(f"  [dim]{e.interviewee} ({e.group})[/dim] {_short(e.text)}", soft_wrap=True)
+    for note in result.notes:
+        console.print(f"[yellow]note: {note}[/yellow]", soft_wrap=True)
+    console.print(f"\n[dim]Method. {result.method['terms']} {result.method['themes']}[/dim]", soft_wrap=True)

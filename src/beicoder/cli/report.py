@@ -17,16 +17,23 @@ from .common import db_option, make_rule, open_store, out_folder, pick_coder, ru
 @click.option("--reliability-coders", default=None,
               help="Coders whose agreement the report gives, separated by spaces "
                    "(default: all but consensus and reference).")
-def report(db, coder, out, reliability_coders, **method):
+@click.option("--discover", "discover", is_flag=True,
+              help="Add distinctive terms and candidate themes (as 'beicoder discover') with their method.")
+def report(db, coder, out, reliability_coders, discover, **method):
     """Write report.md, report.xlsx and comparison.png/.svg: provenance, method, main table
     on the primary score, power, length control, count models, classification, reliability,
-    and an appendix with every statistic."""
+    with --discover what the dictionary does not cover, and an appendix with every statistic."""
     from ..core.report import build_report, write_report
 
     out_folder(out, create=False)  # write_report makes it
     rule = make_rule(**method)
     with open_store(db) as store:
         rep = build_report(store, pick_coder(store, coder), rule, method["normalize"],
-                           reliability_coders.split() if reliability_coders else None)
+                           reliability_coders.split() if reliability_coders else None, discover)
     for path in write_report(rep, out):
         click.echo(f"wrote {path}")
+    if rep["discovery"] is not None:
+        from ..core.discover import save_discovery
+
+        click.echo(f"kept the discovery beside the study (its theme numbers for add-code): "
+                   f"{save_discovery(rep['discovery'], db)}")

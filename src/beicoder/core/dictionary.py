@@ -330,3 +330,101 @@ def load_dictionary(path: str | Path) -> Dictionary:
     if not path.is_file():
         raise DictionaryError(f"{path}: cannot read dictionary ({'is a folder' if path.is_dir() else 'no such file'})")
     return parse_dictionary(read_utf8(path, DictionaryError, "the dictionary"), str(path))
+
+
+def _block_end(lines: list[str], key_line: int) -> int:
+    """The line index where the top-level block opened at ``key_line`` ends: before the next
+    top-level key, less the comments and blank lines that lead into that key."""
+    import re
+
+    end = len(lines)
+    for i in range(key_line + 1, len(lines)):
+        if re.match(r"[^\s#-][^:]*:", lines[i]):
+            end = i
+            break
+    while end > key_line + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+        end -= 1
+    return end
+
+
+def _item_indent(lines: list[str], start: int, end: int) -> str:
+    """The indentation of the first list item (``- ``) between lines ``start`` and ``end``."""
+    for line in lines[start:end]:
+        stripped = line.lstrip(" ")
+        if stripped.startswith("- "):
+            return line[:len(line) - len(stripped)]
+    return "  "
+
+
+def with_code_added(text: str, entry: dict, examples: list[dict], comment: str = "",
+                    source: str = "<dictionary>") -> tuple[str, bool]:
+    """The dictionary YAML ``text`` with the competency ``entry`` (a mapping as the file
+    writes one: code, name_zh, levels, ...) appended to ``competencies`` and ``examples``
+    (mappings with codes and text) appended to ``examples``, and ``comment`` (lines) above
+    the new entry.
+
+    The text is edited in place, so the file's comments and layout stay: the entry goes at
+    the end of the ``competencies`` block and the examples at the end of the ``examples``
+    block (one is opened at the end of the file when there is none). The result is checked:
+    it must parse to exactly the old data plus the additions; when the file's layout defeats
+    the edit (flow-style lists, unusual indentation), the whole dictionary is written anew by
+    PyYAML instead, and the second value returned is False (comments were not kept).
+
+    Raises:
+        DictionaryError: ``text`` is not a valid dictionary, or the result is not one (a code
+            that exists, a bad code, an example text the dictionary has already).
+    """
+    import copy
+    import re
+
+    import yaml
+
+    parse_dictionary(text, source)  # the starting point must be valid
+    data = yaml.safe_load(text)
+    expected = copy.deepcopy(data)
+    expected["competencies"].append(entry)
+    expected["examples"] = list(expected.get("examples") or []) + list(examples)
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+
+    class IndentedDumper(yaml.SafeDumper):  # lists indented under their key, as the bundled file writes them
+        def increase_indent(self, flow=False, indentless=False):
+            return super().increase_indent(flow, False)
+
+    def dump_item(item: dict, indent: str, flow: bool) -> list[str]:
+        body = yaml.dump(item, Dumper=IndentedDumper, allow_unicode=True, sort_keys=False, width=10 ** 6,
+                         default_flow_style=flow).rstrip("\n")
+        first, *rest = body.split("\n")
+        return [f"{indent}- {first}\n"] + [f"{indent}  {line}\n" for line in rest]
+
+    kept = True
+    try:
+        keys = {m.group(1): i for i, line in enumerate(lines) if (m := re.match(r"([A-Za-z_][\w-]*)\s*:\s*(#.*)?$",
+                                                                               line.rstrip("\n")))}
+        comp_at = keys["competencies"]
+        end = _block_end(lines, comp_at)
+        indent = _item_indent(lines, comp_at + 1, end)
+        new_entry = [f"{indent}# {c}\n" for c in comment.splitlines()] + dump_item(entry, indent, False)
+        new_lines = lines[:end] + new_entry + lines[end:]
+        if examples:
+            keys = {m.group(1): i for i, line in enumerate(new_lines)
+                    if (m := re.match(r"([A-Za-z_][\w-]*)\s*:\s*(#.*)?$", line.rstrip("\n")))}
+            if "examples" in keys:
+                ex_at = keys["examples"]
+                ex_end = _block_end(new_lines, ex_at)
+                ex_indent = _item_indent(new_lines, ex_at + 1, ex_end)
+                add = [line for ex in examples for line in dump_item(ex, ex_indent, True)]
+                new_lines = new_lines[:ex_end] + add + new_lines[ex_end:]
+            elif re.search(r"^examples\s*:", "".join(new_lines), re.MULTILINE):
+                raise ValueError("examples written in flow style")
+            else:
+                new_lines += ["\nexamples:\n"] + [line for ex in examples for line in dump_item(ex, "  ", True)]
+        new_text = "".join(new_lines)
+        if yaml.safe_load(new_text) != expected:
+            raise ValueError("the edit does not give the expected data")
+    except (KeyError, ValueError, yaml.YAMLError):
+        kept = False
+        new_text = yaml.safe_dump(expected, allow_unicode=True, sort_keys=False, width=10 ** 6)
+    parse_dictionary(new_text, source)
+    return new_text, kept

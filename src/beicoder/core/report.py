@@ -7,7 +7,8 @@ Writes into a folder:
   verdict rule), a compact main table on the primary score that fits a portrait page, the
   power of the study, length control within groups with count models as a sensitivity
   analysis, the check by classification, reliability, the chart, and an appendix with every
-  statistic of every score;
+  statistic of every score; with ``discover``, a section on what the dictionary does not
+  cover (:func:`discovery_markdown`: distinctive terms, candidate themes, their method);
 - ``report.xlsx``: one sheet per table (pandas + openpyxl), numbers at full precision;
 - ``comparison.png`` and ``comparison.svg``: mean score per competency for each group with 95%
   confidence intervals (t distribution), competencies named, q marked (* < .05, ** < .01,
@@ -93,14 +94,17 @@ def _blinding_text(b: dict) -> str:
     return f"partly blind ({b['blind']} of {b['sessions']} coding sessions blind)"
 
 
-def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False, reliability_coders=None) -> dict:
+def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False, reliability_coders=None,
+                 discover: bool = False) -> dict:
     """Compute everything the report shows.
 
     ``normalize`` makes the rate the primary score (unless ``rule.primary`` names another
     than frequency). ``reliability_coders``: the coders whose agreement is reported (default:
     every coder but the consensus and the reference coder with at least
     :data:`MIN_RELIABILITY_DECISIONS` decided passages, when two or more; those left out are
-    named in the provenance).
+    named in the provenance). ``discover``: also run :func:`beicoder.core.discover.discover`
+    for ``coder`` (the result under ``discovery``, else None) for the optional section of
+    :func:`discovery_markdown`.
 
     Returns a dict with frames (scores, comparison, length, correlations, count_models;
     reliability or None), classification (dict, or None with classification_note), power,
@@ -170,7 +174,14 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
             "power": power, "reliability": reliability, "names": names, "names_en": names_en, "codes": codes,
             "interviewees": interviewees, "provenance": provenance, "rule": rule, "normalize": normalize,
             "coder": coder, "blinding": blinding, "n_outstanding": n_o, "n_average": n_a,
-            "llm_models": store.accepted_llm_models(coder)}
+            "llm_models": store.accepted_llm_models(coder),
+            "discovery": _discovery(store, coder) if discover else None}
+
+
+def _discovery(store, coder: str):
+    from .discover import discover
+
+    return discover(store, coder)
 
 
 def _ci(lo, hi, digits=2, fmt=num) -> str:
@@ -359,7 +370,56 @@ def markdown(rep: dict) -> str:
                           [[r["code"], num(r["ca"], 3), num(r["kappa"], 3), num(r["alpha_presence"], 3), r["flag"]]
                            for r in pcode.to_dict("records")]), ""]
     out += ["![Outstanding vs average](comparison.png)", ""]
+    if rep.get("discovery") is not None:
+        out += [discovery_markdown(rep["discovery"]), ""]
     out += _appendix(rep)
+    return "\n".join(out)
+
+
+def discovery_markdown(result, top: int = 10) -> str:
+    """The report's section on what the dictionary does not cover, from a
+    :class:`~beicoder.core.discover.Discovery`: the method paragraph (terms, prior, permutation
+    over interviewees, correction; the themes' clustering, number and tests), the ``top``
+    distinctive terms of each group with one passage in context each, and the candidate
+    themes with their interviewee-level comparisons and example passages."""
+    out = ["## Beyond the dictionary: distinctive terms and candidate themes", "",
+           result.method["terms"], "", result.method["themes"], ""]
+    for n, group in enumerate(("outstanding", "average"), start=1):
+        terms = result.top_terms(group, top)
+        if not terms:
+            out += [f"No tested term favours the {group} group.", ""]
+            continue
+        rows = []
+        for t in terms:
+            e = t.examples[0] if t.examples else None
+            context = f"{e.interviewee}: {e.text[:e.start]}**{e.text[e.start:e.end]}**{e.text[e.end:]}" if e else ""
+            rows.append([t.term, num(t.z), p_value(t.p), p_value(t.q) + stars(t.q),
+                         f"{t.interviewees_outstanding}/{t.interviewees_average}",
+                         f"{t.count_outstanding}/{t.count_average}", context])
+        out += [_md_table(["term", "z", "p", "q", "interviewees O/A", "count O/A", "in context"], rows), ""]
+        out += [f"Table D{n}. Terms favouring the {group} group, smallest permutation p first (then largest |z|); "
+                "z: weighted log-odds with an informative Dirichlet prior; p: two-sided permutation over interviewees "
+                f"({result.method['terms_p']}); q: Benjamini-Hochberg over the {len(result.terms)} tested terms.", ""]
+    if result.themes:
+        rows = [[str(t.number), " ".join(t.top_terms[:8]), str(len(t.passages)),
+                 f"{t.speakers_outstanding}/{result.n_outstanding}, {t.speakers_average}/{result.n_average}",
+                 f"{p_value(t.p)} ({p_value(t.q)}{stars(t.q)})",
+                 f"{t.passage_share_outstanding * 100:.0f}%, {t.passage_share_average * 100:.0f}%",
+                 f"{p_value(t.p_share)} ({p_value(t.q_share)}{stars(t.q_share)})"] for t in result.themes]
+        out += [_md_table(["theme", "top terms", "passages", "speak of it (O, A)", "p (q)", "passage share (O, A)",
+                           "p (q)"], rows), ""]
+        out += [f"Table D3. Candidate themes in the passages no code covers ({result.method['coder']}): interviewees "
+                "of each group with a passage in the theme, and the mean share of an interviewee's uncoded passages "
+                f"in it, each with a two-sided permutation p over interviewees ({result.method['themes_p']}) and "
+                "Benjamini-Hochberg q over the themes. Example passages:", ""]
+        for t in result.themes:
+            out.append(f"- Theme {t.number} ({' '.join(t.top_terms[:5])}):")
+            for e in t.examples:
+                text = " ".join(e.text.split())
+                out.append(f"    - {e.interviewee} ({e.group}): {text[:120] + ('…' if len(text) > 120 else '')}")
+        out.append("")
+    out.append("Terms and themes are candidates for the researcher to read, not findings: a theme becomes a code only "
+               "after it is defined, coded and validated on a further sample (Boyatzis 1998).")
     return "\n".join(out)
 
 
@@ -528,6 +588,11 @@ def write_report(rep: dict, out_dir: str | Path) -> list[Path]:
     if rep["reliability"] is not None:
         sheets["reliability"] = rep["reliability"]["summary"]
         sheets["reliability_per_code"] = rep["reliability"]["per_code"]
+    if rep.get("discovery") is not None:
+        from .discover import terms_frame, themes_frame
+
+        sheets["discover_terms"] = terms_frame(rep["discovery"])
+        sheets["discover_themes"] = themes_frame(rep["discovery"])
     written.append(write_atomically(out / "report.xlsx", _deterministic_xlsx(xlsx_bytes(sheets))))
     fig = _figure(rep)
     plt.rcParams["svg.hashsalt"] = "beicoder"

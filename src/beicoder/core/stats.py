@@ -9,6 +9,10 @@ its own against a table or a hand computation.
   every split of the pooled values when there are at most ``max_splits`` of them, else a seeded
   Monte-Carlo sample of splits with p = (b + 1) / (R + 1) (Phipson & Smyth 2010).
   Mann & Whitney (1947); Hollander & Wolfe (1999, ch. 4); Siegel & Castellan (1988).
+  :func:`split_members` gives those splits (every one, or the seeded sample) and
+  :func:`p_from_hits` the p value from counts of splits at least as extreme, for a statistic
+  computed elsewhere on many variables at once (the distinctive terms of
+  :mod:`beicoder.core.discover`).
 * :func:`hedges_j`: Hedges' (1981) exact small-sample correction J.
 * :func:`smd_ci`: confidence interval of a standardised mean difference by inverting the
   noncentral t distribution (Steiger & Fouladi 1997; Cumming 2012, ch. 11).
@@ -78,6 +82,57 @@ def n_splits(n1: int, n2: int) -> int:
     return math.comb(n1 + n2, n1)
 
 
+@dataclass(frozen=True)
+class Splits:
+    """Splits of n1 + n2 interviewees into a first group of n1 and a second of n2:
+    ``members`` is an (R, n1) int array, each row the positions (0 .. n1 + n2 - 1) put in the
+    first group; ``exact`` says whether these are all C(n1 + n2, n1) splits (the observed one
+    among them) or a seeded Monte-Carlo sample of R; ``method`` says which, for a report."""
+
+    members: object
+    exact: bool
+    method: str
+
+    @property
+    def count(self) -> int:
+        """R, the number of splits enumerated or sampled."""
+        return len(self.members)
+
+
+def split_members(n1: int, n2: int, max_splits: int = MAX_SPLITS, resamples: int = RESAMPLES,
+                  seed: int = SEED) -> Splits:
+    """Every split of n1 + n2 positions into groups of n1 and n2 when there are at most
+    ``max_splits`` (:func:`n_splits`), else ``resamples`` random ones from a generator seeded
+    with ``seed`` (the same sample for the same sizes and seed). See :class:`Splits`."""
+    count = n_splits(n1, n2)
+    if count <= max_splits:
+        return Splits(_splits(n1 + n2, n1), True, f"exact, all {count:,} splits")
+    return Splits(_random_splits(n1 + n2, n1, resamples, seed), False,
+                  f"Monte-Carlo, {resamples:,} resamples, seed {seed}")
+
+
+def p_from_hits(greater: int, less: int, used: int, exact: bool, alternative: str = "two-sided") -> float:
+    """The permutation p value from counts of splits: ``greater`` of the ``used`` splits gave a
+    statistic at least as large as the observed one, ``less`` one at least as small.
+
+    Exact (every split, the observed one included): the share hits / used. Monte-Carlo:
+    (hits + 1) / (used + 1), which counts the observed split once (Phipson & Smyth 2010).
+    ``alternative``: ``"greater"``, ``"less"`` or ``"two-sided"`` (twice the smaller one-sided p,
+    at most 1).
+
+    Raises:
+        ValueError: an unknown alternative.
+    """
+    def share(hits: int) -> float:
+        return hits / used if exact else (hits + 1) / (used + 1)
+
+    if alternative not in ("two-sided", "greater", "less"):
+        raise ValueError(f"unknown alternative {alternative!r}")
+    p = {"greater": share(greater), "less": share(less),
+         "two-sided": 2 * min(share(greater), share(less))}[alternative]
+    return float(min(1.0, p))
+
+
 def permutation_test(x: Sequence[float], y: Sequence[float], statistic: str = "mean",
                      alternative: str = "two-sided", max_splits: int = MAX_SPLITS, resamples: int = RESAMPLES,
                      seed: int = SEED) -> PermutationResult:
@@ -121,24 +176,13 @@ def permutation_test(x: Sequence[float], y: Sequence[float], statistic: str = "m
         observed = float(x.mean() - y.mean())
     if np.ptp(pooled) == 0:
         return PermutationResult(observed, float("nan"), "", 0, False)
-    count = n_splits(n1, n2)
-    if count <= max_splits:
-        sums = values[_splits(n1 + n2, n1)].sum(axis=1)
-        exact, used = True, count
-        method = f"exact, all {count:,} splits"
-    else:
-        sums = values[_random_splits(n1 + n2, n1, resamples, seed)].sum(axis=1)
-        exact, used = False, resamples
-        method = f"Monte-Carlo, {resamples:,} resamples, seed {seed}"
+    splits = split_members(n1, n2, max_splits, resamples, seed)
+    sums = values[splits.members].sum(axis=1)
     tol = 1e-9 * max(1.0, abs(total))
-
-    def share(hits: int) -> float:
-        return hits / used if exact else (hits + 1) / (used + 1)
-
-    greater = share(int(np.count_nonzero(sums >= observed_sum - tol)))
-    less = share(int(np.count_nonzero(sums <= observed_sum + tol)))
-    p = {"greater": greater, "less": less, "two-sided": 2 * min(greater, less)}[alternative]
-    return PermutationResult(float(observed), float(min(1.0, p)), method, used, exact)
+    greater = int(np.count_nonzero(sums >= observed_sum - tol))
+    less = int(np.count_nonzero(sums <= observed_sum + tol))
+    p = p_from_hits(greater, less, splits.count, splits.exact, alternative)
+    return PermutationResult(float(observed), p, splits.method, splits.count, splits.exact)
 
 
 def hedges_j(df: float) -> float:

@@ -119,3 +119,27 @@ class LlmFailed(Message, bubble=False):
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
+
+
+class DiscoveryReady(Message, bubble=False):
+    """The discovery for ``coder`` is ready: ``result`` (a
+    :class:`~beicoder.core.discover.Discovery`), ``info`` (passage id -> dict of
+    ``Store.passage_info``), and whether it was computed now (``fresh``, and saved beside the
+    study) or read from the last one saved."""
+
+    def __init__(self, coder: str, result: Any, info: dict, fresh: bool) -> None:
+        super().__init__()
+        self.coder = coder
+        self.result = result
+        self.info = info
+        self.fresh = fresh
+
+
+class DiscoveryFailed(Message, bubble=False):
+    """No discovery for ``coder``; ``error`` says why in one line (a group without
+    interviewees, a study file that cannot be read...)."""
+
+    def __init__(self, coder: str, error: str) -> None:
+        super().__init__()
+        self.coder = coder
+        self.error = error

@@ -582,3 +582,19 @@ class CodingMixin(StoreBase):
                SELECT t.interviewee, t.sha256, p.ordinal, '', NULL FROM passage_marks m
                JOIN passages p ON p.id = m.passage_id JOIN transcripts t ON t.id = p.transcript_id
                WHERE m.coder = ? AND m.no_code = 1""", [coder, coder])
+
+    def passage_decisions(self, coder: str | None = None) -> list[dict]:
+        """Every passage with its interviewee, group and ``coder``'s decision on it, in reading
+        order (interviewee, transcript id, ordinal): dicts with id, transcript_id, ordinal,
+        start, end, text, interviewee, grp, n_codes (the coder's codings of the passage) and
+        no_code (1 when the coder marked it "no code"). Without ``coder`` every passage counts
+        as undecided (n_codes 0, no_code 0)."""
+        coder = normalize_coder(coder) if coder else ""
+        return self._all(
+            """SELECT p.id, p.transcript_id, p.ordinal, p.start, p."end", p.text, t.interviewee, i.grp,
+                      (SELECT count(*) FROM codings c WHERE c.passage_id = p.id AND c.coder = ?) AS n_codes,
+                      coalesce((SELECT m.no_code FROM passage_marks m WHERE m.passage_id = p.id AND m.coder = ?), 0)
+                          AS no_code
+               FROM passages p JOIN transcripts t ON t.id = p.transcript_id
+               LEFT JOIN interviewees i ON i.id = t.interviewee ORDER BY t.interviewee, t.id, p.ordinal""",
+            [coder, coder])

@@ -81,6 +81,8 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
                 tooltip="Reconcile the coders' disagreements into the consensus coding"),
         Binding("A", "analysis", "Analysis", show=False,
                 tooltip="Outstanding vs average for your codings, with a bar chart"),
+        Binding("D", "discover", "Discover", show=False,
+                tooltip="Distinctive terms of each group and candidate themes in what no code covers"),
         Binding("m", "memo", "Memo", tooltip="Write a memo on this passage"),
         Binding("u", "undo", "Undo", tooltip="Undo your last action"),
         Binding("t", "focus_transcripts", "Transcripts", tooltip="Go to the transcript list"),
@@ -213,7 +215,7 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
     # -- the palette ----------------------------------------------------------------------------
     def palette_offers(self, action: str) -> bool:
         """The command palette leaves out the screens refused while coding blind."""
-        return not (self.blind and action in ("consensus", "analysis"))
+        return not (self.blind and action in ("consensus", "analysis", "discover"))
 
     def palette_items(self) -> Iterable[SystemCommand]:
         """One palette command per dictionary code (toggle it on this passage)."""
@@ -592,6 +594,27 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
                         severity="warning", timeout=6)
             return
         self.app.push_screen(AnalysisScreen(self.db_path, self.coder))
+
+    def action_discover(self) -> None:
+        """D: distinctive terms and candidate themes (the discovery screen). Refused when coding blind."""
+        from .discovery import DiscoveryScreen
+
+        if self.blind:
+            self.notify("coding blind: discovery compares the groups (start without --blind to see it)",
+                        severity="warning", timeout=6)
+            return
+        self.app.push_screen(DiscoveryScreen(self.db_path, self.coder))
+
+    def go_to_passage(self, passage_id: int) -> None:
+        """Open the transcript of the passage ``passage_id`` on it (from another screen's list)."""
+        try:
+            passage = self.store.passage(passage_id)
+        except StoreError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        index = next(i for i, p in enumerate(self.store.passages(passage.transcript_id)) if p.id == passage_id)
+        self.open_transcript(passage.transcript_id, index)
+        self.query_one(PassageView).focus()
 
     async def action_quit(self) -> None:
         """q: quit."""
