@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import BeicoderError
-from .textutil import read_utf8
+from .textutil import read_text_input
 
 CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -320,7 +320,8 @@ def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[s
 
 
 def load_dictionary(path: str | Path) -> Dictionary:
-    """Read and validate the dictionary file at ``path`` (UTF-8 YAML).
+    """Read and validate the dictionary file at ``path`` (YAML, in UTF-8 or any encoding a
+    transcript may have: see :func:`~beicoder.core.textutil.read_text_input`).
 
     Raises:
         DictionaryError: the file cannot be read or is not a valid dictionary (one line).
@@ -328,4 +329,4 @@ def load_dictionary(path: str | Path) -> Dictionary:
     path = Path(path)
     if not path.is_file():
         raise DictionaryError(f"{path}: cannot read dictionary ({'is a folder' if path.is_dir() else 'no such file'})")
-    return parse_dictionary(read_utf8(path, DictionaryError, "the dictionary"), str(path))
+    return parse_dictionary(read_text_input(path, DictionaryError, "the dictionary").text, str(path))

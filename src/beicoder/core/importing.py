@@ -45,7 +45,8 @@ class ImportReport:
     order given; ``pseudonymized``: one :class:`Pseudonymized` per transcript read with a
     names file; ``files``: one :class:`~beicoder.core.study.FileResult` per transcript file
     (status ``imported``, ``updated``, ``unchanged`` or ``error``); ``notes``: one-line
-    warnings about the metadata; ``transcripts_given``: whether transcript files or metadata
+    warnings about the metadata; ``inputs``: ``(file, encoding found)`` of the metadata and names
+    CSVs read (in any encoding a transcript may have); ``transcripts_given``: whether transcript files or metadata
     were given (so a summary of them is due); ``study_written``: whether the study file exists
     afterwards.
     """
@@ -55,6 +56,7 @@ class ImportReport:
     pseudonymized: list[Pseudonymized] = field(default_factory=list)
     files: list[FileResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    inputs: list[tuple[Path, str]] = field(default_factory=list)
     transcripts_given: bool = False
     study_written: bool = False
 
@@ -144,20 +146,25 @@ def import_files(db_path: str | Path, files, meta: str | Path | None = None,
             codes that have codings.
     """
     from .dictionary import load_dictionary
-    from .study import read_meta
+    from .study import read_meta_file
 
     db = Path(db_path)
     files = [Path(f) for f in files]
     names = None
+    inputs: list[tuple[Path, str]] = []
     if names_path:
-        from .privacy import load_names
+        from .privacy import load_names_file
 
-        names = load_names(names_path)
+        names, encoding = load_names_file(names_path)
+        inputs.append((Path(names_path), encoding))
     projects, transcripts = _check_files(files, names)
     # everything that can refuse the whole import is read before the study is touched
-    meta_rows = read_meta(meta) if meta else None
+    meta_rows = None
+    if meta:
+        meta_rows, encoding = read_meta_file(meta)
+        inputs.append((Path(meta), encoding))
     dictionary = load_dictionary(dictionary_path) if dictionary_path else None
-    report = ImportReport(db_path=db, transcripts_given=bool(transcripts or meta_rows))
+    report = ImportReport(db_path=db, transcripts_given=bool(transcripts or meta_rows), inputs=inputs)
     existed = db.exists()
     try:
         if projects:

@@ -109,8 +109,8 @@ class ParsedTranscript:
     warnings: list[str] = field(default_factory=list)
 
 
-def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
-    """Decode transcript bytes and return ``(text, encoding)``.
+def decode_bytes(data: bytes, name: str = "<bytes>", what: str = "the transcript") -> tuple[str, str]:
+    """Decode transcript bytes (or those of a CSV or other text input) and return ``(text, encoding)``.
 
     Order: a BOM (UTF-8, UTF-16 LE/BE, UTF-32), then strict UTF-8, then charset-normalizer's
     best guess (GB18030/GBK, Big5 and the rest). CRLF and lone CR become LF.
@@ -138,11 +138,11 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
             encoding = {"utf-8-sig": "utf-8-bom", "utf-16": "utf-16", "utf-32": "utf-32"}[enc]
             break
     if text is None:
-        text, encoding = _decode_without_bom(data, name)
+        text, encoding = _decode_without_bom(data, name, what)
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\t\f")
     if controls > max(2, len(text) // 200):
-        raise ImportProblem(f"{name}: looks binary ({controls} control characters); save the transcript as plain text")
+        raise ImportProblem(f"{name}: looks binary ({controls} control characters); save {what} as plain text")
     if not text.strip():
         raise ImportProblem(f"{name}: file has no text (only white space)")
     return text, encoding
@@ -170,7 +170,49 @@ def _cjk_share(text: str) -> float:
     return cjk / len(non_ascii)
 
 
-def _decode_without_bom(data: bytes, name: str) -> tuple[str, str]:
+def _common_share(text: str, encoding: str) -> float:
+    """Share of the non-ASCII characters of ``text`` that are common in the script ``encoding``
+    writes: Han characters in GB2312 for ``gb18030``, in Big5's frequently used block (lead
+    byte 0xA4-0xC6) for ``big5``, and CJK punctuation or full-width forms for both. Bytes of
+    one Chinese encoding read as the other give mostly rare characters and symbols."""
+    chars = [ch for ch in text if ord(ch) > 127][:4000]
+    if not chars:
+        return 0.0
+    common = 0
+    for ch in chars:
+        if "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef":
+            common += 1
+            continue
+        if not "\u4e00" <= ch <= "\u9fff":
+            continue
+        try:
+            if encoding == "gb18030":
+                ch.encode("gb2312")
+                common += 1
+            elif 0xA4 <= ch.encode("big5")[0] <= 0xC6:
+                common += 1
+        except UnicodeEncodeError:
+            pass
+    return common / len(chars)
+
+
+def _chinese_choice(data: bytes, text: str, encoding: str) -> tuple[str, str]:
+    """``(text, encoding)`` as charset-normalizer decoded it, unless it chose GB18030 or Big5
+    and the other decodes the bytes too with more common characters (short texts such as a
+    CSV cell ``优秀`` in GBK give it too little to go on)."""
+    if encoding not in ("gb18030", "big5"):
+        return text, encoding
+    other = "big5" if encoding == "gb18030" else "gb18030"
+    try:
+        alt = data.decode(other)
+    except UnicodeDecodeError:
+        return text, encoding
+    if _common_share(alt, other) > _common_share(text, encoding):
+        return alt, other
+    return text, encoding
+
+
+def _decode_without_bom(data: bytes, name: str, what: str = "the transcript") -> tuple[str, str]:
     if b"\x00" in data:
         # UTF-16 without a byte-order mark: accept a decoding with no control characters
         # whose text is mostly ASCII (every other byte NUL) or mostly CJK.
@@ -184,7 +226,7 @@ def _decode_without_bom(data: bytes, name: str) -> tuple[str, str]:
             ascii_share = sum(1 for ch in text if ord(ch) < 128) / max(1, len(text))
             if ascii_share > 0.6 or _cjk_share(text) >= 0.9:
                 return text, enc
-        raise ImportProblem(f"{name}: looks binary (NUL bytes); save the transcript as plain text")
+        raise ImportProblem(f"{name}: looks binary (NUL bytes); save {what} as plain text")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -195,9 +237,10 @@ def _decode_without_bom(data: bytes, name: str) -> tuple[str, str]:
     if best is not None:
         encoding = best.encoding
         try:
-            return data.decode(encoding), encoding
+            text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             return str(best), encoding
+        return _chinese_choice(data, text, encoding)
     # Short texts give charset-normalizer too little to go on: take a strict Chinese decoding
     # whose non-ASCII characters are nearly all Han or CJK punctuation.
     for enc in ("gb18030", "big5"):

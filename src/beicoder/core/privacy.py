@@ -19,7 +19,7 @@ import unicodedata
 from pathlib import Path
 
 from . import BeicoderError
-from .textutil import read_utf8
+from .textutil import read_text_input
 
 
 class NamesFileError(BeicoderError):
@@ -27,14 +27,21 @@ class NamesFileError(BeicoderError):
 
 
 def load_names(path) -> dict[str, str]:
-    """Read a names CSV (columns ``name,pseudonym``) into ``{name: pseudonym}`` (NFC, trimmed).
+    """The names of the names CSV at ``path`` as ``{name: pseudonym}``; see :func:`load_names_file`."""
+    return load_names_file(path)[0]
+
+
+def load_names_file(path) -> tuple[dict[str, str], str]:
+    """Read a names CSV (columns ``name,pseudonym``) in any encoding a transcript may have (see
+    :func:`~beicoder.core.textutil.read_text_input`). Returns ``({name: pseudonym}, encoding
+    found)``, names and pseudonyms NFC-normalised and trimmed.
 
     Raises:
-        NamesFileError: unreadable or not UTF-8, a missing column, no rows, an empty name or
+        NamesFileError: unreadable or undecodable, a missing column, no rows, an empty name or
             pseudonym, or a name listed twice.
     """
     path = Path(path)
-    text = read_utf8(path, NamesFileError, "the names file")
+    text, encoding = read_text_input(path, NamesFileError, "the names file")
     reader = csv.DictReader(text.splitlines())
     fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
     missing = [c for c in ("name", "pseudonym") if c not in fields]
@@ -55,7 +62,7 @@ def load_names(path) -> dict[str, str]:
         names[name] = pseudonym
     if not names:
         raise NamesFileError(f"{path}: no names")
-    return names
+    return names, encoding
 
 
 def _pattern(names) -> re.Pattern:

@@ -17,7 +17,7 @@ each thread that needs the study.
 
 from __future__ import annotations
 
-from .base import StoreError, describe_sqlite_error, normalize_coder, now
+from .base import StoreError, coder_identity, describe_sqlite_error, normalize_coder, now
 from .coding import ORIGINS, Action, ActionRecord, CodingMixin
 from .schema import SCHEMA_VERSION
 from .study import StudyMixin
@@ -25,7 +25,7 @@ from .suggestions import SuggestionsMixin
 from .transcripts import Passage, TranscriptsMixin
 
 __all__ = ["ORIGINS", "SCHEMA_VERSION", "Action", "ActionRecord", "Passage", "Store", "StoreError",
-           "describe_sqlite_error", "normalize_coder", "now"]
+           "coder_identity", "describe_sqlite_error", "normalize_coder", "now"]
 
 
 class Store(CodingMixin, SuggestionsMixin, TranscriptsMixin, StudyMixin):

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from .base import StoreBase, StoreError, normalize_coder, now
+from .base import StoreBase, StoreError, now
 
 #: Where an action came from.
 ORIGINS = ("keyboard", "suggestion", "csv", "qdpx", "merge", "consensus", "review")
@@ -240,7 +240,7 @@ class CodingMixin(StoreBase):
         Raises:
             StoreError: an empty coder name, an unknown origin, a write the study refuses.
         """
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         if origin not in ORIGINS:
             raise StoreError(f"unknown origin {origin!r} (one of {', '.join(ORIGINS)})")
         outer = self._open_action
@@ -271,7 +271,7 @@ class CodingMixin(StoreBase):
         Raises:
             StoreError: an unknown code or a level outside its scale."""
         self.check_level(code, level)
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         with self.write():  # the state is read under the write lock
             present = self._row("codings", [passage_id, coder, code]) is not None
             what = f"remove {code}" if present else f"add {code}"
@@ -337,22 +337,31 @@ class CodingMixin(StoreBase):
 
     # -- batches (imports) ----------------------------------------------------------------------
     def apply_decisions(self, decisions: Iterable[tuple[int, str, str | None, int | None]], origin: str,
-                        description: str) -> dict[str, dict[str, int]]:
-        """Write decisions ``(passage id, coder, code or None for "no code", level)`` in one
-        transaction, as one action per coder (so ``undo`` for that coder takes the whole batch
-        back). A code is added or its level set; a "no code" decision removes the coder's
-        codes on the passage. Returns per coder the counts ``added``, ``changed``,
-        ``unchanged`` and ``no_code`` (no-code decisions newly made).
+                        description: str, memos: Iterable[tuple[int, str, str]] = ()) -> dict[str, dict[str, int]]:
+        """Write decisions ``(passage id, coder, code or None for "no code", level)`` and memos
+        ``(passage id, coder, memo text)`` in one transaction, as one action per coder (so
+        ``undo`` for that coder takes the whole batch back). A code is added or its level set;
+        a "no code" decision removes the coder's codes on the passage; a memo replaces the
+        coder's memo on the passage (any number of lines, kept whole). Coder names are
+        resolved to the study's coders by identity (see :meth:`resolve_coders`). Returns per
+        coder (as stored) the counts ``added``, ``changed``, ``unchanged``, ``no_code``
+        (no-code decisions newly made) and ``memos`` (memos set or changed).
 
         Raises:
             StoreError: an unknown code, a level outside its scale, an unknown passage."""
+        decisions, memos = list(decisions), list(memos)
+        names = self.resolve_coders([d[1] for d in decisions] + [m[1] for m in memos])
         by_coder: dict[str, list[tuple[int, str | None, int | None]]] = {}
+        memos_of: dict[str, list[tuple[int, str]]] = {}
         for pid, coder, code, level in decisions:
-            by_coder.setdefault(normalize_coder(coder), []).append((pid, code, level))
+            by_coder.setdefault(names[coder], []).append((pid, code, level))
+        for pid, coder, memo in memos:
+            by_coder.setdefault(names[coder], [])
+            memos_of.setdefault(names[coder], []).append((pid, memo))
         counts: dict[str, dict[str, int]] = {}
         with self.write():
             for coder, items in by_coder.items():
-                tally = counts.setdefault(coder, {"added": 0, "changed": 0, "unchanged": 0, "no_code": 0})
+                tally = counts.setdefault(coder, {"added": 0, "changed": 0, "unchanged": 0, "no_code": 0, "memos": 0})
                 with self.action(coder, origin, description) as act:
                     for pid, code, level in items:
                         if code is None:
@@ -362,6 +371,8 @@ class CodingMixin(StoreBase):
                                 tally["unchanged"] += 1
                         else:
                             tally[act.put_coding(pid, code, level, origin)] += 1
+                    for pid, memo in memos_of.get(coder, []):
+                        tally["memos"] += act.set_memo(pid, memo)
         return counts
 
     # -- decisions set aside by a re-import ----------------------------------------------------------
@@ -420,7 +431,7 @@ class CodingMixin(StoreBase):
         to its state before, in one transaction. Returns the action undone, or None when there
         is nothing to undo. History closed by a re-import (passages that no longer exist) is
         skipped."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         with self.write():
             while True:
                 row = self._one("SELECT id FROM actions WHERE coder = ? AND state = ? ORDER BY id DESC LIMIT 1",
@@ -439,7 +450,7 @@ class CodingMixin(StoreBase):
     def redo_action(self, coder: str) -> ActionRecord | None:
         """Apply again the coder's most recently undone action (possible until the coder makes
         a new action). Returns the action redone, or None when there is nothing to redo."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         with self.write():
             row = self._one("SELECT id FROM actions WHERE coder = ? AND state = ? ORDER BY id ASC LIMIT 1",
                             [coder, UNDONE])
@@ -459,7 +470,7 @@ class CodingMixin(StoreBase):
 
     def actions(self, coder: str, limit: int = 20) -> list[ActionRecord]:
         """The coder's actions that can be undone, newest first (at most ``limit``)."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         return [self._record(r["id"]) for r in self._all(
             "SELECT id FROM actions WHERE coder = ? AND state = ? ORDER BY id DESC LIMIT ?", [coder, DONE, limit])]
 
@@ -482,19 +493,19 @@ class CodingMixin(StoreBase):
         return self._all(
             """SELECT c.code, c.level, c.origin, c.updated_at FROM codings c JOIN codes k ON k.code = c.code
                WHERE c.passage_id = ? AND c.coder = ? ORDER BY k.position""",
-            [passage_id, normalize_coder(coder)])
+            [passage_id, self.resolve_coder(coder)])
 
     def mark_for(self, passage_id: int, coder: str) -> dict | None:
         """The coder's mark on a passage (dict with passage_id, coder, no_code, memo,
         updated_at, decided_by), or None."""
-        return self._row("passage_marks", [passage_id, normalize_coder(coder)])
+        return self._row("passage_marks", [passage_id, self.resolve_coder(coder)])
 
     def marks(self, coder: str | None = None) -> list[dict]:
         """Every passage mark (of ``coder``, or of all): dicts with passage_id, coder, no_code,
         memo, updated_at, decided_by."""
         if coder:
             return self._all("SELECT * FROM passage_marks WHERE coder = ? ORDER BY passage_id",
-                             [normalize_coder(coder)])
+                             [self.resolve_coder(coder)])
         return self._all("SELECT * FROM passage_marks ORDER BY passage_id, coder")
 
     def all_codings(self) -> list[dict]:
@@ -509,7 +520,7 @@ class CodingMixin(StoreBase):
 
     def decided_passages(self, coder: str) -> set[int]:
         """Ids of the passages the coder has coded or marked "no code"."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         return {r[0] for r in self._run(
             "SELECT passage_id FROM codings WHERE coder = ? UNION "
             "SELECT passage_id FROM passage_marks WHERE coder = ? AND no_code = 1", [coder, coder]).fetchall()}
@@ -527,14 +538,14 @@ class CodingMixin(StoreBase):
         params: list = []
         if coder:
             sql += " WHERE c.coder = ?"
-            params.append(normalize_coder(coder))
+            params.append(self.resolve_coder(coder))
         sql += " ORDER BY t.interviewee, t.id, p.ordinal, k.position, c.coder"
         return self._all(sql, params)
 
     def decision_rows(self, coder: str) -> list[dict]:
         """The coder's decisions in a form independent of row ids and times: dicts with
         interviewee, sha256 (of the transcript), ordinal, code ('' for "no code") and level."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         return self._all(
             """SELECT t.interviewee, t.sha256, p.ordinal, c.code, c.level FROM codings c
                JOIN passages p ON p.id = c.passage_id JOIN transcripts t ON t.id = p.transcript_id WHERE c.coder = ?
