@@ -23,7 +23,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 SHEET_NAME_MAX = 31
 CELL_MAX = 32767
@@ -32,6 +32,8 @@ _TIME_COLUMNS = {"time", "created_at", "updated_at", "at", "decided_at", "import
 _WRAP_WIDTH = 60
 _MAX_WIDTH = 50
 _NUMBER_WIDTH = 14
+_LINE_POINTS = 15
+_ROW_MAX_POINTS = 409  # Excel's highest row
 
 SPEECH_UNIT = "units of speech (Han characters + words of other scripts)"
 
@@ -232,6 +234,11 @@ def _display_width(text: str) -> int:
     return best
 
 
+def _wrapped_lines(text: str, width: int) -> int:
+    """Lines ``text`` takes wrapped in a column ``width`` characters wide (CJK counts 2)."""
+    return sum(max(1, math.ceil(_display_width(line) / max(1, width - 1))) for line in text.split("\n"))
+
+
 def _as_time(value):
     """An ISO 8601 text as a naive datetime in UTC (Excel has no time zones), else ``value``."""
     if not isinstance(value, str) or not value:
@@ -241,7 +248,7 @@ def _as_time(value):
     except ValueError:
         return value
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt
 
 
@@ -304,14 +311,16 @@ def workbook_bytes(sheets: list[Sheet], explain: bool = True) -> bytes:
         names = sheet_names(titles)
         index = pd.DataFrame({"sheet": names[:-2], "holds": [s.holds for s in tables],
                               "title": [s.title for s in tables]})
-        cols = [{"sheet": name, "column": str(col), "meaning": column_doc(s.kind or s.title, str(col))[0],
-                 "unit": column_doc(s.kind or s.title, str(col))[1]}
-                for s, name in zip(tables, names) for col in s.frame.columns]
         index_sheet = Sheet("sheets", index, "what each sheet holds, and the full title it was given", "sheets")
-        cols_sheet = Sheet("columns", pd.DataFrame(cols, columns=["sheet", "column", "meaning", "unit"]),
-                           "every column of every sheet, with its meaning and unit", "columns")
         index.loc[len(index)] = [names[-2], index_sheet.holds, "sheets"]
+        cols_sheet = Sheet("columns", None, "every column of every sheet, with its meaning and unit", "columns")
         index.loc[len(index)] = [names[-1], cols_sheet.holds, "columns"]
+        headers = ["sheet", "column", "meaning", "unit"]
+        explained = [(s, name, [str(c) for c in s.frame.columns]) for s, name in zip(tables, names)]
+        explained += [(index_sheet, names[-2], list(index.columns)), (cols_sheet, names[-1], headers)]
+        cols = [{"sheet": name, "column": col, "meaning": column_doc(s.kind or s.title, col)[0],
+                 "unit": column_doc(s.kind or s.title, col)[1]} for s, name, columns in explained for col in columns]
+        cols_sheet.frame = pd.DataFrame(cols, columns=headers)
         tables += [index_sheet, cols_sheet]
     else:
         names = sheet_names([s.title for s in tables])
@@ -319,6 +328,7 @@ def workbook_bytes(sheets: list[Sheet], explain: bool = True) -> bytes:
     wb.remove(wb.active)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
     for sheet, name in zip(tables, names):
         ws = wb.create_sheet(name)
         frame = sheet.frame
@@ -330,6 +340,7 @@ def workbook_bytes(sheets: list[Sheet], explain: bool = True) -> bytes:
         number_widths = [0] * len(headers)
         numeric = [True] * len(headers)
         times = [h in _TIME_COLUMNS for h in headers]
+        lines: dict[int, int] = {}  # row -> lines its wrapped cells need
         for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
             values = []
             for c, value in enumerate(row):
@@ -356,9 +367,21 @@ def workbook_bytes(sheets: list[Sheet], explain: bool = True) -> bytes:
                 width = _WRAP_WIDTH
                 for cell in ws[letter][1:]:
                     cell.alignment = wrap
+                    if isinstance(cell.value, str):
+                        lines[cell.row] = max(lines.get(cell.row, 1), _wrapped_lines(cell.value, width))
             else:
                 width = widths[c - 1]
+                for cell in ws[letter][1:]:
+                    if isinstance(cell.value, str) and "\n" in cell.value:  # a memo of several lines
+                        cell.alignment = wrap
+                        lines[cell.row] = max(lines.get(cell.row, 1), _wrapped_lines(cell.value, width + 1))
             ws.column_dimensions[letter].width = max(6, width) + 2
+        for row, n in lines.items():
+            if n > 1:  # spreadsheet programs do not all grow a row for wrapped text by themselves
+                ws.row_dimensions[row].height = min(_ROW_MAX_POINTS, n * _LINE_POINTS)
+                for cell in ws[row]:
+                    if not cell.alignment.wrap_text:
+                        cell.alignment = top
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
