@@ -89,3 +89,38 @@ def pseudonymize(text: str, names: dict[str, str]) -> tuple[str, dict[str, int]]
         return names[m.group(0)]
 
     return _pattern(names).sub(swap, text), counts
+
+
+def pseudonymize_spans(text: str, names: dict[str, str], span_lists) -> tuple[str, dict[str, int], list]:
+    """:func:`pseudonymize` ``text`` and move each ``(start, end)`` span of ``span_lists`` (a
+    list of lists of spans into ``text``) to the same place in the new text. Out: ``(new
+    text, replacements per name, the span lists moved)``."""
+    if not names:
+        return text, {}, [list(spans) for spans in span_lists]
+    counts: dict[str, int] = {}
+    pieces: list[str] = []
+    shifts: list[tuple[int, int, int]] = []  # (old end of a replaced name, its old start, total shift after it)
+    pos = shift = 0
+    for m in _pattern(names).finditer(text):
+        pieces.append(text[pos:m.start()])
+        new = names[m.group(0)]
+        pieces.append(new)
+        counts[m.group(0)] = counts.get(m.group(0), 0) + 1
+        shift += len(new) - (m.end() - m.start())
+        shifts.append((m.end(), m.start(), shift))
+        pos = m.end()
+    pieces.append(text[pos:])
+
+    def moved(offset: int) -> int:
+        total = 0
+        for end, start, after in shifts:
+            if end <= offset:
+                total = after
+            elif start < offset:  # inside a replaced name: to its new end
+                return end + after
+            else:
+                break
+        return offset + total
+
+    spans_out = [[(moved(a), moved(b)) for a, b in spans] for spans in span_lists]
+    return "".join(pieces), counts, spans_out

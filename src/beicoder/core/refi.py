@@ -750,12 +750,13 @@ def _codebook_dictionary(codable: list[dict], title: str):
     return parse_dictionary(codebook_yaml(codable, title), title)
 
 
-def _parse_source(text: str, name: str, project: Path, sha: str, selections: list[tuple[int, int]]):
-    """Parse a source's text like a transcript file; turns of other speakers that hold coded
-    text become codable (role interviewee) so that every coded stretch lies in a passage."""
+def _parse_source(text: str, name: str, project: Path, sha: str, selections: list[tuple[int, int]], roles=None):
+    """Parse a source's text like a transcript file (``roles``: the dictionary's speaker
+    labels); turns of other speakers that hold coded text become codable (role interviewee)
+    so that every coded stretch lies in a passage."""
     from .ingest import ParsedTranscript, cut_passages, parse_text
 
-    parsed = parse_text(text, project / name, "utf-8", sha)
+    parsed = parse_text(text, project / name, "utf-8", sha, roles=roles)
     spans = [(p.start, p.end) for p in parsed.passages]
     loose = [(s, e) for s, e in selections if not place_selection(s, e, spans)]
     promoted = 0
@@ -846,6 +847,9 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
                     (dictionary.get(comp.code).name_zh, dictionary.get(comp.code).name_en) == (comp.name_zh, comp.name_en):
                 code_map[c["guid"]] = comp.code
     scales = {c.code: (c.min_level, c.max_level) for c in dictionary.competencies}
+    from .ingest import speaker_roles
+
+    roles = speaker_roles(dict(dictionary.speaker_labels))
 
     case_of: dict[str, dict] = {}
     for case in project["cases"]:
@@ -882,7 +886,7 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
                     raise RefiError(f"{path.name}: source {name}: interviewee {iv} already has a transcript titled "
                                     f"{name} with other text; nothing imported")
                 sels = [(_shift(c["start"], removed), _shift(c["end"], removed)) for c in codings]
-                parsed = _parse_source(text, name, path, sha, sels)
+                parsed = _parse_source(text, name, path, sha, sels, roles)
                 tid = store.add_transcript(parsed, iv, title=name)
                 entry.update(interviewee=iv, status="imported", passages=len(parsed.passages),
                              message="; ".join(parsed.warnings))

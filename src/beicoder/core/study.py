@@ -88,13 +88,16 @@ def read_meta_file(path: str | Path) -> tuple[list[dict], str]:
     return out, encoding
 
 
-def parse_files(paths, interviewee: str | None = None) -> list[tuple[Path, ParsedTranscript | None, FileResult | None]]:
-    """Read and parse every file; a file that fails yields a FileResult with status ``error``."""
+def parse_files(paths, interviewee: str | None = None, roles=None
+                ) -> list[tuple[Path, ParsedTranscript | None, FileResult | None]]:
+    """Read and parse every file (``roles``: a :class:`~beicoder.core.ingest.SpeakerRoles`
+    with the study's own speaker labels); a file that fails yields a FileResult with status
+    ``error``. Out: ``(path, parsed or None, failure or None)`` per file."""
     out = []
     for p in paths:
         p = Path(p)
         try:
-            out.append((p, read_transcript(p, interviewee), None))
+            out.append((p, read_transcript(p, interviewee, roles), None))
         except ImportProblem as exc:
             out.append((p, None, FileResult(p, "error", str(exc))))
     return out
