@@ -46,6 +46,8 @@ HEADER_WORDS = {
 }
 _TIME_CELL = re.compile(rf"^[\[(（【]?{_TS}(?:\s*[-–~]\s*{_TS})?[\])）】]?$")
 CELL_SEPARATOR = " | "
+#: What a document may hold that is not the interview's body text, in the order it is reported.
+LEFT_OUT_ORDER = ("header", "footer", "comment", "footnote", "endnote", "picture", "tracked deletion")
 
 
 @dataclass
@@ -100,7 +102,7 @@ def read_document(data: bytes, name: str, kind: str, roles: SpeakerRoles | None 
     doc = _flatten(blocks, kind, roles)
     if not doc.text.strip():
         raise ImportProblem(f"{name}: the document has no text")
-    left_out = [_count(n, what) for what, n in skipped.items() if n]
+    left_out = [_count(skipped[what], what) for what in LEFT_OUT_ORDER if skipped.get(what)]
     if left_out:
         doc.notes.insert(0, f"left out (not the interview's body text): {', '.join(left_out)}")
     return doc
@@ -359,7 +361,7 @@ def _docx_left_out(data: bytes) -> Counter:
             part = member.rsplit("/", 1)[-1]
             kind = next((k for k in ("header", "footer") if re.fullmatch(rf"{k}\d*\.xml", part)), None)
             if part in ("comments.xml", "footnotes.xml", "endnotes.xml"):
-                kind = part[:-5]
+                kind = part[:-4]
             if kind is None and part != "document.xml":
                 continue
             root = etree.fromstring(zf.read(member), etree.XMLParser(resolve_entities=False, no_network=True))
