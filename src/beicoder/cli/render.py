@@ -33,6 +33,8 @@ def project_import(rep, db) -> None:
         click.echo("dictionary: the bundled micro-credit dictionary")
     per_coder = ", ".join(f"{c} {n}" for c, n in sorted(rep.placed.items())) or "none"
     click.echo(f"codings per coder: {per_coder} ({rep.written} passage codings added or changed)")
+    if rep.no_code or rep.memos:
+        click.echo(f"{rep.no_code} no-code decisions and {rep.memos} memos (from the project's notes) added or changed")
     if rep.skipped_codes:
         n = sum(rep.skipped_codes.values())
         shown = ", ".join(f"{k} ({v})" for k, v in sorted(rep.skipped_codes.items())[:20])
