@@ -152,7 +152,8 @@ def test_refi_export_and_codebook_import_through_the_cli(tmp_path, monkeypatch):
     db = tmp_path / "demo.db"
     assert run("demo", "--db", db, "--no-tui").exit_code == 0
     result = run("export", "--format", "qdpx", "--out", tmp_path / "study.qdpx", "--db", db)
-    assert result.exit_code == 0 and "wrote the project (10 sources, 196 codings, 153 no-code decisions, 0 memos as Notes)" in result.stdout
+    assert result.exit_code == 0
+    assert "wrote the project (10 sources, 196 codings, 153 no-code decisions, 0 memos as Notes)" in result.stdout
     names = zipfile.ZipFile(tmp_path / "study.qdpx").namelist()
     assert names[0] == "project.qde" and sum(n.startswith("sources/") for n in names) == 10
     result = run("export", "--format", "qdc", "--out", tmp_path / "codes.qdc", "--db", db)

@@ -50,6 +50,9 @@ def fill_table(document, rows):
 
 
 # ------------------------------------------------------------------------------------ .docx
+ANSWER = "去年有个养猪户来贷款。\n客户说：我的猪场很大。\n我就去他家实地看了，还查了电费单。\n后来他按时还款了。"
+
+
 def test_docx_speaker_text_table_is_turns(tmp_path):
     d = docx.Document()
     d.add_paragraph("访谈记录：客户经理 A01")
@@ -66,11 +69,10 @@ def test_docx_speaker_text_table_is_turns(tmp_path):
     assert turns(parsed) == [
         ("", "other", "访谈记录：客户经理 A01"),
         ("访谈者", "interviewer", "请讲一件你觉得做得好的事。"),
-        ("被访者", "interviewee", "去年有个养猪户来贷款。\n客户说：我的猪场很大。\n我就去他家实地看了，还查了电费单。\n后来他按时还款了。"),
+        ("被访者", "interviewee", ANSWER),
         ("访谈者", "interviewer", "结果呢？"),
         ("被访者", "interviewee", "我们一直保持联系。")]
-    assert passages(parsed) == ["去年有个养猪户来贷款。\n客户说：我的猪场很大。\n我就去他家实地看了，还查了电费单。\n后来他按时还款了。",
-                                "我们一直保持联系。"]
+    assert passages(parsed) == [ANSWER, "我们一直保持联系。"]
 
 
 def test_docx_table_with_a_time_column_keeps_the_times(tmp_path):
@@ -100,7 +102,8 @@ def test_docx_other_tables_are_context_never_coded(tmp_path):
     parsed = read_transcript(path)
     assert "饲料 | 八万" in parsed.text  # kept for reading
     assert parsed.warnings == ["kept 1 other table as context: in the text, not coded"]
-    assert passages(parsed) == ["我先看他的账本，整理成这样一张表。", "然后我拿表去跟他的银行流水对了一遍。", "后来就放款了。"]
+    assert passages(parsed) == ["我先看他的账本，整理成这样一张表。", "然后我拿表去跟他的银行流水对了一遍。",
+                                "后来就放款了。"]
     (context,) = [t for t in parsed.turns if t.role == "other"]
     assert parsed.text[context.start:context.end].startswith("项目 | 金额\n饲料 | 八万")
 
@@ -132,7 +135,8 @@ def test_docx_content_controls_and_text_boxes_are_read_once_headers_footers_comm
     run = commented.add_run("被访者：他每个月的进账都是月底一笔，像是临时转进来的。")
     d.add_comment(run, text="这里要追问", author="王老师")
     inline = d.add_paragraph()
-    inline._p.append(parse_xml(f'<w:sdt {NS}><w:sdtContent><w:r><w:t>访谈者：后来呢？</w:t></w:r></w:sdtContent></w:sdt>'))
+    inline._p.append(parse_xml(f"<w:sdt {NS}><w:sdtContent><w:r><w:t>访谈者：后来呢？</w:t></w:r>"
+                               "</w:sdtContent></w:sdt>"))
     d.add_paragraph("被访者：后来我就没批。")
     path = tmp_path / "rich.docx"
     d.save(path)
@@ -271,4 +275,5 @@ def test_pseudonymised_docx_keeps_its_tables_out_of_the_passages(tmp_path):
         (t,) = store.transcripts()
         text = store.transcript_text(t["id"])
         assert "王建国" not in text and "饲料 | P01" in text
-        assert [p.text for p in store.passages(t["id"])] == ["我叫P01，我先看账本，整理成表。", "然后P01我拿表去对了流水。"]
+        assert [p.text for p in store.passages(t["id"])] == ["我叫P01，我先看账本，整理成表。",
+                                                             "然后P01我拿表去对了流水。"]

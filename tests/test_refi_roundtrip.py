@@ -20,8 +20,8 @@ from beicoder.core.refi import NO_CODE_MARK, import_project, validate, write_pro
 from beicoder.core.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-XSD = next((p for p in (Path("/work/shared/realdata/refi-qda-xsd"), REPO.parent / "shared" / "realdata" / "refi-qda-xsd")
-            if (p / "Project.xsd").is_file()), None)
+XSD = next((p for p in (Path("/work/shared/realdata/refi-qda-xsd"),
+                        REPO.parent / "shared" / "realdata" / "refi-qda-xsd") if (p / "Project.xsd").is_file()), None)
 NS = {"q": "urn:QDA-XML:project:1.0"}
 MEMO_CODED = "核实了三个月的流水。\n第二行：他的说法对不上。\n\n- 第四行以减号开头"
 MEMO_NO_CODE = "没有胜任力表现，\n只是在介绍自己。"
@@ -33,8 +33,9 @@ def decisions(db) -> list[tuple]:
     con = sqlite3.connect(db)
     try:
         codings = con.execute(
-            """SELECT t.interviewee, p.ordinal, c.coder, c.code, c.level FROM codings c JOIN passages p ON p.id = c.passage_id
-               JOIN transcripts t ON t.id = p.transcript_id ORDER BY 1, 2, 3, 4""").fetchall()
+            """SELECT t.interviewee, p.ordinal, c.coder, c.code, c.level FROM codings c
+               JOIN passages p ON p.id = c.passage_id JOIN transcripts t ON t.id = p.transcript_id
+               ORDER BY 1, 2, 3, 4""").fetchall()
         marks = con.execute(
             """SELECT t.interviewee, p.ordinal, m.coder, m.no_code, m.memo FROM passage_marks m
                JOIN passages p ON p.id = m.passage_id JOIN transcripts t ON t.id = p.transcript_id
@@ -163,9 +164,11 @@ two lines</Description></PlainTextSelection>
  <Notes>
   <Note guid="66666666-6666-6666-6666-666666666666" creatingUser="{u}"><PlainTextContent>NVivo annotation
 on the coded text</PlainTextContent></Note>
-  <Note guid="88888888-8888-8888-8888-888888888888" creatingUser="{u}"><PlainTextContent>QualCoder annotation</PlainTextContent>
+  <Note guid="88888888-8888-8888-8888-888888888888" creatingUser="{u}">
+   <PlainTextContent>QualCoder annotation</PlainTextContent>
    <PlainTextSelection guid="99999999-9999-9999-9999-999999999999" startPosition="{b0}" endPosition="{b1}"/></Note>
-  <Note guid="aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa" name="Journal" creatingUser="{u}"><PlainTextContent>a journal</PlainTextContent></Note>
+  <Note guid="aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa" name="Journal" creatingUser="{u}">
+   <PlainTextContent>a journal</PlainTextContent></Note>
  </Notes>
 </Project>"""
     with zipfile.ZipFile(path, "w") as zf:

@@ -83,8 +83,10 @@ def test_rev_style_time_in_brackets(tmp_path):
 def test_time_before_the_label_as_before_now_keeps_the_time(tmp_path):
     parsed = parse(tmp_path, "[00:01:05] 访谈者：讲一件事。\n[00:01:09] 被访者：我核实了流水。\n"
                              "00:02:00 访谈者\n后来呢？\n00:02:04 被访者\n后来还款了。\n")
-    assert turns(parsed) == [("访谈者", "interviewer", "讲一件事。", 65.0), ("被访者", "interviewee", "我核实了流水。", 69.0),
-                             ("访谈者", "interviewer", "后来呢？", 120.0), ("被访者", "interviewee", "后来还款了。", 124.0)]
+    assert turns(parsed) == [("访谈者", "interviewer", "讲一件事。", 65.0),
+                             ("被访者", "interviewee", "我核实了流水。", 69.0),
+                             ("访谈者", "interviewer", "后来呢？", 120.0),
+                             ("被访者", "interviewee", "后来还款了。", 124.0)]
     assert passages(parsed) == [("我核实了流水。", 69.0, 120.0), ("后来还款了。", 124.0, None)]
 
 
@@ -101,7 +103,8 @@ def test_the_label_list_extends_and_is_checked():
     assert roles.role_of("研究员") == "interviewer" and roles.role_of("客户经理") == "interviewee"
     assert roles.role_of("访谈者") == "interviewee"  # the later list wins
     for bad, message in [("研究员", "write NAME=interviewer"), ("研究员=boss", "neither interviewer nor interviewee"),
-                         ("a/b=interviewer", "cannot be a speaker label"), ("=interviewer", "cannot be a speaker label")]:
+                         ("a/b=interviewer", "cannot be a speaker label"),
+                         ("=interviewer", "cannot be a speaker label")]:
         with pytest.raises(ImportProblem, match=message):
             parse_speaker_labels([bad])
     with pytest.raises(ImportProblem, match="both roles"):

@@ -204,7 +204,8 @@ def test_renaming_a_code_keeps_codings_and_dropping_one_asks_first(tiny_study, d
     dictionary_cli = importlib.import_module("beicoder.cli.dictionary")  # the module, not the click group
     monkeypatch.setattr(dictionary_cli, "interactive", lambda: True)  # a person at a terminal
     ended = runner.invoke(main, ["dictionary", str(tmp_path / "no_ach.yaml"), "--db", str(tiny_study)], input="")
-    assert ended.exit_code == 2 and "not confirmed; nothing was changed" in ended.output and "Aborted" not in ended.output
+    assert ended.exit_code == 2 and "not confirmed; nothing was changed" in ended.output
+    assert "Aborted" not in ended.output
     refused = runner.invoke(main, ["dictionary", str(tmp_path / "no_ach.yaml"), "--db", str(tiny_study)], input="n\n")
     assert refused.exit_code == 2 and "drops ACH (1 codings); delete these codings?" in refused.output
     assert rows(tiny_study, "SELECT code FROM codings ORDER BY code") == [("ACH",), ("INFO",)]

@@ -103,7 +103,7 @@ class SpeakerRoles:
             return "interviewee"
         return None
 
-    def with_labels(self, labels: dict[str, str]) -> "SpeakerRoles":
+    def with_labels(self, labels: dict[str, str]) -> SpeakerRoles:
         """These roles plus ``labels`` (label -> ``interviewer`` or ``interviewee``; a label
         given a role here loses any other role it had)."""
         er, ee = set(self.interviewer), set(self.interviewee)
@@ -141,7 +141,8 @@ def check_speaker_label(label: str, role: str, where: str) -> tuple[str, str]:
     label = " ".join(str(label or "").split())
     role = str(role or "").strip().lower()
     if role not in ROLES:
-        raise ImportProblem(f"{where}: role {role!r} for speaker label {label!r} is neither interviewer nor interviewee")
+        raise ImportProblem(f"{where}: role {role!r} for speaker label {label!r} is neither interviewer "
+                            "nor interviewee")
     if not _label_ok(label):
         raise ImportProblem(f"{where}: {label!r} cannot be a speaker label (1-24 characters, at most four words, "
                             "no punctuation, brackets or slashes)")

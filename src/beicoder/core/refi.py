@@ -299,9 +299,10 @@ def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
                 notes.append((nguid, m, p, sguid, True))
     if notes:
         notes_el = sub(root, "Notes")
-        for nguid, m, p, sguid, on_source in notes:
+        for nguid, m, p, _sguid, on_source in notes:
             note = sub(notes_el, "Note", guid=nguid, name=f"memo of {m['coder']} on {p['title'] or p['interviewee']} "
-                       f"#{p['ordinal']}", creatingUser=user_guid(m["coder"]), creationDateTime=_iso(m.get("updated_at")))
+                       f"#{p['ordinal']}", creatingUser=user_guid(m["coder"]),
+                       creationDateTime=_iso(m.get("updated_at")))
             sub(note, "PlainTextContent").text = m["memo"]
             if on_source:  # where in the source, as QualCoder writes the notes it hangs on a source
                 sub(note, "PlainTextSelection", guid=_guid("note-selection", nguid), startPosition=p["start"],
