@@ -277,3 +277,13 @@ def test_pseudonymised_docx_keeps_its_tables_out_of_the_passages(tmp_path):
         assert "王建国" not in text and "饲料 | P01" in text
         assert [p.text for p in store.passages(t["id"])] == ["我叫P01，我先看账本，整理成表。",
                                                              "然后P01我拿表去对了流水。"]
+
+
+def test_tables_of_figures_are_not_turns(tmp_path):
+    from beicoder.core.documents import Table, _speaker_table
+
+    assert _speaker_table(Table([["年份", "金额"], ["2022", "八万"], ["2022", "五千"], ["2023", "两万"]]), None) is None
+    assert _speaker_table(Table([["饲料", "八万"], ["电费", "五千"], ["人工", "两万"]]), None) is None
+    assert _speaker_table(Table([["王经理", "好"], ["王经理", "行"], ["李记者", "是"]]), None) is None
+    focus = [["主持人", "大家说说看？"]] + [[f"学员{k}", f"我觉得第{k}个办法好。"] for k in range(1, 7)] * 2
+    assert [r[0] for r in _speaker_table(Table(focus), None)][:3] == ["主持人", "学员1", "学员2"]

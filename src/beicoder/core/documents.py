@@ -12,8 +12,10 @@ for :func:`beicoder.core.ingest.parse_text`. Both formats follow the same rules:
   a time (``**被访者** 00:00:12``) is left for the text parser, which reads the time.
 * **Tables**: a table of two columns, speaker | text (optionally with a column of times, and
   a header row such as ``说话人 | 内容``), is read as turns, one per row (a row without a
-  speaker continues the previous one); any other table is kept as *context*: its rows are in
-  the text, cells separated by `` | ``, but it starts no turn and is never coded.
+  speaker continues the previous one). It is taken for one when every speaker cell can be a
+  speaker label with a letter in it, speakers recur (or one is a role label such as 访谈者),
+  and what they say is longer than their names; any other table is kept as *context*: its
+  rows are in the text, cells separated by `` | ``, but it starts no turn and is never coded.
 * **Left out, and said so**: headers, footers, comments, footnotes and endnotes, tracked
   deletions and pictures; :attr:`DocumentText.notes` says what there was.
 
@@ -189,12 +191,16 @@ def _speaker_table(table: Table, roles: SpeakerRoles | None) -> list[tuple[str, 
     speakers = [_speaker_cell(r[who_col]) if r[who_col] else ("", None) for r in rows]
     if any(s is None for s in speakers) or not speakers[0][0]:
         return None
-    labels = {s[0] for s in speakers if s[0]}
+    named = [s[0] for s in speakers if s[0]]
+    labels = set(named)
+    if not all(any(ch.isalpha() for ch in label) for label in labels):
+        return None  # years, amounts: a table of figures
     has_roles = any(_role_of(label, roles) for label in labels)
-    if not has_roles and len(labels) > max(3, len(rows) // 2):
-        return None  # a table of items and values, not of speakers
-    if sum(1 for r in rows if r[text_col]) * 2 < len(rows):
-        return None
+    if not has_roles and ((len(labels) == len(named) and len(rows) > 2) or len(labels) > max(8, len(rows) // 2)):
+        return None  # every row its own "speaker": a table of items and values
+    said = [r[text_col] for r in rows if r[text_col]]
+    if len(said) * 2 < len(rows) or sum(map(len, said)) / len(said) <= sum(map(len, named)) / len(named):
+        return None  # what the speakers say is longer than their names
     out = []
     for r, (label, stamp) in zip(rows, speakers):
         if time_col is not None and r[time_col]:

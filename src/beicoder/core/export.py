@@ -348,7 +348,11 @@ def write_xlsx(sheets, path: str | Path) -> Path:
         OutputError: see :func:`check_output`, or the file system refuses the write.
     """
     path = check_output(path)
-    return write_atomically(path, xlsx_bytes(sheets))
+    try:
+        data = xlsx_bytes(sheets)
+    except OutputError as exc:
+        raise OutputError(f"{path}: {exc}") from None
+    return write_atomically(path, data)
 
 
 EXPORT_FORMATS = ("csv", "xlsx", "qdc", "qdpx")

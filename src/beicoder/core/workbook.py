@@ -346,7 +346,7 @@ def workbook_bytes(sheets: list[Sheet], explain: bool = True) -> bytes:
             for c, value in enumerate(row):
                 if times[c]:
                     value = _as_time(value)
-                value = _cell_value(value, f"{name} row {r}, column {headers[c]}")
+                value = _cell_value(value, f"sheet {name} row {r}, column {headers[c]}")
                 values.append(value)
                 if isinstance(value, str):
                     numeric[c] = False
