@@ -246,7 +246,7 @@ def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
     for m in marks:
         marks_of.setdefault(info[m["passage_id"]]["transcript_id"], []).append(m)
     labels = {c.code: code_label(c) for c in comps}
-    notes: list[tuple[str, dict, dict, str, bool]] = []  # (note guid, mark, passage, source guid, on the source)
+    notes: list[tuple[str, dict, dict]] = []  # (note guid, mark, passage)
     if transcripts:
         sources = sub(root, "Sources")
         for t in transcripts:
@@ -276,9 +276,7 @@ def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
                 if mark is not None and (r["passage_id"], r["coder"]) not in noted:
                     # the memo's Note hangs on the coder's first coded selection of the passage
                     noted.add((r["passage_id"], r["coder"]))
-                    nguid = _guid("note", f"{sguid}:{r['start']}:{r['end']}:{r['coder']}")
-                    sub(sel, "NoteRef", targetGUID=nguid)
-                    notes.append((nguid, mark, info[r["passage_id"]], sguid, False))
+                    sub(sel, "NoteRef", targetGUID=_guid("note", f"{sguid}:{r['start']}:{r['end']}:{r['coder']}"))
             for m in marks_of.get(t["id"], []):
                 if not m["no_code"]:
                     continue
@@ -291,22 +289,21 @@ def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
                 sub(sel, "Description").text = f"{NO_CODE_MARK} ({m['coder']} decided that this passage shows " \
                                                "no competency)"
             for (pid, coder), m in memo_of.items():
-                if (pid, coder) in noted:
-                    continue
+                # every memo hangs on its source too (QualCoder reads notes only there), the span in the Note
                 p = info[pid]
                 nguid = _guid("note", f"{sguid}:{p['start']}:{p['end']}:{coder}")
-                sub(src, "NoteRef", targetGUID=nguid)  # a memo on an uncoded passage hangs on the source
-                notes.append((nguid, m, p, sguid, True))
+                sub(src, "NoteRef", targetGUID=nguid)
+                notes.append((nguid, m, p))
     if notes:
         notes_el = sub(root, "Notes")
-        for nguid, m, p, _sguid, on_source in notes:
+        for nguid, m, p in notes:
             note = sub(notes_el, "Note", guid=nguid, name=f"memo of {m['coder']} on {p['title'] or p['interviewee']} "
                        f"#{p['ordinal']}", creatingUser=user_guid(m["coder"]),
                        creationDateTime=_iso(m.get("updated_at")))
             sub(note, "PlainTextContent").text = m["memo"]
-            if on_source:  # where in the source, as QualCoder writes the notes it hangs on a source
-                sub(note, "PlainTextSelection", guid=_guid("note-selection", nguid), startPosition=p["start"],
-                    endPosition=p["end"])
+            # where in the source, as QualCoder writes the notes it hangs on a source
+            sub(note, "PlainTextSelection", guid=_guid("note-selection", nguid), startPosition=p["start"],
+                endPosition=p["end"])
     return _xml_bytes(root), files
 
 
@@ -321,10 +318,11 @@ def write_project(store, path, coders=None) -> Path:
     in the selection's Description (``ACH 成就导向 level 3: ...``). A "no code" decision is a
     PlainTextSelection over the passage without a Coding, its Description starting
     :data:`NO_CODE_MARK` (other tools see an uncoded selection and code nothing). Each memo is a
-    ``Note`` holding the whole memo (every line), referenced by a ``NoteRef`` on the coder's
-    first coded selection of the passage, or, when the coder did not code it, on the
-    TextSource, with the passage's span as a PlainTextSelection in the Note (as QualCoder
-    writes its notes on a text). The same study gives the same bytes.
+    ``Note`` holding the whole memo (every line) and the passage's span as a
+    PlainTextSelection, referenced by a ``NoteRef`` on its TextSource (as QualCoder writes and
+    reads its notes on a text) and, when the coder coded the passage, by one on the coder's
+    first coded selection of it too: one Note, never two copies. The same study gives the
+    same bytes.
 
     Raises:
         OutputError: ``path`` may not be written.
