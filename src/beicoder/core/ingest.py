@@ -157,14 +157,13 @@ def parse_speaker_labels(items, where: str = "--speaker-label") -> dict[str, str
             :func:`check_speaker_label`), or a label given two roles; one line.
     """
     out: dict[str, str] = {}
+    given: dict[str, str] = {}  # label key -> role
     for item in items or ():
         label, eq, role = str(item).rpartition("=")
         if not eq:
             raise ImportProblem(f"{where} {item!r}: write NAME=interviewer or NAME=interviewee")
         label, role = check_speaker_label(label, role, f"{where} {item!r}")
-        key = _label_key(label)
-        other = next((r for k, r in ((_label_key(k), r) for k, r in out.items()) if k == key), None)
-        if other is not None and other != role:
+        if given.setdefault(_label_key(label), role) != role:
             raise ImportProblem(f"{where}: {label!r} is given both roles")
         out[label] = role
     return out
