@@ -115,7 +115,8 @@ def test_a_formula_like_memo_is_text_and_a_too_long_cell_is_refused(tiny_study, 
         ws = openpyxl.load_workbook(tmp_path / "a.xlsx")["codings"]
         assert ws["L2"].value == "'=HYPERLINK(\"x\")" and ws["L2"].data_type == "s"
         store.set_memo(p, "amy", "长" * 40000)
-        with pytest.raises(OutputError, match=r"b\.xlsx: sheet codings row 2, column memo: 40,000 characters, more than"):
+        too_long = r"b\.xlsx: sheet codings row 2, column memo: 40,000 characters, more than"
+        with pytest.raises(OutputError, match=too_long):
             export_study(store, "xlsx", tmp_path / "b.xlsx")
         assert not (tmp_path / "b.xlsx").exists()
 
