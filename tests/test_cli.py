@@ -116,7 +116,7 @@ def test_export_refuses_to_overwrite_the_study_and_unknown_coders(tmp_path):
     assert result.exit_code == 2 and "no decisions by coder 'ghost' (coders: reference)" in result.stderr
     assert not (tmp_path / "x.csv").exists()
     result = run("export", "--format", "csv", "--out", tmp_path / "ref.csv", "--db", db, "--coder", "reference")
-    assert result.exit_code == 0 and "wrote 196 codings and 153 no-code decisions" in result.stdout
+    assert result.exit_code == 0 and "wrote 196 codings, 153 no-code decisions and 0 memos" in result.stdout
 
 
 def test_analyze_warns_about_partial_coding_and_checks_options(tmp_path):
@@ -156,7 +156,8 @@ def test_refi_export_and_codebook_import_through_the_cli(tmp_path, monkeypatch):
     db = tmp_path / "demo.db"
     assert run("demo", "--db", db, "--no-tui").exit_code == 0
     result = run("export", "--format", "qdpx", "--out", tmp_path / "study.qdpx", "--db", db)
-    assert result.exit_code == 0 and "wrote the project (10 sources, 196 codings)" in result.stdout
+    assert result.exit_code == 0
+    assert "wrote the project (10 sources, 196 codings, 153 no-code decisions, 0 memos as Notes)" in result.stdout
     names = zipfile.ZipFile(tmp_path / "study.qdpx").namelist()
     assert names[0] == "project.qde" and sum(n.startswith("sources/") for n in names) == 10
     result = run("export", "--format", "qdc", "--out", tmp_path / "codes.qdc", "--db", db)
@@ -188,9 +189,9 @@ def test_export_xlsx_has_codings_and_scores(tmp_path):
     assert run("demo", "--db", db, "--no-tui").exit_code == 0
     out = tmp_path / "study.xlsx"
     result = run("export", "--format", "xlsx", "--out", out, "--db", db)
-    assert result.exit_code == 0 and "wrote 349 decisions and the scores of 1 coder(s)" in result.stdout
+    assert result.exit_code == 0 and "wrote 349 decisions, 0 memos and the scores of 1 coder(s)" in result.stdout
     sheets = pd.read_excel(out, sheet_name=None)
-    assert list(sheets) == ["codings", "scores reference"]
+    assert list(sheets) == ["codings", "scores reference", "sheets", "columns"]
     assert len(sheets["codings"]) == 349 and len(sheets["scores reference"]) == 10 * 8
     info = sheets["scores reference"].query("interviewee == 'MC01' and code == 'INFO'").iloc[0]
     assert info.frequency == 8

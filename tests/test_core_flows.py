@@ -105,7 +105,9 @@ def test_check_coding_session_refuses_before_the_tui_opens(tiny_study, tmp_path)
         check_coding_session(tiny_study, blind=True, consensus=["amy", "bob"])
     with pytest.raises(BeicoderError, match="at least two different coders"):
         check_coding_session(tiny_study, consensus=["amy", " amy "])
-    assert check_coding_session(tiny_study) == ([], "consensus")
+    with pytest.raises(BeicoderError, match="'amy' and 'Ａｍｙ' are one coder"):
+        check_coding_session(tiny_study, consensus=["amy", "Ａｍｙ"])
+    assert check_coding_session(tiny_study) == ([], "consensus", None)
 
 
 def test_study_reliability_of_two_coders(demo_copy):

@@ -94,11 +94,11 @@ def test_gold_file_structure_errors(tmp_path, content, message):
         read_gold(write(tmp_path, content), ["INFO"])
 
 
-def test_gold_file_not_utf8(tmp_path):
+def test_gold_file_in_gbk_is_read(tmp_path):
     path = tmp_path / "g.csv"
-    path.write_bytes("id,text,codes\ng1,核实,INFO\n".encode("gbk"))
-    with pytest.raises(GoldFileError, match="not UTF-8"):
-        read_gold(path, ["INFO"])
+    path.write_bytes("id,text,codes\ng1,我去核实了他的流水,INFO\n".encode("gbk"))
+    (item,) = read_gold(path, ["INFO"])
+    assert item.text == "我去核实了他的流水" and item.codes == {"INFO"}
 
 
 def test_gold_passages_that_were_trained_on_are_refused(demo_db, tmp_path):

@@ -25,7 +25,7 @@ def test_export_every_coding_with_context(tiny_study, tmp_path):
     frame = codings_frame(store)
     store.close()
     assert list(frame.columns) == ["interviewee", "group", "transcript", "passage", "start", "end", "passage_text",
-                                   "code", "level", "coder", "memo", "time"]
+                                   "decision", "code", "level", "coder", "memo", "time"]
     row = frame.iloc[0]
     assert (row.interviewee, row.group, row.transcript, row.passage, row.code, row.level, row.coder) == \
         ("A01", "outstanding", "A01", 1, "INFO", 4, "alice")

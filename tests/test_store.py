@@ -170,7 +170,7 @@ def test_backup_is_a_consistent_copy_while_another_connection_writes(tiny_study,
     assert Store(tmp_path / "b2.db", create=False).coders() == ["amy"]
 
 
-def test_renaming_a_code_keeps_codings_and_dropping_one_asks_first(tiny_study, dictionary, tmp_path):
+def test_renaming_a_code_keeps_codings_and_dropping_one_asks_first(tiny_study, dictionary, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from beicoder.cli import main
@@ -194,6 +194,18 @@ def test_renaming_a_code_keeps_codings_and_dropping_one_asks_first(tiny_study, d
     assert cited.exit_code == 2 and "no_ach.yaml: example #" in cited.output and "unknown code(s) ACH" in cited.output
     without_examples = text[:start] + text[end:text.index("\nexamples:")] + "\n"
     (tmp_path / "no_ach.yaml").write_text(without_examples, encoding="utf-8")
+    # no terminal and no --yes: one line, exit 2, nothing changed (click's "Aborted!" before)
+    alone = runner.invoke(main, ["dictionary", str(tmp_path / "no_ach.yaml"), "--db", str(tiny_study)])
+    assert alone.exit_code == 2 and len(alone.output.strip().splitlines()) == 1
+    assert "drops ACH (1 codings); there is no terminal to confirm" in alone.output and "--yes" in alone.output
+    assert rows(tiny_study, "SELECT code FROM codings ORDER BY code") == [("ACH",), ("INFO",)]
+    import importlib
+
+    dictionary_cli = importlib.import_module("beicoder.cli.dictionary")  # the module, not the click group
+    monkeypatch.setattr(dictionary_cli, "interactive", lambda: True)  # a person at a terminal
+    ended = runner.invoke(main, ["dictionary", str(tmp_path / "no_ach.yaml"), "--db", str(tiny_study)], input="")
+    assert ended.exit_code == 2 and "not confirmed; nothing was changed" in ended.output
+    assert "Aborted" not in ended.output
     refused = runner.invoke(main, ["dictionary", str(tmp_path / "no_ach.yaml"), "--db", str(tiny_study)], input="n\n")
     assert refused.exit_code == 2 and "drops ACH (1 codings); delete these codings?" in refused.output
     assert rows(tiny_study, "SELECT code FROM codings ORDER BY code") == [("ACH",), ("INFO",)]

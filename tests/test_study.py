@@ -37,10 +37,12 @@ def test_bad_meta_is_one_line_naming_file_and_line(tmp_path, text, message):
     assert str(err.value).endswith(message) and "\n" not in str(err.value)
 
 
-def test_meta_not_utf8(tmp_path):
+def test_meta_in_gbk_is_read_as_excel_saves_it(tmp_path):
     path = tmp_path / "meta.csv"
     path.write_bytes("interviewee,group\nA01,优秀\n".encode("gbk"))
-    with pytest.raises(MetaError, match="not UTF-8"):
+    assert read_meta(path)[0]["grp"] == "优秀"
+    path.write_bytes(b"interviewee,group\nA01,\x00\x01\x02\x03\x04\x05\x06\n")
+    with pytest.raises(MetaError, match="looks binary"):
         read_meta(path)
 
 

@@ -13,13 +13,14 @@ from .common import DEMO_DB, db_option, default_coder, open_store
 def run_tui(db: str, coder: str, blind: bool = False, consensus: list[str] | None = None,
             consensus_coder: str = "consensus") -> None:
     """Check the study can be coded as asked (one line when not), then open the TUI on it."""
-    from ..core.store import normalize_coder
     from ..core.study import check_coding_session
 
-    names, target = check_coding_session(db, blind=blind, consensus=consensus or [], consensus_coder=consensus_coder)
+    checked = check_coding_session(db, blind=blind, consensus=consensus or [], consensus_coder=consensus_coder,
+                                   coder=coder)
     from ..tui.app import BeicoderApp
 
-    BeicoderApp(db, normalize_coder(coder), blind=blind, consensus=names, consensus_coder=target).run()
+    BeicoderApp(db, checked.coder, blind=blind, consensus=checked.coders,
+                consensus_coder=checked.consensus_coder).run()
 
 
 @click.command()

@@ -31,4 +31,4 @@ def codings_import(file, coder, db):
                 click.echo(f"beicoder: {p}", err=True)
             raise
     click.echo(f"loaded {result.codings} codings and {result.no_code} no-code decisions on "
-               f"{result.passages} passages for {', '.join(result.coders)}")
+               f"{result.passages} passages for {', '.join(result.coders)} ({file.name} read as {result.encoding})")

@@ -78,21 +78,20 @@ def open_store(db: str | Path, create: bool = False):
 
 
 def pick_coder(store, coder: str | None) -> str:
-    """``coder`` normalised when it has decisions in the study; without it, the coder with the
-    most decided passages (``consensus`` and ``reference`` win ties), named on stdout with the
-    others.
+    """``coder`` as the study names it (``li`` finds ``Li``) when it has decisions in the study;
+    without it, the coder with the most decided passages (``consensus`` and ``reference`` win
+    ties), named on stdout with the others.
 
     Raises:
         BeicoderError: ``coder`` has no decisions, or nobody has.
     """
-    from ..core.store import normalize_coder
-
     coders = store.coders()
     if coder:
-        if normalize_coder(coder) not in coders:
+        who = store.resolve_coder(coder)
+        if who not in coders:
             known = ", ".join(coders) or "none yet"
             raise BeicoderError(f"{store.path}: no decisions by coder {coder!r} (coders: {known})")
-        return normalize_coder(coder)
+        return who
     if not coders:
         raise BeicoderError(f"{store.path}: no codings yet; code some passages or load codings first")
     counts = {c: len(store.decided_passages(c)) for c in coders}

@@ -6,11 +6,18 @@ writes a copy of the dictionary with a draft code made from a theme of ``beicode
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
+from ..core import BeicoderError
 from .common import DefaultGroup, db_option, open_store
+
+
+def interactive() -> bool:
+    """True when a person at a terminal can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
 
 
 @click.group("dictionary", cls=DefaultGroup, default="use")
@@ -32,8 +39,17 @@ def use(file, db, yes):
     from ..core.study import replace_dictionary
 
     def confirm(dropped: dict[str, int]) -> bool:
+        # Asked before anything is written: refusing here leaves the study as it was.
         listing = ", ".join(f"{c} ({n} codings)" for c, n in dropped.items())
-        return yes or click.confirm(f"{file.name} drops {listing}; delete these codings?", default=False)
+        if yes:
+            return True
+        if not interactive():
+            raise BeicoderError(f"{file}: drops {listing}; there is no terminal to confirm deleting these codings, "
+                                "so nothing was changed (rerun with --yes to delete them)")
+        try:
+            return click.confirm(f"{file.name} drops {listing}; delete these codings?", default=False)
+        except click.Abort:
+            raise BeicoderError(f"{file}: not confirmed; nothing was changed") from None
 
     with open_store(db) as store:
         new, dropped = replace_dictionary(store, file, confirm)

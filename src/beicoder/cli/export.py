@@ -17,10 +17,12 @@ from .common import db_option, open_store
 @db_option
 @click.option("--coder", default=None, help="Only this coder's codings (default: all coders).")
 def export(fmt, out, db, coder):
-    """Export every decision as CSV (one row per coding, plus one row with an empty code for
-    each "no code" decision, with interviewee, group, transcript, passage ordinal, offsets,
-    passage text, code, level, coder, memo and time; it loads back with 'beicoder codings
-    import'), or the codebook / whole project in the REFI-QDA exchange format."""
+    """Export every decision as CSV (one row per coding, one row with an empty code for each
+    "no code" decision, one row per memo on an undecided passage, with interviewee, group,
+    transcript, passage ordinal, offsets, passage text, decision, code, level, coder, memo
+    and time; it loads back with 'beicoder codings import'), as XLSX (the same and each
+    coder's scores, with sheets naming every sheet and explaining every column), or the
+    codebook / whole project in the REFI-QDA exchange format (memos as Notes)."""
     from ..core.export import check_output, export_study
 
     check_output(out)  # before the study is opened: never a study file, never a folder
@@ -29,9 +31,11 @@ def export(fmt, out, db, coder):
     if fmt == "qdc":
         click.echo(f"wrote the codebook ({done.codes} codes) to {done.path}")
     elif fmt == "qdpx":
-        click.echo(f"wrote the project ({done.sources} sources, {done.codings} codings) to {done.path}")
+        click.echo(f"wrote the project ({done.sources} sources, {done.codings} codings, {done.no_code} no-code "
+                   f"decisions, {done.memos} memos as Notes) to {done.path}")
     elif fmt == "xlsx":
-        click.echo(f"wrote {done.codings + done.no_code} decisions and the scores of {done.coders_scored} coder(s) "
-                   f"to {out}")
+        click.echo(f"wrote {done.codings + done.no_code} decisions, {done.memos} memos and the scores of "
+                   f"{done.coders_scored} coder(s) to {out} (sheet 'sheets' names every sheet, 'columns' explains "
+                   "every column)")
     else:
-        click.echo(f"wrote {done.codings} codings and {done.no_code} no-code decisions to {out}")
+        click.echo(f"wrote {done.codings} codings, {done.no_code} no-code decisions and {done.memos} memos to {out}")

@@ -21,8 +21,12 @@ from .common import db_option
 @click.option("--interviewee-label", help="Speaker label of the interviewee when turns carry names (e.g. 唐鳳).")
 @click.option("--pseudonymize", "names_path", type=click.Path(path_type=Path),
               help="names.csv (name,pseudonym): replace these personal names in the transcripts before storing them.")
-def import_cmd(files, meta, db, dictionary_path, interviewee_label, names_path):
-    """Import transcripts (.txt/.md in UTF-8, GB18030/GBK, Big5 or UTF-16) into the study.
+@click.option("--speaker-label", "speaker_labels", multiple=True, metavar="NAME=ROLE",
+              help="A speaker label of your transcripts and its role, interviewer or interviewee "
+                   "(e.g. 研究员=interviewer); repeat for more.")
+def import_cmd(files, meta, db, dictionary_path, interviewee_label, names_path, speaker_labels):
+    """Import transcripts (.txt/.md in UTF-8, GB18030/GBK, Big5 or UTF-16; .docx, .odt,
+    .srt, .vtt) into the study.
 
     Each file's interviewee is its name without extension. Files already imported (same
     sha256) are skipped. A file that cannot be read is reported and skipped; the exit status
@@ -36,11 +40,16 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label, names_path):
     With --pseudonymize names.csv every listed name (longest first) is replaced in the text,
     the file name and the metadata before anything is stored, so passages and offsets are
     those of the pseudonymised text. The file's sha256 is kept: importing the file again is a
-    no-op (it is not pseudonymised again with another names file)."""
+    no-op (it is not pseudonymised again with another names file).
+
+    Speaker labels beicoder does not know (研究员, 客户经理) are given a role with
+    --speaker-label NAME=interviewer|interviewee, or listed in the dictionary file under
+    speaker_labels."""
     from ..core.importing import import_files
 
     report = import_files(db, files, meta=meta, dictionary_path=dictionary_path,
-                          interviewee_label=interviewee_label, names_path=names_path)
+                          interviewee_label=interviewee_label, names_path=names_path,
+                          speaker_labels=speaker_labels)
     render.import_report(report, db)
     if report.failed:
         sys.exit(2)

@@ -33,6 +33,8 @@ def project_import(rep, db) -> None:
         click.echo("dictionary: the bundled micro-credit dictionary")
     per_coder = ", ".join(f"{c} {n}" for c, n in sorted(rep.placed.items())) or "none"
     click.echo(f"codings per coder: {per_coder} ({rep.written} passage codings added or changed)")
+    if rep.no_code or rep.memos:
+        click.echo(f"{rep.no_code} no-code decisions and {rep.memos} memos (from the project's notes) added or changed")
     if rep.skipped_codes:
         n = sum(rep.skipped_codes.values())
         shown = ", ".join(f"{k} ({v})" for k, v in sorted(rep.skipped_codes.items())[:20])
@@ -55,6 +57,8 @@ def import_report(report, db) -> None:
     """The account of :func:`~beicoder.core.importing.import_files`: each project, each
     pseudonymised file, each transcript file (failures on stderr), the metadata notes and a
     summary line."""
+    for path, encoding in report.inputs:
+        click.echo(f"read {path.name} ({encoding})")
     for rep in report.projects:
         project_import(rep, db)
     if not report.transcripts_given:
@@ -92,6 +96,9 @@ def merge_report(report, other) -> None:
         click.echo(f"{report.unmatched_passages} passage(s) cut differently in {other} (skipped)")
     if report.unknown_codes:
         click.echo(f"codes not in this study's dictionary (skipped): {', '.join(sorted(report.unknown_codes))}")
+    for theirs, ours in report.same_coder:
+        click.echo(f"coder {theirs!r} in {other} is {ours!r} here (the names differ only in case, width, spaces "
+                   "or invisible characters)")
     for coder, tally in sorted(report.coders.items()):
         click.echo(f"coder {coder}: {tally['added']} added, {tally['updated']} updated, "
                    f"{tally['unchanged']} unchanged, {tally['kept']} kept (newer here)")

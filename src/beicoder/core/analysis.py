@@ -684,9 +684,7 @@ def study_frames(store, coder: str):
     """
     import pandas as pd
 
-    from .store import normalize_coder
-
-    coder = normalize_coder(coder)
+    coder = store.resolve_coder(coder)
     codings = pd.DataFrame([{"interviewee": r["interviewee"], "code": r["code"], "level": r["level"]}
                             for r in store.coding_rows(coder)], columns=["interviewee", "code", "level"])
     decided = store.decided_passages(coder)

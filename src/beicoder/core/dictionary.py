@@ -21,6 +21,9 @@ A dictionary file looks like (``negation_cues``, ``hypothetical_cues``,
         negative_cues: [...]
     negation_cues: [没有, 没, 未]
     hypothetical_cues: [如果当时, 早知道]
+    speaker_labels:                             # optional: the study's own speaker labels
+      interviewer: [研究员]
+      interviewee: [客户经理]
     examples:                                   # coding-manual passages, optional
       - {codes: [ACH], text: 我给自己定了每月新增二十户的目标……}
       - {codes: [], text: 我觉得做这行最重要的是细心。}   # an example of no code
@@ -40,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import BeicoderError
-from .textutil import read_utf8
+from .textutil import read_text_input
 
 CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -111,6 +114,8 @@ class Dictionary:
     hypothetical_cues: tuple[str, ...] = ()
     negation_exceptions: tuple[str, ...] = ()
     examples: tuple[tuple[str, frozenset[str]], ...] = field(repr=False, default=())
+    #: the study's own speaker labels, ``(label, role)`` pairs (role: interviewer or interviewee)
+    speaker_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def codes(self) -> list[str]:
@@ -270,7 +275,34 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
         hypothetical_cues=_phrases(data.get("hypothetical_cues"), name, "hypothetical cue"),
         negation_exceptions=_phrases(data.get("negation_exceptions"), name, "negation exception"),
         examples=_examples(data.get("examples"), name, seen_codes),
+        speaker_labels=tuple(_speaker_labels(data.get("speaker_labels"), name).items()),
     )
+
+
+def _speaker_labels(value, name: str) -> dict[str, str]:
+    """The ``speaker_labels`` mapping (``interviewer: [...]``, ``interviewee: [...]``) as
+    ``{label: role}``; each label checked as the import checks ``--speaker-label``."""
+    from .ingest import ROLES, ImportProblem, check_speaker_label
+
+    if value is None:
+        return {}
+    where = f"{name}: speaker_labels"
+    if not isinstance(value, dict):
+        raise DictionaryError(f"{where}: expected a mapping with interviewer: [...] and/or interviewee: [...]")
+    unknown = sorted(str(k) for k in value if k not in ROLES)
+    if unknown:
+        raise DictionaryError(f"{where}: unknown role(s) {', '.join(unknown)} (interviewer or interviewee)")
+    out: dict[str, str] = {}
+    for role in ROLES:
+        for label in _phrases(value.get(role), where, f"{role} label"):
+            try:
+                label, _ = check_speaker_label(label, role, where)
+            except ImportProblem as exc:
+                raise DictionaryError(str(exc)) from None
+            if out.get(label, role) != role:
+                raise DictionaryError(f"{where}: {label!r} is listed as interviewer and as interviewee")
+            out[label] = role
+    return out
 
 
 def _same_text_key(text: str) -> str:
@@ -321,7 +353,8 @@ def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[s
 
 
 def load_dictionary(path: str | Path) -> Dictionary:
-    """Read and validate the dictionary file at ``path`` (UTF-8 YAML).
+    """Read and validate the dictionary file at ``path`` (YAML, in UTF-8 or any encoding a
+    transcript may have: see :func:`~beicoder.core.textutil.read_text_input`).
 
     Raises:
         DictionaryError: the file cannot be read or is not a valid dictionary (one line).
@@ -329,7 +362,7 @@ def load_dictionary(path: str | Path) -> Dictionary:
     path = Path(path)
     if not path.is_file():
         raise DictionaryError(f"{path}: cannot read dictionary ({'is a folder' if path.is_dir() else 'no such file'})")
-    return parse_dictionary(read_utf8(path, DictionaryError, "the dictionary"), str(path))
+    return parse_dictionary(read_text_input(path, DictionaryError, "the dictionary").text, str(path))
 
 
 def _block_end(lines: list[str], key_line: int) -> int:

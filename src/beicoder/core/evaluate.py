@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import BeicoderError
-from .textutil import read_utf8
+from .textutil import read_text_input
 
 SUGGESTERS = ("lexicon", "model", "blend")
 
@@ -52,17 +52,24 @@ class GoldItem:
 
 
 def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
-    """Read a gold file: UTF-8 CSV (BOM allowed) with columns ``id,text,codes``; ``codes`` is
-    dictionary codes separated by ``;`` (empty = no code).
+    """The passages of the gold file at ``path``; see :func:`read_gold_file`."""
+    return read_gold_file(path, codes)[0]
+
+
+def read_gold_file(path: str | Path, codes: Sequence[str]) -> tuple[list[GoldItem], str]:
+    """Read a gold file and return ``(passages, encoding found)``. A gold file is a CSV in any
+    encoding a transcript may have (UTF-8 with or without BOM, GB18030/GBK, Big5, UTF-16,
+    Windows-1252; see :func:`~beicoder.core.textutil.read_text_input`) with columns
+    ``id,text,codes``; ``codes`` is dictionary codes separated by ``;`` (empty = no code).
 
     Raises:
-        GoldFileError: unreadable, not UTF-8, broken quoting, missing columns, no rows, or bad
+        GoldFileError: unreadable or undecodable, broken quoting, missing columns, no rows, or bad
             rows (an empty id or text, a text over several lines (an unclosed quote), a
             repeated id, a repeated text (compared like :func:`seen_in`'s exact rule), an
             unknown code), each listed with its line number.
     """
     path = Path(path)
-    text = read_utf8(path, GoldFileError, "the gold file")
+    text, encoding = read_text_input(path, GoldFileError, "the gold file")
     if not text.strip():
         raise GoldFileError(f"{path}: file is empty")
     reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
@@ -125,7 +132,7 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
         raise GoldFileError(f"{path}: {len(problems)} bad row(s)", problems)
     if not items:
         raise GoldFileError(f"{path}: no rows")
-    return items
+    return items, encoding
 
 
 @dataclass
@@ -256,10 +263,9 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
     Raises:
         BeicoderError: fewer than 2 folds or fewer interviewees than folds.
     """
-    from .store import normalize_coder
     from .suggest.learned import LearnedSuggester, ModelError, train_model
 
-    coder = normalize_coder(coder)
+    coder = store.resolve_coder(coder)
     decided = store.decided_passages(coder)
     labels: dict[int, set[str]] = {}
     for r in store.coding_rows(coder):
@@ -303,10 +309,9 @@ def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dict
         GoldFileError: a gold passage is also a training passage (see :func:`seen_in`),
             naming ``source`` and the ids.
     """
-    from .store import normalize_coder
     from .suggest.learned import LearnedSuggester, examples_from_study, train_model
 
-    examples = examples_from_study(store, normalize_coder(coder))
+    examples = examples_from_study(store, store.resolve_coder(coder))
     training = [text for text, _ in examples]
     if dictionary_examples:
         training += [text for text, _ in dictionary.examples]
@@ -347,19 +352,18 @@ def evaluate_study(store, coder: str, gold: str | Path | None = None, folds: int
             without ``gold``.
         LlmError: the LLM's endpoint is refused or cannot be reached.
     """
-    from .store import normalize_coder
-
     if llm is not None and not gold:
         raise BeicoderError("the LLM is scored on a gold file: give --gold FILE with --llm")
 
-    coder = normalize_coder(coder)
+    coder = store.resolve_coder(coder)
     dictionary = store.dictionary()
     with_examples = dictionary_examples and bool(dictionary.examples)
     also = f" and the dictionary's {len(dictionary.examples)} example passages" if with_examples else ""
     if gold:
-        items = read_gold(gold, dictionary.codes)
+        items, encoding = read_gold_file(gold, dictionary.codes)
         scored = evaluate_gold(store, coder, dictionary, items, with_examples, str(gold))
-        design = f"trained on {coder}'s decisions in {store.path}{also}, scored on {len(items)} passages of {gold}"
+        design = (f"trained on {coder}'s decisions in {store.path}{also}, scored on {len(items)} passages of {gold} "
+                  f"(read as {encoding})")
         if llm is not None:
             from .suggest.llm import score_texts_llm
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import BeicoderError
-from .textutil import read_utf8
+from .textutil import read_text_input
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-CODING_COLUMNS = ["interviewee", "group", "transcript", "passage", "start", "end", "passage_text", "code",
-                  "level", "coder", "memo", "time"]
+CODING_COLUMNS = ["interviewee", "group", "transcript", "passage", "start", "end", "passage_text", "decision",
+                  "code", "level", "coder", "memo", "time"]
+#: The ``decision`` column: a coding, a "no code" decision, or a memo on a passage not decided.
+DECISIONS = ("code", "no code", "undecided")
 
 
 class CodingsFileError(BeicoderError):
@@ -115,33 +117,38 @@ def write_atomically(path: str | Path, data: bytes) -> Path:
 
 
 def codings_frame(store, coder: str | None = None):
-    """Every decision (of ``coder``, or of all coders) as a DataFrame with columns
+    """Every decision and memo (of ``coder``, or of all coders) as a DataFrame with columns
     :data:`CODING_COLUMNS`: interviewee, group, transcript (title), passage (ordinal), start,
-    end (character offsets into the stored transcript text), passage_text, code, level, coder,
-    memo, time (UTC, ISO 8601, when the decision was last changed).
+    end (character offsets into the stored transcript text), passage_text, decision (one of
+    :data:`DECISIONS`), code, level, coder, memo (whole, every line), time (UTC, ISO 8601,
+    when the decision or memo was last changed).
 
-    One row per coding; a "no code" decision is a row with an empty code and level. The memo
-    of a passage is repeated on each of the coder's rows for it. Rows are in reading order.
+    One row per coding (decision ``code``); a "no code" decision is a row with decision
+    ``no code`` and an empty code and level; a memo on a passage the coder has not decided is
+    a row with decision ``undecided``. The memo of a passage is repeated on each of the
+    coder's rows for it. Rows are in reading order.
     """
     import pandas as pd
 
     marks = {(r["passage_id"], r["coder"]): r for r in store.marks(coder)}
     rows = []
+    coded = set()
     for r in store.coding_rows(coder):
         mark = marks.get((r["passage_id"], r["coder"]), {})
+        coded.add((r["passage_id"], r["coder"]))
         rows.append({"interviewee": r["interviewee"], "group": r["grp"], "transcript": r["transcript"],
                      "passage": r["passage_ordinal"], "start": r["start"], "end": r["end"],
-                     "passage_text": r["passage_text"], "code": r["code"], "level": r["level"], "coder": r["coder"],
-                     "memo": mark.get("memo") or "", "time": r["updated_at"]})
-    no_code = [m for m in marks.values() if m["no_code"]]
-    if no_code:
+                     "passage_text": r["passage_text"], "decision": "code", "code": r["code"], "level": r["level"],
+                     "coder": r["coder"], "memo": mark.get("memo") or "", "time": r["updated_at"]})
+    other = [m for key, m in marks.items() if m["no_code"] or (m["memo"] and key not in coded)]
+    if other:
         info = store.passage_info()
-        for m in no_code:
+        for m in other:
             p = info[m["passage_id"]]
             rows.append({"interviewee": p["interviewee"], "group": p["grp"], "transcript": p["title"],
                          "passage": p["ordinal"], "start": p["start"], "end": p["end"], "passage_text": p["text"],
-                         "code": "", "level": None, "coder": m["coder"], "memo": m["memo"] or "",
-                         "time": m["updated_at"]})
+                         "decision": "no code" if m["no_code"] else "undecided", "code": "", "level": None,
+                         "coder": m["coder"], "memo": m["memo"] or "", "time": m["updated_at"]})
     frame = pd.DataFrame(rows, columns=CODING_COLUMNS)
     frame = frame.sort_values(["interviewee", "transcript", "passage", "coder"], kind="stable",
                               ignore_index=True)
@@ -149,24 +156,40 @@ def codings_frame(store, coder: str | None = None):
     return frame
 
 
+def _unneutralize(value: str) -> str:
+    """``value`` without the apostrophe :func:`neutralize` put before a formula-like start."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 @dataclass
 class CodingsImport:
-    """What :func:`import_codings` loaded: counts per coder."""
+    """What :func:`import_codings` loaded: ``codings`` and ``no_code`` decisions (rows),
+    ``coders`` (as the study names them), ``passages`` decided, the file's ``encoding`` and
+    ``memos`` set or changed."""
 
     codings: int
     no_code: int
     coders: list[str]
     passages: int
+    encoding: str = "utf-8"
+    memos: int = 0
 
 
-def _read_rows(path: Path) -> list[dict]:
-    text = read_utf8(path, CodingsFileError, "the CSV")
+def _read_rows(path: Path) -> tuple[list[dict], str]:
+    """(rows as dicts of lower-cased column -> trimmed cell, with ``_line``, encoding found)."""
+    text, encoding = read_text_input(path, CodingsFileError, "the CSV")
     if not text.strip():
         raise CodingsFileError(f"{path}: file is empty")
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
-    return [{fields[i]: (v or "").strip() for i, v in enumerate(row.values()) if i < len(fields)}
-            | {"_line": reader.line_num} for row in reader] if fields else []
+    rows = []
+    for row in reader:
+        rows.append({fields[i]: (v if isinstance(v, str) else "").strip() for i, v in enumerate(row.values())
+                     if i < len(fields)}
+                    | {"_line": reader.line_num})
+    return (rows if fields else []), encoding
 
 
 def import_codings(store, path: str | Path, coder: str | None = None) -> CodingsImport:
@@ -175,20 +198,25 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
     Columns: ``interviewee``, ``passage`` (the passage ordinal within the interviewee's
     transcript, 1-based; ``passage_ordinal`` or ``ordinal`` also accepted), ``code`` (empty =
     a "no code" decision), ``level`` (integer in the code's scale, or empty), and optionally
-    ``coder`` and ``transcript`` (the transcript title, needed only when an interviewee has
-    several). ``coder`` given here overrides the column.
+    ``coder``, ``transcript`` (the transcript title, needed only when an interviewee has
+    several), ``memo`` (the coder's memo on the passage, any number of lines; an empty cell
+    leaves the memo as it is) and ``decision`` (as :func:`codings_frame` writes it: ``code``,
+    ``no code``, or ``undecided`` for a row that only carries a memo). ``coder`` given here
+    overrides the column. Coders are told apart by
+    :func:`~beicoder.core.store.coder_identity`: ``Li`` and ``li `` are one coder.
 
     All rows are checked first; when any is bad nothing is loaded and
     :class:`CodingsFileError` lists every bad row (line number and problem). Otherwise all
     rows are written in one transaction, through the store's audited path: one action per
     coder (origin ``csv``), which ``beicoder undo --coder NAME`` takes back whole. A code row
     adds the code or sets its level; a "no code" row replaces the coder's codes on the
-    passage. Loading the same file again changes nothing.
+    passage; a memo replaces the coder's memo on the passage. Loading the same file again
+    changes nothing. Out: a :class:`CodingsImport` (its coders as the study names them).
     """
-    from .store import normalize_coder
+    from .store import coder_identity, normalize_coder
 
     path = Path(path)
-    rows = _read_rows(path)
+    rows, encoding = _read_rows(path)
     if not rows:
         raise CodingsFileError(f"{path}: no rows")
     cols = set(rows[0])
@@ -207,6 +235,7 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
     problems: list[str] = []
     resolved: list[tuple[int, str, str | None, int | None]] = []
     lines: list[int] = []
+    memos: dict[tuple[int, str], tuple[str, str, int]] = {}  # (passage, identity) -> (coder, memo, line)
     first_line: dict[tuple, int] = {}
     for row in rows:
         line = row["_line"]
@@ -234,6 +263,16 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
         code = row.get("code", "")
         level_text = row.get("level", "")
         level = None
+        decision = " ".join(row.get("decision", "").lower().replace("_", " ").split())
+        if decision not in DECISIONS + ("",):
+            problems.append(f"{where}: decision {row.get('decision')!r} is not one of {', '.join(DECISIONS)}")
+            continue
+        if code and decision not in ("", "code"):
+            problems.append(f"{where}: decision {decision!r} with a code")
+            continue
+        if not code and decision == "code":
+            problems.append(f"{where}: decision 'code' without a code")
+            continue
         if code:
             if code not in codes:
                 problems.append(f"{where}: unknown code {code!r}")
@@ -253,42 +292,55 @@ def import_codings(store, path: str | Path, coder: str | None = None) -> Codings
             continue
         try:
             who = normalize_coder(coder or row.get("coder", ""))
+            identity = coder_identity(who)
         except BeicoderError:
             problems.append(f"{where}: empty coder")
             continue
-        key = (pid, who, code or None)
+        memo = _unneutralize(row.get("memo", ""))
+        if memo:
+            earlier = memos.setdefault((pid, identity), (who, memo, line))
+            if earlier[1] != memo:
+                problems.append(f"{where}: another memo for this passage and coder than line {earlier[2]}")
+                continue
+        if decision == "undecided":
+            continue  # a memo on a passage the coder has not decided
+        key = (pid, identity, code or None)
         if key in first_line:
             problems.append(f"{where}: repeats line {first_line[key]} (same interviewee, passage, code and coder)")
             continue
         first_line[key] = line
         resolved.append((pid, who, code or None, level))
         lines.append(line)
-    coded = {(pid, who) for pid, who, code, _ in resolved if code}
+    coded = {(pid, coder_identity(who)) for pid, who, code, _ in resolved if code}
     for (pid, who, code, _), line in zip(resolved, lines):
-        if code is None and (pid, who) in coded:
+        if code is None and (pid, coder_identity(who)) in coded:
             problems.append(f"{path.name} line {line}: a no-code row for a passage that also has codes by {who}")
     if problems:
         raise CodingsFileError(f"{path}: {len(problems)} bad row(s); nothing loaded", problems)
-    store.apply_decisions(resolved, origin="csv", description=f"codings import {path.name}")
+    memo_rows = [(pid, who, memo) for (pid, _), (who, memo, _) in memos.items()]
+    names = store.resolve_coders([r[1] for r in resolved] + [m[1] for m in memo_rows])
+    counts = store.apply_decisions(resolved, origin="csv", description=f"codings import {path.name}", memos=memo_rows)
     return CodingsImport(codings=sum(1 for r in resolved if r[2]), no_code=sum(1 for r in resolved if not r[2]),
-                         coders=sorted({r[1] for r in resolved}), passages=len({(r[0], r[1]) for r in resolved}))
+                         coders=sorted(set(names.values())),
+                         passages=len({(r[0], names[r[1]]) for r in resolved}),
+                         encoding=encoding, memos=sum(c["memos"] for c in counts.values()))
 
 
-def xlsx_bytes(sheets: dict) -> bytes:
-    """The bytes of a workbook with one sheet per DataFrame (``sheets``: sheet name, 31
-    characters at most kept, -> DataFrame), formula-like text neutralised, numbers as numbers
-    at full double precision (pandas + openpyxl)."""
-    import pandas as pd
+def xlsx_bytes(sheets) -> bytes:
+    """The bytes of a workbook (see :func:`~beicoder.core.workbook.workbook_bytes`): one sheet
+    per table, ``sheets`` being a list of :class:`~beicoder.core.workbook.Sheet` or a dict
+    (title -> DataFrame; the title is also the kind of table), then the ``sheets`` and
+    ``columns`` sheets. Formula-like text is neutralised, numbers stay numbers at full double
+    precision, times are dates.
 
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            safe = frame.copy()
-            for col in safe.columns:
-                if safe[col].dtype == object or str(safe[col].dtype).startswith(("string", "str")):
-                    safe[col] = safe[col].map(neutralize)
-            safe.to_excel(writer, sheet_name=name[:31], index=False)
-    return full_precision(buf.getvalue(), list(sheets.values()))
+    Raises:
+        OutputError: a cell longer than Excel allows."""
+    from .workbook import Sheet, workbook_bytes
+
+    if isinstance(sheets, dict):
+        sheets = [Sheet(name, frame, kind=name) for name, frame in sheets.items()]
+    sheets = list(sheets)
+    return full_precision(workbook_bytes(sheets), [s.frame for s in sheets])
 
 
 _NUMBER_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"((?:(?! t="(?:s|inlineStr|str|b|e)")[^>])*)><v>([^<]*)</v></c>')
@@ -331,15 +383,19 @@ def full_precision(data: bytes, frames: list) -> bytes:
     return out.getvalue()
 
 
-def write_xlsx(sheets: dict, path: str | Path) -> Path:
-    """Write DataFrames as the sheets of one workbook (see :func:`xlsx_bytes`) through a
+def write_xlsx(sheets, path: str | Path) -> Path:
+    """Write tables as the sheets of one workbook (see :func:`xlsx_bytes`) through a
     temporary file.
 
     Raises:
         OutputError: see :func:`check_output`, or the file system refuses the write.
     """
     path = check_output(path)
-    return write_atomically(path, xlsx_bytes(sheets))
+    try:
+        data = xlsx_bytes(sheets)
+    except OutputError as exc:
+        raise OutputError(f"{path}: {exc}") from None
+    return write_atomically(path, data)
 
 
 EXPORT_FORMATS = ("csv", "xlsx", "qdc", "qdpx")
@@ -348,8 +404,9 @@ EXPORT_FORMATS = ("csv", "xlsx", "qdc", "qdpx")
 @dataclass
 class Exported:
     """What :func:`export_study` wrote: the ``format``, the ``path``, and what went in:
-    ``codings`` and ``no_code`` decisions (csv, xlsx, qdpx), ``codes`` (qdc), ``sources``
-    (qdpx), ``coders_scored`` (xlsx: coders with a sheet of scores)."""
+    ``codings`` and ``no_code`` decisions and ``memos`` (passage memos; csv, xlsx, qdpx),
+    ``codes`` (qdc), ``sources`` (qdpx), ``coders_scored`` (xlsx: coders with a sheet of
+    scores)."""
 
     format: str
     path: Path
@@ -358,27 +415,32 @@ class Exported:
     codes: int = 0
     sources: int = 0
     coders_scored: int = 0
+    memos: int = 0
 
 
 def export_study(store, fmt: str, out: str | Path, coder: str | None = None) -> Exported:
-    """Export the study in ``store`` to ``out`` as ``fmt``: ``csv`` (every decision, see
-    :func:`codings_frame`; it loads back with :func:`import_codings`), ``xlsx`` (the
-    decisions and each coder's scores, one sheet each), ``qdc`` (the REFI-QDA codebook) or
-    ``qdpx`` (the whole REFI-QDA project). ``coder`` limits it to one coder's decisions.
+    """Export the study in ``store`` to ``out`` as ``fmt``: ``csv`` (every decision and memo,
+    see :func:`codings_frame`; it loads back with :func:`import_codings`), ``xlsx`` (the
+    decisions and each coder's scores, one sheet each, with the ``sheets`` and ``columns``
+    sheets explaining them; see :mod:`beicoder.core.workbook`), ``qdc`` (the REFI-QDA
+    codebook) or ``qdpx`` (the whole REFI-QDA project, memos as Notes). ``coder`` (resolved
+    by identity) limits it to one coder's decisions. Returns an :class:`Exported`.
 
     Raises:
         OutputError: ``out`` may not be written (a folder, a study database, no such folder).
         BeicoderError: an unknown format, or no decisions by ``coder``.
         RefiError: the REFI-QDA file cannot be written.
     """
-    from .store import normalize_coder
+    from .workbook import Sheet
 
     if fmt not in EXPORT_FORMATS:
         raise BeicoderError(f"{out}: unknown export format {fmt!r} (one of {', '.join(EXPORT_FORMATS)})")
     out = check_output(out)
-    if coder and normalize_coder(coder) not in store.coders():
-        known = ", ".join(store.coders()) or "none yet"
-        raise BeicoderError(f"{store.path}: no decisions by coder {coder!r} (coders: {known})")
+    if coder:
+        coder = store.resolve_coder(coder)
+        if coder not in store.coders():
+            known = ", ".join(store.coders()) or "none yet"
+            raise BeicoderError(f"{store.path}: no decisions by coder {coder!r} (coders: {known})")
     if fmt == "qdc":
         from .refi import write_codebook
 
@@ -387,20 +449,25 @@ def export_study(store, fmt: str, out: str | Path, coder: str | None = None) -> 
         from .refi import write_project
 
         path = write_project(store, out, [coder] if coder else None)
-        return Exported(fmt, path, codings=len(store.coding_rows(coder)), sources=len(store.transcripts()))
+        marks = store.marks(coder)
+        return Exported(fmt, path, codings=len(store.coding_rows(coder)), sources=len(store.transcripts()),
+                        no_code=sum(1 for m in marks if m["no_code"]), memos=sum(1 for m in marks if m["memo"]))
     frame = codings_frame(store, coder)
-    n_codes = int((frame["code"] != "").sum())
+    n_codes = int((frame["decision"] == "code").sum())
+    n_none = int((frame["decision"] == "no code").sum())
+    memos = len(frame.loc[frame["memo"] != "", ["passage", "transcript", "interviewee", "coder"]].drop_duplicates())
     if fmt == "csv":
-        return Exported(fmt, write_csv(frame, out), codings=n_codes, no_code=len(frame) - n_codes)
+        return Exported(fmt, write_csv(frame, out), codings=n_codes, no_code=n_none, memos=memos)
     from .analysis import AnalysisError, compute_scores, study_frames
 
-    sheets = {"codings": frame}
+    sheets = [Sheet("codings", frame, "every decision (one row per coding, no-code decision or memo on an "
+                    "undecided passage)", "codings")]
     for who in ([coder] if coder else store.coders()):
         try:
             codings, interviewees, codes = study_frames(store, who)
         except AnalysisError:
             continue
-        sheets[f"scores {who}"] = compute_scores(codings, interviewees, codes)
-    return Exported(fmt, write_xlsx(sheets, out), codings=n_codes, no_code=len(frame) - n_codes,
+        sheets.append(Sheet(f"scores {who}", compute_scores(codings, interviewees, codes),
+                            f"scores per interviewee and code of coder {who}", "scores"))
+    return Exported(fmt, write_xlsx(sheets, out), codings=n_codes, no_code=n_none, memos=memos,
                     coders_scored=len(sheets) - 1)
-

@@ -45,7 +45,8 @@ class ImportReport:
     order given; ``pseudonymized``: one :class:`Pseudonymized` per transcript read with a
     names file; ``files``: one :class:`~beicoder.core.study.FileResult` per transcript file
     (status ``imported``, ``updated``, ``unchanged`` or ``error``); ``notes``: one-line
-    warnings about the metadata; ``transcripts_given``: whether transcript files or metadata
+    warnings about the metadata; ``inputs``: ``(file, encoding found)`` of the metadata and names
+    CSVs read (in any encoding a transcript may have); ``transcripts_given``: whether transcript files or metadata
     were given (so a summary of them is due); ``study_written``: whether the study file exists
     afterwards.
     """
@@ -55,6 +56,7 @@ class ImportReport:
     pseudonymized: list[Pseudonymized] = field(default_factory=list)
     files: list[FileResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    inputs: list[tuple[Path, str]] = field(default_factory=list)
     transcripts_given: bool = False
     study_written: bool = False
 
@@ -82,21 +84,25 @@ def _check_files(files: list[Path], names) -> tuple[list[Path], list[Path]]:
     return projects, [f for f in files if f not in projects]
 
 
-def _pseudonymize_parsed(parsed, names: dict[str, str], label: str | None, report: ImportReport):
+def _pseudonymize_parsed(parsed, names: dict[str, str], label: str | None, report: ImportReport, roles=None):
     """``parsed`` (from :func:`~beicoder.core.study.parse_files`) again, with every listed
-    name replaced in each text and file name before parsing."""
+    name replaced in each text and file name before parsing (a document's context and table
+    spans moved with the text)."""
     from .ingest import ImportProblem, parse_text
-    from .privacy import pseudonymize
+    from .privacy import pseudonymize, pseudonymize_spans
 
     redone = []
     for path, p, failure in parsed:
         if p is None:
             redone.append((path, p, failure))
             continue
-        text, counts = pseudonymize(p.text, names)
+        text, counts, (context, blocked) = pseudonymize_spans(p.text, names, [p.context, p.blocked])
         safe = Path(pseudonymize(str(path), names)[0])
         try:
-            redone.append((safe, parse_text(text, safe, p.encoding, p.sha256, label), None))
+            again = parse_text(text, safe, p.encoding, p.sha256, label, roles, context, blocked)
+            notes = [w for w in p.warnings if w not in again.warnings and w.startswith(("left out", "read ", "kept "))]
+            again.warnings.extend(notes)
+            redone.append((safe, again, None))
         except ImportProblem as exc:
             redone.append((safe, None, FileResult(safe, "error", f"{safe}: {exc}")))
         pairs = sorted(((names[k], v) for k, v in counts.items()), key=lambda kv: kv[0])
@@ -111,7 +117,7 @@ def _remove_study(db: Path) -> None:
 
 def import_files(db_path: str | Path, files, meta: str | Path | None = None,
                  dictionary_path: str | Path | None = None, interviewee_label: str | None = None,
-                 names_path: str | Path | None = None) -> ImportReport:
+                 names_path: str | Path | None = None, speaker_labels=None) -> ImportReport:
     """Import transcripts and REFI-QDA projects into the study at ``db_path`` (created when missing).
 
     ``files``: transcript files (``.txt``/``.md`` in UTF-8, GB18030/GBK, Big5, UTF-16 or
@@ -127,6 +133,10 @@ def import_files(db_path: str | Path, files, meta: str | Path | None = None,
     interviewee when turns carry names. ``names_path``: names CSV (``name,pseudonym``); every
     listed name is replaced in the text, the file name and the metadata before anything is
     stored (the sha256 kept is the original file's, so importing it again is a no-op).
+    ``speaker_labels``: the study's own speaker labels, ``NAME=interviewer`` /
+    ``NAME=interviewee`` texts or a ``{label: role}`` mapping, added to those the dictionary
+    lists under ``speaker_labels`` (given with ``dictionary_path``, else the study's) and to
+    the built-in ones (see :class:`~beicoder.core.ingest.SpeakerRoles`).
 
     Returns an :class:`ImportReport`. A transcript that cannot be read or parsed is an
     ``error`` in it (``report.failed``) and nothing is written for it; the others are
@@ -134,7 +144,7 @@ def import_files(db_path: str | Path, files, meta: str | Path | None = None,
     file is left behind.
 
     Raises:
-        ImportRefused: a ``.qdc`` codebook among ``files`` (see
+        ImportRefused: a bad ``speaker_labels`` item; a ``.qdc`` codebook among ``files`` (see
             :func:`~beicoder.core.refi.write_codebook_dictionary`), or a project together with
             ``names_path``; nothing is written.
         NamesFileError, MetaError, DictionaryError: the names, metadata or dictionary file
@@ -144,32 +154,70 @@ def import_files(db_path: str | Path, files, meta: str | Path | None = None,
             codes that have codings.
     """
     from .dictionary import load_dictionary
-    from .study import read_meta
+    from .study import read_meta_file
 
     db = Path(db_path)
     files = [Path(f) for f in files]
+    labels = _speaker_labels(speaker_labels)
     names = None
+    inputs: list[tuple[Path, str]] = []
     if names_path:
-        from .privacy import load_names
+        from .privacy import load_names_file
 
-        names = load_names(names_path)
+        names, encoding = load_names_file(names_path)
+        inputs.append((Path(names_path), encoding))
     projects, transcripts = _check_files(files, names)
     # everything that can refuse the whole import is read before the study is touched
-    meta_rows = read_meta(meta) if meta else None
+    meta_rows = None
+    if meta:
+        meta_rows, encoding = read_meta_file(meta)
+        inputs.append((Path(meta), encoding))
     dictionary = load_dictionary(dictionary_path) if dictionary_path else None
-    report = ImportReport(db_path=db, transcripts_given=bool(transcripts or meta_rows))
+    roles = _roles(db, dictionary, labels)
+    report = ImportReport(db_path=db, transcripts_given=bool(transcripts or meta_rows), inputs=inputs)
     existed = db.exists()
     try:
         if projects:
             _import_projects(db, projects, dictionary, report)
         if report.transcripts_given:
-            _import_transcripts(db, transcripts, meta_rows, dictionary, interviewee_label, names, report)
+            _import_transcripts(db, transcripts, meta_rows, dictionary, interviewee_label, names, report, roles)
     except BaseException:
         if not existed:  # no half-made study file left behind
             _remove_study(db)
         raise
     report.study_written = db.exists()
     return report
+
+
+def _speaker_labels(items) -> dict[str, str]:
+    """``{label: role}`` of ``--speaker-label`` items (texts ``NAME=ROLE``) or of a mapping.
+
+    Raises:
+        ImportRefused: a bad item (one line)."""
+    from .ingest import ImportProblem, check_speaker_label, parse_speaker_labels
+
+    try:
+        if isinstance(items, dict):
+            return dict(check_speaker_label(k, v, "--speaker-label") for k, v in items.items())
+        return parse_speaker_labels(items or ())
+    except ImportProblem as exc:
+        raise ImportRefused(f"{exc}; nothing imported") from None
+
+
+def _roles(db: Path, dictionary, labels: dict[str, str]):
+    """The speaker roles of this import: the built-in labels, the dictionary's (the given one,
+    else the study's), then ``labels``."""
+    from .ingest import speaker_roles
+
+    if dictionary is None and db.is_file() and db.stat().st_size:
+        from .store import Store, StoreError
+
+        try:
+            with Store(db, create=False) as store:
+                dictionary = store.dictionary()
+        except StoreError:
+            dictionary = None  # the import itself says what is wrong with the file
+    return speaker_roles(dict(dictionary.speaker_labels) if dictionary is not None else {}, labels)
 
 
 def _import_projects(db: Path, projects: list[Path], dictionary, report: ImportReport) -> None:
@@ -185,12 +233,12 @@ def _import_projects(db: Path, projects: list[Path], dictionary, report: ImportR
 
 
 def _import_transcripts(db: Path, files: list[Path], meta_rows, dictionary, interviewee_label, names,
-                        report: ImportReport) -> None:
+                        report: ImportReport, roles=None) -> None:
     from .dictionary import load_dictionary
     from .paths import default_dictionary
     from .study import import_parsed, meta_warnings, parse_files
 
-    parsed = parse_files(files, interviewee_label)
+    parsed = parse_files(files, interviewee_label, roles)
     if names:
         from .privacy import pseudonymize
 
@@ -199,7 +247,7 @@ def _import_transcripts(db: Path, files: list[Path], meta_rows, dictionary, inte
             for key in ("id", "branch", "extra"):
                 if row.get(key):
                     row[key] = pseudonymize(row[key], names)[0]
-        parsed = _pseudonymize_parsed(parsed, names, label, report)
+        parsed = _pseudonymize_parsed(parsed, names, label, report, roles)
     good = [p for p in parsed if p[2] is None]
     results = [p[2] for p in parsed if p[2] is not None]
     if good or meta_rows:

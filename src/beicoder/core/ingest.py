@@ -1,7 +1,12 @@
 """Read a transcript file: decode it, normalise newlines, parse speaker turns, cut passages.
 
-Formats: plain text and Markdown (``.txt``, ``.md``), Word (``.docx``, paragraphs only) and
-speech-to-text subtitles (``.srt``, ``.vtt``, whose cue times are kept on turns and passages).
+Formats: plain text and Markdown (``.txt``, ``.md``), Word and OpenDocument (``.docx``,
+``.odt``: every place body text lives, tables included, read by :mod:`beicoder.core.documents`)
+and speech-to-text subtitles (``.srt``, ``.vtt``, whose cue times are kept on turns and
+passages). Speaker labels may carry a time (``被访者 00:00:12``, ``Interviewer (00:00:05):``,
+``[00:01:05] 访谈者：``), kept on turns and passages as for subtitles; which labels mean the
+interviewer or the interviewee is a :class:`SpeakerRoles`, extensible from the command line or
+the dictionary file.
 
 Offsets are character offsets (Python ``str`` indices, so one per code point: an emoji or a
 CJK Extension B character counts as one) into the normalised text that is stored in the
@@ -22,25 +27,41 @@ from . import BeicoderError
 MAX_PASSAGE_CHARS = 200
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 DOCX_SUFFIXES = {".docx"}
+ODT_SUFFIXES = {".odt"}
 SUBTITLE_SUFFIXES = {".srt", ".vtt"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCX_SUFFIXES | SUBTITLE_SUFFIXES
-_SUPPORTED_HINT = "use .txt, .md, .docx, .srt or .vtt"
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCX_SUFFIXES | ODT_SUFFIXES | SUBTITLE_SUFFIXES
+_SUPPORTED_HINT = "use .txt, .md, .docx, .odt, .srt or .vtt"
+ROLES = ("interviewer", "interviewee")
 
 INTERVIEWER_LABELS = {
     "访谈者", "訪談者", "采访者", "採訪者", "访问者", "訪問者", "访员", "訪員", "主持人", "提问者",
-    "問", "问", "q", "i", "interviewer", "int",
+    "访谈人", "訪談人", "采访人", "採訪人", "問", "问", "q", "i", "interviewer", "int",
 }
 INTERVIEWEE_LABELS = {
     "被访者", "被訪者", "受访者", "受訪者", "被访谈者", "被訪談者", "被采访者", "被採訪者", "答",
-    "a", "r", "respondent", "interviewee", "resp",
+    "受访人", "受訪人", "被访人", "被訪人", "a", "r", "respondent", "interviewee", "resp",
 }
 
+# A time as transcription services write it: H:MM:SS, MM:SS or M:SS, optionally with milliseconds.
+_TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 # A possible speaker label at the start of a line: an optional timestamp ([00:01:05]),
 # optional markdown heading marks or bold,
 # a label of up to 24 characters, then a full-width or ASCII colon.
 _LABEL_RE = re.compile(
-    r"^[ \t\u3000]*(?:[\[(（]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])）]?[ \t]*)?"  # optional timestamp
+    rf"^[ \t\u3000]*(?:[\[(（]?(?P<time>{_TS})[\])）]?[ \t]*)?"  # optional timestamp
     r"(?:#{1,6}[ \t]*)?(?:\*\*)?(?P<label>[^\s:：#*][^:：\n]{0,23}?)[ \t]*(?:\*\*)?[ \t]*[:：](?:\*\*)?[ \t\u3000]*"
+)
+# A label followed by its time, alone on its line or before the text, with or without a colon:
+# ``被访者 00:00:12`` (Otter), ``Speaker 1  0:00``, ``Interviewer (00:00:05):`` (Rev), ``**王经理** [01:05]``.
+_TIMED_LABEL_RE = re.compile(
+    r"^[ \t\u3000]*(?:#{1,6}[ \t]*)?(?:\*\*)?(?P<label>[^\s:：#*\d\[(（【][^:：\n]{0,23}?)(?:\*\*)?"
+    rf"(?:[ \t\u3000]*[\[(（【](?P<btime>{_TS})[\])）】]|[ \t\u3000]+(?P<time>{_TS}))"
+    r"(?:\*\*)?(?:[ \t]*[:：](?:\*\*)?|(?=[ \t\u3000]|$))[ \t\u3000]*"
+)
+# A time, then a label alone on its line: ``00:00:12 被访者``, ``[00:01:05] Interviewer``.
+_TIME_FIRST_RE = re.compile(
+    rf"^[ \t\u3000]*[\[(（【]?(?P<time>{_TS})[\])）】]?[ \t\u3000]+"
+    r"(?:\*\*)?(?P<label>[^\s:：#*\d\[(（【][^:：\n]{0,23}?)(?:\*\*)?[ \t\u3000]*$"
 )
 # A bracketed speaker marker at the start of a line, as QualCoder (``[id1] text``) and
 # diarising speech-to-text tools (``[SPEAKER_00]: text``, ``[Speaker 2] text``) write them.
@@ -57,12 +78,105 @@ class ImportProblem(BeicoderError):
     """A transcript file that cannot be imported; the message is one line naming the file."""
 
 
+def _label_key(label: str) -> str:
+    import unicodedata
+
+    return " ".join(unicodedata.normalize("NFKC", label).casefold().split())
+
+
+@dataclass(frozen=True)
+class SpeakerRoles:
+    """Which speaker labels mean the interviewer and which the interviewee (compared without
+    case and width: ``Ｑ`` is ``q``). :data:`DEFAULT_ROLES` holds the built-in ones
+    (``访谈者/被访者``, ``问/答``, ``Q/A``, ``I/R``, ``Interviewer/Respondent`` ...);
+    :meth:`with_labels` adds a study's own (``主持人=interviewer``, ``客户经理=interviewee``)."""
+
+    interviewer: frozenset[str]
+    interviewee: frozenset[str]
+
+    def role_of(self, label: str) -> str | None:
+        """``"interviewer"``, ``"interviewee"`` or None for ``label``."""
+        key = _label_key(label)
+        if key in self.interviewer:
+            return "interviewer"
+        if key in self.interviewee:
+            return "interviewee"
+        return None
+
+    def with_labels(self, labels: dict[str, str]) -> SpeakerRoles:
+        """These roles plus ``labels`` (label -> ``interviewer`` or ``interviewee``; a label
+        given a role here loses any other role it had)."""
+        er, ee = set(self.interviewer), set(self.interviewee)
+        for label, role in labels.items():
+            key = _label_key(label)
+            er.discard(key)
+            ee.discard(key)
+            (er if role == "interviewer" else ee).add(key)
+        return SpeakerRoles(frozenset(er), frozenset(ee))
+
+
+#: The speaker labels beicoder knows without being told.
+DEFAULT_ROLES = SpeakerRoles(frozenset(_label_key(x) for x in INTERVIEWER_LABELS),
+                             frozenset(_label_key(x) for x in INTERVIEWEE_LABELS))
+
+
+def speaker_roles(*label_maps) -> SpeakerRoles:
+    """:data:`DEFAULT_ROLES` plus each of ``label_maps`` (label -> role) in turn, later ones
+    winning (the dictionary's, then the command line's)."""
+    roles = DEFAULT_ROLES
+    for labels in label_maps:
+        if labels:
+            roles = roles.with_labels(labels)
+    return roles
+
+
+def check_speaker_label(label: str, role: str, where: str) -> tuple[str, str]:
+    """``(label, role)`` trimmed when ``label`` can be a speaker label (1-24 characters, at most
+    four words, no sentence punctuation, brackets or slashes) and ``role`` is ``interviewer`` or
+    ``interviewee`` (case ignored).
+
+    Raises:
+        ImportProblem: otherwise, one line starting with ``where``.
+    """
+    label = " ".join(str(label or "").split())
+    role = str(role or "").strip().lower()
+    if role not in ROLES:
+        raise ImportProblem(f"{where}: role {role!r} for speaker label {label!r} is neither interviewer "
+                            "nor interviewee")
+    if not _label_ok(label):
+        raise ImportProblem(f"{where}: {label!r} cannot be a speaker label (1-24 characters, at most four words, "
+                            "no punctuation, brackets or slashes)")
+    return label, role
+
+
+def parse_speaker_labels(items, where: str = "--speaker-label") -> dict[str, str]:
+    """Speaker labels given as ``NAME=ROLE`` texts (``主持人=interviewer``) as ``{label: role}``.
+
+    Raises:
+        ImportProblem: an item without ``=``, a bad label or role (see
+            :func:`check_speaker_label`), or a label given two roles; one line.
+    """
+    out: dict[str, str] = {}
+    given: dict[str, str] = {}  # label key -> role
+    for item in items or ():
+        label, eq, role = str(item).rpartition("=")
+        if not eq:
+            raise ImportProblem(f"{where} {item!r}: write NAME=interviewer or NAME=interviewee")
+        label, role = check_speaker_label(label, role, f"{where} {item!r}")
+        if given.setdefault(_label_key(label), role) != role:
+            raise ImportProblem(f"{where}: {label!r} is given both roles")
+        out[label] = role
+    return out
+
+
 @dataclass
 class Turn:
     """A speaker's turn: ``start``/``end`` delimit its words (label excluded) in the text.
 
-    ``start_time``/``end_time`` (seconds from the start of the recording) are set only for
-    subtitle files (``.srt``, ``.vtt``): the span of the cues the turn was built from.
+    ``start_time``/``end_time`` (seconds from the start of the recording) are set for
+    subtitle files (``.srt``, ``.vtt``: the span of the cues the turn was built from) and for
+    transcripts whose labels carry times (``被访者 00:00:12``: from the turn's time to the
+    next labelled time; ``end_time`` is None for the last).
     """
 
     speaker: str
@@ -77,9 +191,10 @@ class Turn:
 class PassageSpan:
     """A unit of coding: a stretch of one interviewee turn, at most ~200 characters.
 
-    ``start_time``/``end_time`` (seconds from the start of the recording) are set only for
-    subtitle files (``.srt``, ``.vtt``): the earliest start and latest end of the cues whose
-    text the passage overlaps. They are ``None`` for text and Word files.
+    ``start_time``/``end_time`` (seconds from the start of the recording) are set for
+    subtitle files (``.srt``, ``.vtt``: the earliest start and latest end of the cues whose
+    text the passage overlaps) and for transcripts with timed labels (the span of the passage's
+    turn). They are ``None`` otherwise.
     """
 
     turn_index: int
@@ -94,9 +209,10 @@ class ParsedTranscript:
     """A decoded and parsed transcript, ready to store.
 
     ``text`` is the normalised text (LF newlines, no BOM). ``turns`` and ``passages`` are in
-    reading order; ``warnings`` are one-line notes for the user. ``encoding`` is the byte
-    encoding of a text or subtitle file, ``"docx"`` for a Word file. For subtitle files the
-    turns and passages carry ``start_time``/``end_time`` in seconds (see :class:`PassageSpan`).
+    reading order; ``warnings`` are one-line notes for the user (what a Word or OpenDocument
+    file had that was left out, too). ``encoding`` is the byte encoding of a text or subtitle
+    file, ``"docx"`` or ``"odt"`` for a document. Turns and passages carry
+    ``start_time``/``end_time`` in seconds when the file gave times (see :class:`PassageSpan`).
     """
 
     path: Path
@@ -107,10 +223,14 @@ class ParsedTranscript:
     passages: list[PassageSpan]
     interviewee_speaker: str
     warnings: list[str] = field(default_factory=list)
+    #: spans of a document's text kept as context and spans where no label is looked for (see
+    #: :func:`parse_turns`), so the text can be parsed again (after pseudonymisation) alike
+    context: list[tuple[int, int]] = field(default_factory=list)
+    blocked: list[tuple[int, int]] = field(default_factory=list)
 
 
-def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
-    """Decode transcript bytes and return ``(text, encoding)``.
+def decode_bytes(data: bytes, name: str = "<bytes>", what: str = "the transcript") -> tuple[str, str]:
+    """Decode transcript bytes (or those of a CSV or other text input) and return ``(text, encoding)``.
 
     Order: a BOM (UTF-8, UTF-16 LE/BE, UTF-32), then strict UTF-8, then charset-normalizer's
     best guess (GB18030/GBK, Big5 and the rest). CRLF and lone CR become LF.
@@ -139,11 +259,11 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
             encoding = {"utf-8-sig": "utf-8-bom", "utf-16": "utf-16", "utf-32": "utf-32"}[enc]
             break
     if text is None:
-        text, encoding = _decode_without_bom(data, name)
+        text, encoding = _decode_without_bom(data, name, what)
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\t\f")
     if controls > max(2, len(text) // 200):
-        raise ImportProblem(f"{name}: looks binary ({controls} control characters); save the transcript as plain text")
+        raise ImportProblem(f"{name}: looks binary ({controls} control characters); save {what} as plain text")
     if not text.strip():
         raise ImportProblem(f"{name}: file has no text (only white space)")
     return text, encoding
@@ -171,7 +291,49 @@ def _cjk_share(text: str) -> float:
     return cjk / len(non_ascii)
 
 
-def _decode_without_bom(data: bytes, name: str) -> tuple[str, str]:
+def _common_share(text: str, encoding: str) -> float:
+    """Share of the non-ASCII characters of ``text`` that are common in the script ``encoding``
+    writes: Han characters in GB2312 for ``gb18030``, in Big5's frequently used block (lead
+    byte 0xA4-0xC6) for ``big5``, and CJK punctuation or full-width forms for both. Bytes of
+    one Chinese encoding read as the other give mostly rare characters and symbols."""
+    chars = [ch for ch in text if ord(ch) > 127][:4000]
+    if not chars:
+        return 0.0
+    common = 0
+    for ch in chars:
+        if "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef":
+            common += 1
+            continue
+        if not "\u4e00" <= ch <= "\u9fff":
+            continue
+        try:
+            if encoding == "gb18030":
+                ch.encode("gb2312")
+                common += 1
+            elif 0xA4 <= ch.encode("big5")[0] <= 0xC6:
+                common += 1
+        except UnicodeEncodeError:
+            pass
+    return common / len(chars)
+
+
+def _chinese_choice(data: bytes, text: str, encoding: str) -> tuple[str, str]:
+    """``(text, encoding)`` as charset-normalizer decoded it, unless it chose GB18030 or Big5
+    and the other decodes the bytes too with more common characters (short texts such as a
+    CSV cell ``优秀`` in GBK give it too little to go on)."""
+    if encoding not in ("gb18030", "big5"):
+        return text, encoding
+    other = "big5" if encoding == "gb18030" else "gb18030"
+    try:
+        alt = data.decode(other)
+    except UnicodeDecodeError:
+        return text, encoding
+    if _common_share(alt, other) > _common_share(text, encoding):
+        return alt, other
+    return text, encoding
+
+
+def _decode_without_bom(data: bytes, name: str, what: str = "the transcript") -> tuple[str, str]:
     if b"\x00" in data:
         # UTF-16 without a byte-order mark: accept a decoding with no control characters
         # whose text is mostly ASCII (every other byte NUL) or mostly CJK.
@@ -185,7 +347,7 @@ def _decode_without_bom(data: bytes, name: str) -> tuple[str, str]:
             ascii_share = sum(1 for ch in text if ord(ch) < 128) / max(1, len(text))
             if ascii_share > 0.6 or _cjk_share(text) >= 0.9:
                 return text, enc
-        raise ImportProblem(f"{name}: looks binary (NUL bytes); save the transcript as plain text")
+        raise ImportProblem(f"{name}: looks binary (NUL bytes); save {what} as plain text")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -196,9 +358,10 @@ def _decode_without_bom(data: bytes, name: str) -> tuple[str, str]:
     if best is not None:
         encoding = best.encoding
         try:
-            return data.decode(encoding), encoding
+            text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             return str(best), encoding
+        return _chinese_choice(data, text, encoding)
     # Short texts give charset-normalizer too little to go on: take a strict Chinese decoding
     # whose non-ASCII characters are nearly all Han or CJK punctuation.
     for enc in ("gb18030", "big5"):
@@ -211,43 +374,67 @@ def _decode_without_bom(data: bytes, name: str) -> tuple[str, str]:
     raise ImportProblem(f"{name}: cannot tell the text encoding (not UTF-8, UTF-16, GB18030, Big5 or Windows-1252)")
 
 
-def _label_of(line: str) -> tuple[str, int] | None:
-    """Return ``(label, length of the label prefix)`` when ``line`` starts with a speaker label."""
+def time_seconds(stamp: str) -> float:
+    """Seconds of a time ``H:MM:SS``, ``MM:SS`` or ``M:SS`` (``.mmm`` or ``,mmm`` allowed)."""
+    main, _, frac = stamp.replace(",", ".").partition(".")
+    parts = [int(x) for x in main.split(":")]
+    while len(parts) < 3:
+        parts.insert(0, 0)
+    h, m, sec = parts
+    return h * 3600 + m * 60 + sec + (int(frac.ljust(3, "0")[:3]) / 1000 if frac else 0.0)
+
+
+def _label_of(line: str) -> tuple[str, int, float | None] | None:
+    """``(label, length of the label prefix, time in seconds or None)`` when ``line`` starts
+    with a speaker label: a bracketed marker, a label followed by a time (``被访者 00:00:12``,
+    ``Interviewer (00:00:05):``), a time and a label alone on the line, or a label before a
+    colon (optionally after a time)."""
     m = _ID_LABEL_RE.match(line)
     if m:
-        return m.group("label"), m.end()
-    m = _LABEL_RE.match(line)
-    if not m:
-        return None
-    label = m.group("label").strip()
-    if not label or set(label) & _LABEL_FORBIDDEN or label.startswith(("http", "www")):
-        return None
-    if len(label.split()) > 4:
-        return None
-    return label, m.end()
-
-
-def _role_of(label: str) -> str | None:
-    key = label.casefold()
-    if key in INTERVIEWER_LABELS:
-        return "interviewer"
-    if key in INTERVIEWEE_LABELS:
-        return "interviewee"
+        return m.group("label"), m.end(), None
+    for rx in (_TIMED_LABEL_RE, _TIME_FIRST_RE, _LABEL_RE):
+        m = rx.match(line)
+        if not m:
+            continue
+        label = m.group("label").strip().strip("*").strip()
+        if not _label_ok(label):
+            continue
+        stamp = m.groupdict().get("btime") or m.group("time")
+        return label, m.end(), time_seconds(stamp) if stamp else None
     return None
 
 
-def parse_turns(text: str, interviewee: str | None = None) -> tuple[list[Turn], str, list[str]]:
+def _role_of(label: str, roles: SpeakerRoles | None = None) -> str | None:
+    return (roles or DEFAULT_ROLES).role_of(label)
+
+
+def _inside(pos: int, spans) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def parse_turns(text: str, interviewee: str | None = None, roles: SpeakerRoles | None = None,
+                context=(), blocked=()) -> tuple[list[Turn], str, list[str]]:
     """Split ``text`` into speaker turns.
 
     Labels understood: role labels (``访谈者/被访者``, ``问/答``, ``Q/A``, ``I/R`` and their
-    Traditional forms), personal names (``名字：`` or ``### 名字：``, full-width or ASCII
-    colon) and bracketed markers (``[id1] text`` as QualCoder writes, ``[SPEAKER_00]:``; each
-    one starts a turn and counts as a name). When role labels are present only they start
-    turns, so a quoted ``客户说：`` line stays inside its turn. With names, a name must start
-    at least two lines or stand in a ``###`` heading; the interviewee is ``interviewee`` when
-    given, otherwise the speaker with the most text in turns that ask no question
-    (interviewers ask). Text before the first label is a preamble turn (role ``other``).
-    A text with no labels at all is one interviewee turn per paragraph, with a warning.
+    Traditional forms, plus those ``roles`` adds), personal names (``名字：`` or ``### 名字：``,
+    full-width or ASCII colon), bracketed markers (``[id1] text`` as QualCoder writes,
+    ``[SPEAKER_00]:``; each one starts a turn and counts as a name), and labels with a time:
+    ``被访者 00:00:12`` or ``Speaker 1  0:00`` (label, white space, time), ``Interviewer
+    (00:00:05):`` (time in brackets), ``[00:01:05] 访谈者：`` or ``00:00:12 被访者`` (time
+    first), each alone on its line or followed by the text. The time is the turn's
+    ``start_time``. When role labels are present only they start turns, so a quoted
+    ``客户说：`` line stays inside its turn. With names, a name must start at least two lines or
+    stand in a ``###`` heading; the interviewee is ``interviewee`` when given, else a name
+    ``roles`` calls the interviewee's, else the speaker with the most text in turns that ask
+    no question (interviewers ask). Text before the first label is a preamble turn (role
+    ``other``). A text with no labels at all is one interviewee turn per paragraph, with a
+    warning.
+
+    ``context``: ``(start, end)`` spans of text kept for reading but not coded (a document's
+    tables other than speaker | text): they start no turn and become turns of role ``other``,
+    cutting the turn they lie in. ``blocked``: spans where no label is looked for (the text
+    cells of a speaker | text table).
 
     Returns ``(turns, interviewee speaker label, warnings)``.
     """
@@ -257,14 +444,17 @@ def parse_turns(text: str, interviewee: str | None = None) -> tuple[list[Turn], 
     for line in text.split("\n"):
         lines.append((pos, line))
         pos += len(line) + 1
-    candidates: list[tuple[int, str, int, bool]] = []  # (line start, label, prefix length, heading)
+    no_labels = list(context) + list(blocked)
+    candidates: list[tuple[int, str, int, bool, float | None]] = []  # (line start, label, prefix, heading, time)
     for start, line in lines:
+        if no_labels and _inside(start, no_labels):
+            continue
         got = _label_of(line)
         if got:
             heading = line.lstrip().startswith("#") or bool(_ID_LABEL_RE.match(line))
-            candidates.append((start, got[0], got[1], heading))
-    role_hits = [c for c in candidates if _role_of(c[1])]
-    if role_hits and (len({_role_of(c[1]) for c in role_hits}) == 2 or len(role_hits) == len(candidates)):
+            candidates.append((start, got[0], got[1], heading, got[2]))
+    role_hits = [c for c in candidates if _role_of(c[1], roles)]
+    if role_hits and (len({_role_of(c[1], roles) for c in role_hits}) == 2 or len(role_hits) == len(candidates)):
         starts = role_hits
         mode = "roles"
     else:
@@ -280,41 +470,78 @@ def parse_turns(text: str, interviewee: str | None = None) -> tuple[list[Turn], 
             s, e = _trim(text, m.start(), m.end())
             if e > s:
                 turns.append(Turn("interviewee", "interviewee", s, e))
-        return turns, "interviewee", warnings
+        return _carve(text, turns, context), "interviewee", warnings
     first = starts[0][0]
     s, e = _trim(text, 0, first)
     if e > s:
         turns.append(Turn("", "other", s, e))
-    for i, (line_start, label, plen, _h) in enumerate(starts):
+    for i, (line_start, label, plen, _h, stamp) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
         s, e = _trim(text, line_start + plen, end)
-        turns.append(Turn(label, "", s, max(s, e)))
-    who = _assign_roles(text, turns, interviewee, mode == "roles", warnings)
-    return turns, who, warnings
+        turns.append(Turn(label, "", s, max(s, e), stamp))
+    _timed_turn_ends(turns)
+    who = _assign_roles(text, turns, interviewee, mode == "roles", warnings, roles)
+    return _carve(text, turns, context), who, warnings
+
+
+def _timed_turn_ends(turns: list[Turn]) -> None:
+    """Give each timed turn the time of the next timed turn as its ``end_time``."""
+    timed = [t for t in turns if t.start_time is not None]
+    for a, b in zip(timed, timed[1:]):
+        a.end_time = b.start_time if b.start_time >= a.start_time else None
+
+
+def _carve(text: str, turns: list[Turn], context) -> list[Turn]:
+    """``turns`` with every ``context`` span cut out of the turn holding it and made a turn of
+    role ``other`` (a table kept for reading, not for coding), in text order."""
+    if not context:
+        return turns
+    spans = sorted(context)
+    out: list[Turn] = []
+    for t in turns:
+        pos = t.start
+        for a, b in spans:
+            if b <= t.start or a >= t.end:
+                continue
+            s, e = _trim(text, pos, max(pos, a))
+            if e > s:
+                out.append(Turn(t.speaker, t.role, s, e, t.start_time, t.end_time))
+            pos = max(pos, b)
+        s, e = _trim(text, pos, t.end)
+        if e > s:
+            out.append(Turn(t.speaker, t.role, s, e, t.start_time, t.end_time))
+    for a, b in spans:
+        s, e = _trim(text, a, b)
+        if e > s:
+            out.append(Turn("", "other", s, e))
+    out.sort(key=lambda t: t.start)
+    return out
 
 
 def _assign_roles(text: str, turns: list[Turn], interviewee: str | None, by_role_labels: bool,
-                  warnings: list[str]) -> str:
+                  warnings: list[str], roles: SpeakerRoles | None = None) -> str:
     """Give each labelled turn its role, by its role label (访谈者, Q, …; unknown labels are
     the interviewer's) or, with personal names, by picking the interviewee; warn when no
     interviewee turn has text. Returns the interviewee's speaker label."""
     if by_role_labels:
         for t in turns:
             if t.role != "other":
-                t.role = _role_of(t.speaker) or "interviewer"
+                t.role = _role_of(t.speaker, roles) or "interviewer"
         who = next((t.speaker for t in turns if t.role == "interviewee"), "")
     else:
-        who = _pick_interviewee(text, turns, interviewee)
+        who = _pick_interviewee(text, turns, interviewee, roles)
     if not any(t.role == "interviewee" and t.end > t.start for t in turns):
         warnings.append("no interviewee turn found: nothing to code")
     return who
 
 
-def _pick_interviewee(text: str, turns: list[Turn], interviewee: str | None) -> str:
+def _pick_interviewee(text: str, turns: list[Turn], interviewee: str | None,
+                      roles: SpeakerRoles | None = None) -> str:
     """Give every non-preamble turn of named speakers its role; return the interviewee.
 
-    The interviewee is ``interviewee`` when given, otherwise the speaker with the most text
-    in turns that ask no question.
+    The interviewee is ``interviewee`` when given, otherwise the one speaker whose label
+    ``roles`` calls the interviewee's, otherwise the speaker with the most text in turns that
+    ask no question (never one ``roles`` calls an interviewer).
     """
     volume: Counter[str] = Counter()
     asks: Counter[str] = Counter()
@@ -328,7 +555,10 @@ def _pick_interviewee(text: str, turns: list[Turn], interviewee: str | None) -> 
         raise ImportProblem(f"no speaker called {interviewee!r}; speakers are {', '.join(volume)}")
     # The interviewee talks and the interviewer asks: weigh each speaker's volume by the
     # share of their turns that ask no question.
-    who = interviewee or max(volume, key=lambda s: (volume[s] * (1 - asks[s] / n_turns[s]), volume[s]))
+    named = [s for s in volume if _role_of(s, roles) == "interviewee"]
+    pool = [s for s in volume if _role_of(s, roles) != "interviewer"] or list(volume)
+    who = interviewee or (named[0] if len(named) == 1 else None) or max(
+        pool, key=lambda s: (volume[s] * (1 - asks[s] / n_turns[s]), volume[s]))
     for t in turns:
         if t.role != "other":
             t.role = "interviewee" if t.speaker == who else "interviewer"
@@ -432,16 +662,27 @@ def cut_passages(text: str, turns: list[Turn], max_chars: int = MAX_PASSAGE_CHAR
     return out
 
 
-def parse_text(text: str, path: Path, encoding: str, sha256: str, interviewee: str | None = None) -> ParsedTranscript:
-    """Parse already-decoded ``text`` (newlines normalised) into turns and passages."""
-    turns, who, warnings = parse_turns(text, interviewee)
-    return ParsedTranscript(path, text, encoding, sha256, turns, cut_passages(text, turns), who, warnings)
+def parse_text(text: str, path: Path, encoding: str, sha256: str, interviewee: str | None = None,
+               roles: SpeakerRoles | None = None, context=(), blocked=()) -> ParsedTranscript:
+    """Parse already-decoded ``text`` (newlines normalised) into turns and passages (see
+    :func:`parse_turns` for ``roles``, ``context`` and ``blocked``). A passage of a timed
+    turn gets the turn's ``start_time``/``end_time``."""
+    turns, who, warnings = parse_turns(text, interviewee, roles, context, blocked)
+    passages = cut_passages(text, turns)
+    for p in passages:
+        t = turns[p.turn_index]
+        p.start_time, p.end_time = t.start_time, t.end_time
+    return ParsedTranscript(path, text, encoding, sha256, turns, passages, who, warnings,
+                            list(context), list(blocked))
 
 
-def read_transcript(path: str | Path, interviewee: str | None = None) -> ParsedTranscript:
+def read_transcript(path: str | Path, interviewee: str | None = None,
+                    roles: SpeakerRoles | None = None) -> ParsedTranscript:
     """Read, decode and parse the transcript at ``path``, by its suffix: ``.txt``/``.md``
-    (plain text), ``.docx`` (Word paragraphs; tables and images are ignored) or ``.srt``/
-    ``.vtt`` (subtitle cues; turns and passages get ``start_time``/``end_time``).
+    (plain text), ``.docx``/``.odt`` (every paragraph, table, content control and text box of
+    the body in reading order, see :mod:`beicoder.core.documents`; what was left out is in the
+    warnings) or ``.srt``/``.vtt`` (subtitle cues; turns and passages get
+    ``start_time``/``end_time``). ``roles`` adds speaker labels (see :class:`SpeakerRoles`).
 
     Raises:
         ImportProblem: unreadable, unsupported, empty, binary or undecodable file (one line,
@@ -457,102 +698,29 @@ def read_transcript(path: str | Path, interviewee: str | None = None) -> ParsedT
         raise ImportProblem(f"{path}: cannot read ({exc.strerror})") from None
     sha256 = hashlib.sha256(data).hexdigest()
     try:
-        if suffix in DOCX_SUFFIXES:
-            return parse_text(docx_text(data, str(path)), path, "docx", sha256, interviewee)
+        if suffix in DOCX_SUFFIXES | ODT_SUFFIXES:
+            from .documents import read_document
+
+            doc = read_document(data, str(path), "odt" if suffix in ODT_SUFFIXES else "docx", roles)
+            parsed = parse_text(doc.text, path, doc.kind, sha256, interviewee, roles, doc.context, doc.blocked)
+            parsed.warnings.extend(doc.notes)
+            return parsed
         text, encoding = decode_bytes(data, str(path))
         if suffix in SUBTITLE_SUFFIXES:
-            return parse_subtitles(text, path, encoding, sha256, interviewee, vtt=suffix == ".vtt")
-        return parse_text(text, path, encoding, sha256, interviewee)
+            return parse_subtitles(text, path, encoding, sha256, interviewee, vtt=suffix == ".vtt", roles=roles)
+        return parse_text(text, path, encoding, sha256, interviewee, roles)
     except ImportProblem as exc:
         message = str(exc)
         raise ImportProblem(message if message.startswith(f"{path}:") else f"{path}: {message}") from None
 
 
-# ---------------------------------------------------------------------------------------
-# Word (.docx)
-
-
-def _run_is_bold(run) -> bool:
-    if run.bold:
-        return True
-    style = getattr(run, "style", None)
-    return bool(style is not None and style.font is not None and style.font.bold)
-
-
 def _label_ok(label: str) -> bool:
+    """True when ``label`` can be a speaker label: 1-24 characters, at most four words, no
+    sentence punctuation, brackets or slashes, not a web address."""
     return (
         0 < len(label) <= 24 and not set(label) & _LABEL_FORBIDDEN and len(label.split()) <= 4
         and not label.startswith(("http", "www"))
     )
-
-
-def _docx_paragraph(paragraph) -> tuple[str, str | None, str, bool]:
-    """``(text, bold label, rest, had a colon)`` of one Word paragraph; the label is ``None``
-    unless the paragraph starts with a bold run that can be a speaker label."""
-    text = paragraph.text
-    bold = []
-    for run in paragraph.runs:
-        if not run.text:
-            continue
-        if not _run_is_bold(run):
-            break
-        bold.append(run.text)
-    bold_text = "".join(bold)
-    if not bold_text.strip() or not text.startswith(bold_text):
-        return text, None, "", False
-    rest = text[len(bold_text):]
-    label = bold_text.strip()
-    colon = label.endswith((":", "："))
-    label = label.rstrip(":：").strip()
-    if rest.lstrip().startswith((":", "：")):
-        colon = True
-        rest = rest.lstrip()[1:]
-    # A paragraph that is all bold is a heading unless it ends with a colon.
-    if not _label_ok(label) or (not rest.strip() and not colon):
-        return text, None, "", False
-    return text, label, rest.strip(), colon
-
-
-def docx_text(data: bytes, name: str = "<docx>") -> str:
-    """The stored text of a ``.docx`` file: its body paragraphs joined with blank lines.
-
-    A paragraph that starts with a bold run (``**王经理** 我……`` or ``**王经理：**我……``)
-    becomes ``王经理：我……`` so :func:`parse_turns` sees the label. Tables, images, headers
-    and footers are left out.
-
-    Raises:
-        ImportProblem: not a Word document (a broken zip, another zip, an old ``.doc``) or
-            no text in it.
-    """
-    import io
-
-    try:
-        import docx
-    except ImportError:  # pragma: no cover - python-docx is a dependency
-        raise ImportProblem(f"{name}: reading .docx needs python-docx (pip install python-docx)") from None
-    try:
-        document = docx.Document(io.BytesIO(data))
-        parts = [_docx_paragraph(p) for p in document.paragraphs]
-    except Exception as exc:  # noqa: BLE001 - zipfile, lxml and python-docx raise many kinds
-        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
-        raise ImportProblem(f"{name}: not a readable .docx file ({reason})") from None
-    # A bold start without a colon is a label only when it is a role or recurs (so a single
-    # bold word of emphasis stays as written).
-    counts = Counter(label for _, label, _, _ in parts if label)
-    cleaned = []
-    for text, label, rest, colon in parts:
-        if label and (colon or _role_of(label) or counts[label] >= 2):
-            para = f"{label}{'：' if any(ord(ch) > 127 for ch in label) else ': '}{rest}"
-        else:
-            para = text
-        para = para.replace("\r\n", "\n").replace("\r", "\n").replace("\v", "\n")
-        para = "".join(ch for ch in para if ord(ch) >= 32 or ch in "\n\t")
-        para = "\n".join(line.rstrip() for line in para.split("\n")).strip("\n")
-        if para.strip():
-            cleaned.append(para)
-    if not cleaned:
-        raise ImportProblem(f"{name}: the document has no text")
-    return "\n\n".join(cleaned) + "\n"
 
 
 # ---------------------------------------------------------------------------------------
@@ -697,7 +865,7 @@ def _cue_parts(start: float, end: float, body: list[str], vtt: bool) -> list[Cue
     return parts
 
 
-def _srt_speakers(cues: list[Cue]) -> None:
+def _srt_speakers(cues: list[Cue], roles: SpeakerRoles | None = None) -> None:
     """Take ``Name:``/``名字：``/``[SPEAKER_00]`` at the start of SRT cues as speakers (a role label,
     a bracketed marker, or a name that starts at least two cues), removing it from the text."""
     found = [_label_of(c.text) for c in cues]
@@ -705,14 +873,15 @@ def _srt_speakers(cues: list[Cue]) -> None:
     for cue, got in zip(cues, found):
         if not got:
             continue
-        label, plen = got
-        if _role_of(label) or counts[label] >= 2 or _ID_LABEL_RE.match(cue.text):
+        label, plen, _time = got
+        if _role_of(label, roles) or counts[label] >= 2 or _ID_LABEL_RE.match(cue.text):
             cue.speaker = label
             cue.text = cue.text[plen:].strip()
 
 
 def parse_subtitles(
-    text: str, path: Path, encoding: str, sha256: str, interviewee: str | None = None, vtt: bool = False
+    text: str, path: Path, encoding: str, sha256: str, interviewee: str | None = None, vtt: bool = False,
+    roles: SpeakerRoles | None = None,
 ) -> ParsedTranscript:
     """Parse decoded SRT or WebVTT ``text`` into a transcript.
 
@@ -728,7 +897,7 @@ def parse_subtitles(
     if not cues:
         raise ImportProblem(f"{path}: no subtitle cues found (expected lines like 00:00:01,000 --> 00:00:04,000)")
     if not vtt or not any(c.speaker for c in cues):
-        _srt_speakers(cues)
+        _srt_speakers(cues, roles)
     speakers = any(c.speaker for c in cues)
     # Group cues into turns: runs of one speaker (unlabelled cues continue the previous one).
     groups: list[tuple[str | None, list[Cue]]] = []
@@ -783,9 +952,9 @@ def parse_subtitles(
         who_name = "interviewee"
     else:
         names = {t.speaker for t in turns if t.role != "other"}
-        role_names = {n for n in names if _role_of(n)}
-        by_roles = bool(role_names) and (len({_role_of(n) for n in role_names}) == 2 or role_names == names)
-        who_name = _assign_roles(text_out, turns, interviewee, by_roles, warnings)
+        role_names = {n for n in names if _role_of(n, roles)}
+        by_roles = bool(role_names) and (len({_role_of(n, roles) for n in role_names}) == 2 or role_names == names)
+        who_name = _assign_roles(text_out, turns, interviewee, by_roles, warnings, roles)
     _set_times(turns, spans)
     passages = cut_passages(text_out, turns)
     _set_times(passages, spans)

@@ -2,8 +2,10 @@
 
 Transcripts are matched by content: the sha256 of the imported file, or else of the stored
 text. Passages of a matched transcript are matched by offsets and text. Codings and passage
-marks (no code, memo) are copied under their own coder; where the same coder has the same
-row in both files, the more recently changed one wins. Merging the same file twice changes
+marks (no code, memo) are copied under their own coder; a coder whose name differs from one
+of this study's only in case, width, spaces or invisible characters (``li`` and ``Li``: see
+:func:`~beicoder.core.store.coder_identity`) is that coder, and the report says so. Where
+the same coder has the same row in both files, the more recently changed one wins. Merging the same file twice changes
 nothing. The whole merge is one transaction, written through the store's audited path: one
 action per coder (origin ``merge``), which ``beicoder undo --coder NAME`` takes back whole.
 """
@@ -17,8 +19,10 @@ from pathlib import Path
 
 @dataclass
 class MergeReport:
-    """What a merge did: transcripts matched and not, and per coder the rows added,
-    updated (the other file's were newer), unchanged, or kept (ours were newer)."""
+    """What a merge did: transcripts matched and not, per coder (as this study names them)
+    the rows added, updated (the other file's were newer), unchanged, or kept (ours were
+    newer), and ``same_coder``: ``(name in the other file, coder here)`` for every name taken
+    as one of this study's coders (or of the other file's) although typed differently."""
 
     matched: list[tuple[str, str]] = field(default_factory=list)  # (their interviewee, our interviewee)
     unmatched: list[str] = field(default_factory=list)
@@ -26,6 +30,7 @@ class MergeReport:
     unmatched_passages: int = 0
     unknown_codes: set[str] = field(default_factory=set)
     coders: dict[str, dict[str, int]] = field(default_factory=dict)
+    same_coder: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, coder: str, what: str) -> None:
         tally = self.coders.setdefault(coder, {"added": 0, "updated": 0, "unchanged": 0, "kept": 0})
@@ -72,9 +77,14 @@ def merge_study(store, other_path: str | Path) -> MergeReport:
         marks = [r for r in other.marks() if r["passage_id"] in pmap]
     finally:
         other.close()
+    theirs = sorted({r["coder"] for r in codings + marks})
+    ours = store.resolve_coders(theirs)
+    report.same_coder = [(name, ours[name]) for name in theirs if ours[name] != name]
+    codings = [{**r, "coder": ours[r["coder"]]} for r in codings]
+    marks = [{**r, "coder": ours[r["coder"]]} for r in marks]
     description = f"merge {other_path.name}"
     with store.write():
-        for coder in sorted({r["coder"] for r in codings + marks}):
+        for coder in sorted(set(ours.values())):
             with store.action(coder, "merge", description) as act:
                 for row in codings:
                     if row["coder"] != coder:

@@ -19,7 +19,7 @@ import unicodedata
 from pathlib import Path
 
 from . import BeicoderError
-from .textutil import read_utf8
+from .textutil import read_text_input
 
 
 class NamesFileError(BeicoderError):
@@ -27,14 +27,21 @@ class NamesFileError(BeicoderError):
 
 
 def load_names(path) -> dict[str, str]:
-    """Read a names CSV (columns ``name,pseudonym``) into ``{name: pseudonym}`` (NFC, trimmed).
+    """The names of the names CSV at ``path`` as ``{name: pseudonym}``; see :func:`load_names_file`."""
+    return load_names_file(path)[0]
+
+
+def load_names_file(path) -> tuple[dict[str, str], str]:
+    """Read a names CSV (columns ``name,pseudonym``) in any encoding a transcript may have (see
+    :func:`~beicoder.core.textutil.read_text_input`). Returns ``({name: pseudonym}, encoding
+    found)``, names and pseudonyms NFC-normalised and trimmed.
 
     Raises:
-        NamesFileError: unreadable or not UTF-8, a missing column, no rows, an empty name or
+        NamesFileError: unreadable or undecodable, a missing column, no rows, an empty name or
             pseudonym, or a name listed twice.
     """
     path = Path(path)
-    text = read_utf8(path, NamesFileError, "the names file")
+    text, encoding = read_text_input(path, NamesFileError, "the names file")
     reader = csv.DictReader(text.splitlines())
     fields = [(f or "").strip().lower() for f in reader.fieldnames or []]
     missing = [c for c in ("name", "pseudonym") if c not in fields]
@@ -55,7 +62,7 @@ def load_names(path) -> dict[str, str]:
         names[name] = pseudonym
     if not names:
         raise NamesFileError(f"{path}: no names")
-    return names
+    return names, encoding
 
 
 def _pattern(names) -> re.Pattern:
@@ -82,3 +89,38 @@ def pseudonymize(text: str, names: dict[str, str]) -> tuple[str, dict[str, int]]
         return names[m.group(0)]
 
     return _pattern(names).sub(swap, text), counts
+
+
+def pseudonymize_spans(text: str, names: dict[str, str], span_lists) -> tuple[str, dict[str, int], list]:
+    """:func:`pseudonymize` ``text`` and move each ``(start, end)`` span of ``span_lists`` (a
+    list of lists of spans into ``text``) to the same place in the new text. Out: ``(new
+    text, replacements per name, the span lists moved)``."""
+    if not names:
+        return text, {}, [list(spans) for spans in span_lists]
+    counts: dict[str, int] = {}
+    pieces: list[str] = []
+    shifts: list[tuple[int, int, int]] = []  # (old end of a replaced name, its old start, total shift after it)
+    pos = shift = 0
+    for m in _pattern(names).finditer(text):
+        pieces.append(text[pos:m.start()])
+        new = names[m.group(0)]
+        pieces.append(new)
+        counts[m.group(0)] = counts.get(m.group(0), 0) + 1
+        shift += len(new) - (m.end() - m.start())
+        shifts.append((m.end(), m.start(), shift))
+        pos = m.end()
+    pieces.append(text[pos:])
+
+    def moved(offset: int) -> int:
+        total = 0
+        for end, start, after in shifts:
+            if end <= offset:
+                total = after
+            elif start < offset:  # inside a replaced name: to its new end
+                return end + after
+            else:
+                break
+        return offset + total
+
+    spans_out = [[(moved(a), moved(b)) for a, b in spans] for spans in span_lists]
+    return "".join(pieces), counts, spans_out

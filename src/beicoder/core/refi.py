@@ -5,7 +5,8 @@ MAXQDA, QualCoder and other QDA tools.
 * :func:`write_project` writes a study as a ``.qdpx``: a zip of ``project.qde``
   (``urn:QDA-XML:project:1.0``) and ``sources/<guid>.txt``, one UTF-8 file per transcript holding
   the stored transcript text; every coding is a ``PlainTextSelection`` whose ``startPosition``
-  and ``endPosition`` are the passage's character offsets into that text.
+  and ``endPosition`` are the passage's character offsets into that text; "no code" decisions
+  are uncoded selections and memos are ``Note`` elements, so everything comes back on import.
 * :func:`read_codebook` reads a ``.qdc`` (also ATLAS.ti's quirks) into a beicoder
   :class:`~beicoder.core.dictionary.Dictionary`; :func:`write_codebook_dictionary` writes it as a
   dictionary file.
@@ -35,6 +36,8 @@ GUID_NS = uuid.UUID("6f1d5c7e-3b0a-5e8e-9a41-2c1b7d0e4f60")
 PALETTE = ("#E6194B", "#3CB44B", "#4363D8", "#F58231", "#911EB4", "#42D4F4", "#F032E6", "#9A6324",
            "#469990", "#808000", "#000075", "#BFEF45", "#FABED4", "#DCBEFF", "#FFD8B1", "#AAFFC3")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# The Description of an uncoded selection that records a "no code" decision.
+NO_CODE_MARK = "beicoder: no code"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _LEVEL = re.compile(r"\blevel\s+(-?\d+)\b", re.IGNORECASE)
 
@@ -145,23 +148,25 @@ def write_codebook(dictionary, path) -> Path:
 
 
 def _study_data(store, coders):
-    """Everything :func:`project_xml` needs from ``store``, in a fixed order."""
-    from .store import normalize_coder
-
+    """Everything :func:`project_xml` needs from ``store``, in a fixed order: the coders
+    (every coder with a decision or a memo, or those named), the transcripts, their codings
+    and their marks ("no code" decisions and memos)."""
+    marks = store.marks()
     known = store.coders()
     if coders is None:
-        chosen = known
+        chosen = known + sorted({m["coder"] for m in marks if m["memo"]} - set(known))
     else:
         chosen = []
         for name in coders:
-            name = normalize_coder(name)
+            name = store.resolve_coder(name)
             if name not in known:
                 raise RefiError(f"{store.path.name}: no decisions by coder {name!r} in this study")
             if name not in chosen:
                 chosen.append(name)
     transcripts = store.transcript_rows()
     rows = [r for r in store.coding_rows() if r["coder"] in chosen]
-    return chosen, transcripts, rows
+    marks = [m for m in marks if m["coder"] in chosen and (m["no_code"] or m["memo"])]
+    return chosen, transcripts, rows, marks
 
 
 def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
@@ -175,7 +180,7 @@ def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
     """
     from lxml import etree
 
-    chosen, transcripts, rows = _study_data(store, coders)
+    chosen, transcripts, rows, marks = _study_data(store, coders)
     dictionary = store.dictionary()
     ns = PROJECT_NS
 
@@ -237,20 +242,27 @@ def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
     by_transcript: dict[int, list[dict]] = {}
     for r in rows:
         by_transcript.setdefault(r["transcript_id"], []).append(r)
+    info = store.passage_info() if marks else {}
+    marks_of: dict[int, list[dict]] = {}
+    for m in marks:
+        marks_of.setdefault(info[m["passage_id"]]["transcript_id"], []).append(m)
     labels = {c.code: code_label(c) for c in comps}
+    notes: list[tuple[str, dict, dict]] = []  # (note guid, mark, passage)
     if transcripts:
         sources = sub(root, "Sources")
         for t in transcripts:
             sguid = _guid("source", t["sha256"])
+            title = t["title"] or t["interviewee"]
             files[f"sources/{sguid}.txt"] = t["text"]
-            src = sub(sources, "TextSource", guid=sguid, name=t["title"] or t["interviewee"],
-                      plainTextPath=f"internal://{sguid}.txt")
+            src = sub(sources, "TextSource", guid=sguid, name=title, plainTextPath=f"internal://{sguid}.txt")
+            memo_of = {(m["passage_id"], m["coder"]): m for m in marks_of.get(t["id"], []) if m["memo"]}
+            noted: set[tuple[int, str]] = set()
             for r in by_transcript.get(t["id"], []):
                 key = f"{sguid}:{r['start']}:{r['end']}:{r['coder']}:{r['code']}"
                 ucode = user_guid(r["coder"])
                 when = _iso(r.get("created_at"))
                 sel = sub(src, "PlainTextSelection", guid=_guid("selection", key),
-                          name=f"{t['title'] or t['interviewee']} #{r['passage_ordinal']}",
+                          name=f"{title} #{r['passage_ordinal']}",
                           startPosition=r["start"], endPosition=r["end"], creatingUser=ucode,
                           creationDateTime=when)
                 if r["level"] is not None:
@@ -262,6 +274,38 @@ def project_xml(store, coders=None) -> tuple[bytes, dict[str, str]]:
                                                     + (f": {indicator}" if indicator else ""))
                 coding = sub(sel, "Coding", guid=_guid("coding", key), creatingUser=ucode, creationDateTime=when)
                 sub(coding, "CodeRef", targetGUID=code_guid(r["code"]))
+                mark = memo_of.get((r["passage_id"], r["coder"]))
+                if mark is not None and (r["passage_id"], r["coder"]) not in noted:
+                    # the memo's Note hangs on the coder's first coded selection of the passage
+                    noted.add((r["passage_id"], r["coder"]))
+                    sub(sel, "NoteRef", targetGUID=_guid("note", f"{sguid}:{r['start']}:{r['end']}:{r['coder']}"))
+            for m in marks_of.get(t["id"], []):
+                if not m["no_code"]:
+                    continue
+                p = info[m["passage_id"]]
+                sel = sub(src, "PlainTextSelection",
+                          guid=_guid("no-code", f"{sguid}:{p['start']}:{p['end']}:{m['coder']}"),
+                          name=f"{title} #{p['ordinal']}", startPosition=p["start"], endPosition=p["end"],
+                          creatingUser=user_guid(m["coder"]), creationDateTime=_iso(m.get("updated_at")))
+                # no Coding: other tools take it for an uncoded selection (QualCoder: a note on the text)
+                sub(sel, "Description").text = f"{NO_CODE_MARK} ({m['coder']} decided that this passage shows " \
+                                               "no competency)"
+            for (pid, coder), m in memo_of.items():
+                # every memo hangs on its source too (QualCoder reads notes only there), the span in the Note
+                p = info[pid]
+                nguid = _guid("note", f"{sguid}:{p['start']}:{p['end']}:{coder}")
+                sub(src, "NoteRef", targetGUID=nguid)
+                notes.append((nguid, m, p))
+    if notes:
+        notes_el = sub(root, "Notes")
+        for nguid, m, p in notes:
+            note = sub(notes_el, "Note", guid=nguid, name=f"memo of {m['coder']} on {p['title'] or p['interviewee']} "
+                       f"#{p['ordinal']}", creatingUser=user_guid(m["coder"]),
+                       creationDateTime=_iso(m.get("updated_at")))
+            sub(note, "PlainTextContent").text = m["memo"]
+            # where in the source, as QualCoder writes the notes it hangs on a source
+            sub(note, "PlainTextSelection", guid=_guid("note-selection", nguid), startPosition=p["start"],
+                endPosition=p["end"])
     return _xml_bytes(root), files
 
 
@@ -269,11 +313,18 @@ def write_project(store, path, coders=None) -> Path:
     """Write the study in ``store`` as a REFI-QDA project (``.qdpx``) at ``path``; return the path.
 
     In: an open Store, the output path and optionally a list of coder names (default: all coders
-    with a decision). Out: a zip holding ``project.qde`` and ``sources/<guid>.txt`` (UTF-8, the
-    stored transcript text, so selection offsets slice it exactly). Users are the coders; each
-    interviewee is a Case with a ``group`` variable (and ``tenure_years``/``branch`` when known);
-    each coding is a PlainTextSelection over its passage with one Coding, its level in the
-    selection's Description. The same study gives the same bytes.
+    with a decision or a memo). Out: a zip holding ``project.qde`` and ``sources/<guid>.txt``
+    (UTF-8, the stored transcript text, so selection offsets slice it exactly). Users are the
+    coders; each interviewee is a Case with a ``group`` variable (and ``tenure_years``/``branch``
+    when known); each coding is a PlainTextSelection over its passage with one Coding, its level
+    in the selection's Description (``ACH 成就导向 level 3: ...``). A "no code" decision is a
+    PlainTextSelection over the passage without a Coding, its Description starting
+    :data:`NO_CODE_MARK` (other tools see an uncoded selection and code nothing). Each memo is a
+    ``Note`` holding the whole memo (every line) and the passage's span as a
+    PlainTextSelection, referenced by a ``NoteRef`` on its TextSource (as QualCoder writes and
+    reads its notes on a text) and, when the coder coded the passage, by one on the coder's
+    first coded selection of it too: one Note, never two copies. The same study gives the
+    same bytes.
 
     Raises:
         OutputError: ``path`` may not be written.
@@ -600,7 +651,14 @@ def read_project(path) -> dict:
       ``codings``: ``[{"source", "start", "end", "code", "user", "level", "source_guid", "code_guid"}]``
       in file order
       (``user`` None when unknown, ``level`` from a selection Description "... level N ...",
-      else None; a coding of a whole source has start 0 and end the text's length).
+      else None; a coding of a whole source has start 0 and end the text's length);
+      ``no_codes``: ``[{"source", "source_guid", "start", "end", "user"}]``, the uncoded
+      selections beicoder writes for "no code" decisions (Description :data:`NO_CODE_MARK`);
+      ``memos``: ``[{"source", "source_guid", "start", "end", "user", "text"}]``: every ``Note``
+      referenced by a ``NoteRef`` on a selection or its Coding (that selection's span), or on a
+      TextSource with a PlainTextSelection in the Note (QualCoder's notes on a text), and the
+      Description of any other uncoded selection (MAXQDA's memos); ``user`` is the Note's;
+      ``notes_left_out``: reason -> number of Notes that are no memo on a stretch of text.
     A source's name is its ``name`` attribute, else its file name without extension, else its GUID;
     a user's name is its ``name``, else ``id``, else GUID; an unknown code GUID is kept as the name.
 
@@ -624,7 +682,7 @@ def read_project(path) -> dict:
         if book is not None and _child(book, "Codes") is not None:
             codes = _codes_tree(_child(book, "Codes"))
         code_names = {c["guid"]: c["name"] for c in codes}
-        sources, codings = [], []
+        sources, codings, no_codes, memos, note_refs = [], [], [], [], []
         source_names: dict[str, str] = {}
         sources_el = _child(root, "Sources")
         for src in _children(sources_el, "TextSource") if sources_el is not None else []:
@@ -634,6 +692,7 @@ def read_project(path) -> dict:
             text = _source_text(zf, src, path)
             sources.append({"guid": g, "name": name, "text": text})
             source_names[g] = name
+            src_user = _norm_guid(src.get("creatingUser"))
 
             def coding(c, start, end, sel_user, level, name=name, g=g):  # bound now, called in this iteration
                 ref_el = _child(c, "CodeRef")
@@ -651,11 +710,61 @@ def read_project(path) -> dict:
                 except (TypeError, ValueError):
                     continue
                 desc = _child(sel, "Description")
-                m = _LEVEL.search(desc.text or "") if desc is not None else None
-                for c in _children(sel, "Coding"):
-                    coding(c, start, end, _norm_guid(sel.get("creatingUser")), int(m.group(1)) if m else None)
+                desc_text = (desc.text or "").strip() if desc is not None else ""
+                m = _LEVEL.search(desc_text)
+                sel_user = _norm_guid(sel.get("creatingUser")) or _norm_guid(sel.get("modifyingUser"))
+                where = {"source": name, "source_guid": g, "start": start, "end": end,
+                         "user": user_names.get(sel_user, sel_user or None)}
+                sel_codings = _children(sel, "Coding")
+                for c in sel_codings:
+                    coding(c, start, end, sel_user, int(m.group(1)) if m else None)
+                if not sel_codings and desc_text.startswith(NO_CODE_MARK):
+                    no_codes.append(where)
+                elif not sel_codings and desc_text:  # an uncoded selection's description: a memo (MAXQDA)
+                    memos.append({**where, "text": desc_text})
+                for holder in [sel, *sel_codings]:
+                    for nr in _children(holder, "NoteRef"):
+                        note_refs.append({**where, "note": _norm_guid(nr.get("targetGUID"))})
             for c in _children(src, "Coding"):
-                coding(c, 0, len(text or ""), _norm_guid(src.get("creatingUser")), None)
+                coding(c, 0, len(text or ""), src_user, None)
+            for nr in _children(src, "NoteRef"):
+                note_refs.append({"source": name, "source_guid": g, "start": None, "end": None,
+                                  "user": user_names.get(src_user, src_user or None),
+                                  "note": _norm_guid(nr.get("targetGUID"))})
+        notes: dict[str, dict] = {}
+        notes_el = _child(root, "Notes")
+        for note in _children(notes_el, "Note") if notes_el is not None else []:
+            ng = _norm_guid(note.get("guid"))
+            ug = _norm_guid(note.get("creatingUser")) or _norm_guid(note.get("modifyingUser"))
+            spans = []
+            for sel in _children(note, "PlainTextSelection"):
+                try:
+                    spans.append((int(sel.get("startPosition")), int(sel.get("endPosition"))))
+                except (TypeError, ValueError):
+                    continue
+            notes[ng] = {"text": _source_text(zf, note, path), "user": user_names.get(ug, ug or None) if ug else None,
+                         "spans": spans}
+        left_out = {"on a whole source": 0, "not on a text (journals, or notes on codes or cases)": 0,
+                    "empty": 0}
+        placed_notes: set[tuple[str, str]] = set()
+        for r in note_refs:
+            note = notes.get(r["note"])
+            if note is None or (r["note"], r["source_guid"]) in placed_notes:
+                continue
+            placed_notes.add((r["note"], r["source_guid"]))
+            body = (note["text"] or "").strip()
+            if not body:
+                left_out["empty"] += 1
+                continue
+            spans = [(r["start"], r["end"])] if r["start"] is not None else note["spans"]
+            if not spans:
+                left_out["on a whole source"] += 1
+                continue
+            for start, end in spans:
+                memos.append({"source": r["source"], "source_guid": r["source_guid"], "start": start, "end": end,
+                              "user": note["user"] or r["user"], "text": body})
+        referenced = {n for n, _ in placed_notes}
+        left_out["not on a text (journals, or notes on codes or cases)"] = sum(1 for n in notes if n not in referenced)
         variables = {}
         vars_el = _child(root, "Variables")
         for v in _children(vars_el, "Variable") if vars_el is not None else []:
@@ -675,7 +784,8 @@ def read_project(path) -> dict:
                                       for s in _children(case, "SourceRef")],
                           "variables": values})
         return {"name": root.get("name") or "", "origin": root.get("origin") or "", "users": users,
-                "codes": codes, "sources": sources, "cases": cases, "codings": codings}
+                "codes": codes, "sources": sources, "cases": cases, "codings": codings, "no_codes": no_codes,
+                "memos": memos, "notes_left_out": {k: v for k, v in left_out.items() if v}}
     finally:
         if zf is not None:
             zf.close()
@@ -695,7 +805,10 @@ class ProjectImport:
     number of codings skipped because the study's dictionary has no such code; ``unplaced``:
     codings whose selection overlaps no passage; ``levels_dropped``: levels outside the code's
     scale (the coding is kept without level); ``dictionary``: ``"study"``, ``"given"``,
-    ``"default"`` or ``"codebook"`` (built from the project's codebook); ``notes``: one-line notes.
+    ``"default"`` or ``"codebook"`` (built from the project's codebook); ``no_code``: "no code"
+    decisions written; ``memos``: passage memos set or extended from the project's Notes;
+    ``memos_unplaced``: notes on text outside any passage; ``no_code_conflicts``: no-code
+    decisions left out because the coder also coded the passage; ``notes``: one-line notes.
     """
 
     project: str
@@ -707,6 +820,10 @@ class ProjectImport:
     levels_dropped: int = 0
     dictionary: str = "study"
     notes: list[str] = field(default_factory=list)
+    no_code: int = 0
+    memos: int = 0
+    memos_unplaced: int = 0
+    no_code_conflicts: int = 0
 
     @property
     def codings(self) -> int:
@@ -753,12 +870,13 @@ def _codebook_dictionary(codable: list[dict], title: str):
     return parse_dictionary(codebook_yaml(codable, title), title)
 
 
-def _parse_source(text: str, name: str, project: Path, sha: str, selections: list[tuple[int, int]]):
-    """Parse a source's text like a transcript file; turns of other speakers that hold coded
-    text become codable (role interviewee) so that every coded stretch lies in a passage."""
+def _parse_source(text: str, name: str, project: Path, sha: str, selections: list[tuple[int, int]], roles=None):
+    """Parse a source's text like a transcript file (``roles``: the dictionary's speaker
+    labels); turns of other speakers that hold coded text become codable (role interviewee)
+    so that every coded stretch lies in a passage."""
     from .ingest import ParsedTranscript, cut_passages, parse_text
 
-    parsed = parse_text(text, project / name, "utf-8", sha)
+    parsed = parse_text(text, project / name, "utf-8", sha, roles=roles)
     spans = [(p.start, p.end) for p in parsed.passages]
     loose = [(s, e) for s, e in selections if not place_selection(s, e, spans)]
     promoted = 0
@@ -795,7 +913,11 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
     name as coder (``unknown`` when the project names none), with the level from the
     selection's Description when it is inside the code's scale. Several selections landing on
     one passage with one code by one coder make one coding (with the highest level given).
-    They are written through the store's audited path, one action per coder (origin
+    "No code" decisions (beicoder's uncoded selections, see :func:`write_project`) are
+    placed alike, unless the same coder coded the passage. Memos: every Note on a stretch of
+    text (see :func:`read_project`) becomes the memo of the passages it covers, for its
+    user; a passage with a memo already keeps it and gets the note after a blank line (once).
+    Everything is written through the store's audited path, one action per coder (origin
     ``qdpx``), which ``beicoder undo --coder NAME`` takes back whole. Importing the same
     project twice changes nothing.
 
@@ -807,7 +929,7 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
     import hashlib
 
     from .analysis import AnalysisError, normalize_group
-    from .store import normalize_coder
+    from .store import coder_identity, normalize_coder
 
     path = Path(path)
     project = read_project(path)
@@ -852,6 +974,9 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
                     == (comp.name_zh, comp.name_en):
                 code_map[c["guid"]] = comp.code
     scales = {c.code: (c.min_level, c.max_level) for c in dictionary.competencies}
+    from .ingest import speaker_roles
+
+    roles = speaker_roles(dict(dictionary.speaker_labels))
 
     case_of: dict[str, dict] = {}
     for case in project["cases"]:
@@ -860,6 +985,14 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
     by_source: dict[str, list[dict]] = {}
     for c in project["codings"]:
         by_source.setdefault(c["source_guid"], []).append(c)
+    no_codes_of: dict[str, list[dict]] = {}
+    for c in project["no_codes"]:
+        no_codes_of.setdefault(c["source_guid"], []).append(c)
+    memos_of: dict[str, list[dict]] = {}
+    for c in project["memos"]:
+        memos_of.setdefault(c["source_guid"], []).append(c)
+    no_code: dict[tuple[int, str], str] = {}  # (passage id, coder identity) -> coder
+    memos: dict[tuple[int, str], tuple[str, list[str]]] = {}  # (passage id, identity) -> (coder, texts)
 
     decisions: dict[tuple[int, str, str], int | None] = {}  # (passage id, coder, code) -> level
     with store.write():
@@ -888,7 +1021,7 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
                     raise RefiError(f"{path.name}: source {name}: interviewee {iv} already has a transcript titled "
                                     f"{name} with other text; nothing imported")
                 sels = [(_shift(c["start"], removed), _shift(c["end"], removed)) for c in codings]
-                parsed = _parse_source(text, name, path, sha, sels)
+                parsed = _parse_source(text, name, path, sha, sels, roles)
                 tid = store.add_transcript(parsed, iv, title=name)
                 entry.update(interviewee=iv, status="imported", passages=len(parsed.passages),
                              message="; ".join(parsed.warnings))
@@ -933,9 +1066,45 @@ def import_project(store, path, dictionary=None, default_dictionary=None) -> Pro
                     if key not in decisions or (
                             level is not None and (decisions[key] is None or level > decisions[key])):
                         decisions[key] = level
-        counts = store.apply_decisions([(pid, coder, code, level) for (pid, coder, code), level in decisions.items()],
-                                       origin="qdpx", description=f"import {path.name}")
+            for c in no_codes_of.get(src["guid"], []):
+                coder = normalize_coder(c["user"] or "unknown")
+                for i in place_selection(_shift(c["start"], removed), _shift(c["end"], removed), spans):
+                    no_code.setdefault((passages[i].id, coder_identity(coder)), coder)
+            for c in memos_of.get(src["guid"], []):
+                hits = place_selection(_shift(c["start"], removed), _shift(c["end"], removed), spans)
+                if not hits:
+                    report.memos_unplaced += 1
+                coder = normalize_coder(c["user"] or "unknown")
+                for i in hits:
+                    texts = memos.setdefault((passages[i].id, coder_identity(coder)), (coder, []))[1]
+                    if c["text"] not in texts:
+                        texts.append(c["text"])
+        coded = {(pid, coder_identity(coder)) for pid, coder, _ in decisions}
+        rows = [(pid, coder, code, level) for (pid, coder, code), level in decisions.items()]
+        for key, coder in sorted(no_code.items()):
+            if key in coded:
+                report.no_code_conflicts += 1  # the same coder coded the passage too: the codings win
+            else:
+                rows.append((key[0], coder, None, None))
+        memo_rows = []
+        for (pid, _), (coder, texts) in memos.items():
+            memo = "\n\n".join(texts)
+            mark = store.mark_for(pid, coder)
+            old = (mark or {}).get("memo") or ""
+            if old and memo in old:
+                continue  # imported before
+            memo_rows.append((pid, coder, f"{old}\n\n{memo}" if old else memo))
+        counts = store.apply_decisions(rows, origin="qdpx", description=f"import {path.name}", memos=memo_rows)
         report.written = sum(c["added"] + c["changed"] for c in counts.values())
+        report.no_code = sum(c["no_code"] for c in counts.values())
+        report.memos = sum(c["memos"] for c in counts.values())
+        for reason, n in project["notes_left_out"].items():
+            report.notes.append(f"{n} note(s) left out: {reason}")
+        if report.memos_unplaced:
+            report.notes.append(f"{report.memos_unplaced} note(s) on text outside any passage left out")
+        if report.no_code_conflicts:
+            report.notes.append(f"{report.no_code_conflicts} no-code decision(s) left out: the same coder also "
+                                "coded the passage")
         if not any(s["status"] != "skipped" for s in report.sources):
             reasons = "; ".join(f"{s['name']}: {s['message']}" for s in report.sources) or "it has no text sources"
             raise RefiError(f"{path.name}: no text source to import ({reasons}); nothing imported "

@@ -171,14 +171,13 @@ def coding_table(store, coders: Sequence[str]) -> CodingTable:
     """The coders' decisions on the passages all of them have decided.
 
     Raises:
-        ReliabilityError: fewer than two coders, a coder with no decisions, or no passage
-            decided by all.
+        ReliabilityError: fewer than two coders, one person named twice (``Li`` and ``li``:
+            see :func:`~beicoder.core.store.coder_identity`), a coder with no decisions, or
+            no passage decided by all.
     """
-    from .store import normalize_coder
+    from .study import distinct_coders
 
-    names = list(dict.fromkeys(normalize_coder(c) for c in coders))
-    if len(names) < 2:
-        raise ReliabilityError("name at least two different coders")
+    names = [store.resolve_coder(c) for c in distinct_coders(coders, "coders", ReliabilityError)]
     known = store.coders()
     missing = [c for c in names if c not in known]
     if missing:

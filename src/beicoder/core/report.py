@@ -55,9 +55,7 @@ def codings_hash(store, coder: str) -> str:
     """sha256 of the coder's decisions in a canonical form (interviewee, transcript hash,
     passage ordinal, code, level; "no code" marks included), independent of row order and
     edit times."""
-    from .store import normalize_coder
-
-    coder = normalize_coder(coder)
+    coder = store.resolve_coder(coder)
     rows = store.decision_rows(coder)
     canon = sorted(json.dumps([r["interviewee"], r["sha256"], r["ordinal"], r["code"], r["level"]]) for r in rows)
     return hashlib.sha256("\n".join(canon).encode("utf-8")).hexdigest()

@@ -7,10 +7,11 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from . import BeicoderError
 from .ingest import ImportProblem, ParsedTranscript, read_transcript
-from .textutil import read_utf8
+from .textutil import read_text_input
 
 
 class MetaError(BeicoderError):
@@ -33,7 +34,14 @@ class FileResult:
 
 
 def read_meta(path: str | Path) -> list[dict]:
-    """Read an interviewee metadata CSV (UTF-8, BOM allowed).
+    """The rows of the interviewee metadata CSV at ``path``; see :func:`read_meta_file`."""
+    return read_meta_file(path)[0]
+
+
+def read_meta_file(path: str | Path) -> tuple[list[dict], str]:
+    """Read an interviewee metadata CSV in any encoding a transcript may have (UTF-8 with or
+    without BOM, GB18030/GBK as Chinese Excel saves it, Big5, UTF-16, Windows-1252; see
+    :func:`~beicoder.core.textutil.read_text_input`). Returns ``(rows, encoding found)``.
 
     Columns: ``interviewee`` (required), ``group`` (``outstanding``/``average`` or
     优秀/普通/一般; may be empty), ``tenure_years`` (a number >= 0), ``branch``; other columns
@@ -41,14 +49,14 @@ def read_meta(path: str | Path) -> list[dict]:
     :meth:`~beicoder.core.store.Store.upsert_interviewees` (``id``, ``grp``, ...).
 
     Raises:
-        MetaError: unreadable or not UTF-8, no ``interviewee`` column, an empty or repeated
+        MetaError: unreadable or undecodable, no ``interviewee`` column, an empty or repeated
             interviewee, a group that is neither outstanding nor average, a tenure that is
             not a number >= 0.
     """
     from .analysis import AnalysisError, normalize_group
 
     path = Path(path)
-    text = read_utf8(path, MetaError, "the CSV")
+    text, encoding = read_text_input(path, MetaError, "the CSV")
     reader = csv.DictReader(text.splitlines())
     fields = [f.strip() for f in reader.fieldnames or []]
     if "interviewee" not in fields:
@@ -78,16 +86,19 @@ def read_meta(path: str | Path) -> list[dict]:
         out.append({"id": iv, "grp": row.get("group") or None, "tenure_years": tenure_val,
                     "branch": row.get("branch") or None,
                     "extra": json.dumps(extra, ensure_ascii=False) if extra else None})
-    return out
+    return out, encoding
 
 
-def parse_files(paths, interviewee: str | None = None) -> list[tuple[Path, ParsedTranscript | None, FileResult | None]]:
-    """Read and parse every file; a file that fails yields a FileResult with status ``error``."""
+def parse_files(paths, interviewee: str | None = None, roles=None
+                ) -> list[tuple[Path, ParsedTranscript | None, FileResult | None]]:
+    """Read and parse every file (``roles``: a :class:`~beicoder.core.ingest.SpeakerRoles`
+    with the study's own speaker labels); a file that fails yields a FileResult with status
+    ``error``. Out: ``(path, parsed or None, failure or None)`` per file."""
     out = []
     for p in paths:
         p = Path(p)
         try:
-            out.append((p, read_transcript(p, interviewee), None))
+            out.append((p, read_transcript(p, interviewee, roles), None))
         except ImportProblem as exc:
             out.append((p, None, FileResult(p, "error", str(exc))))
     return out
@@ -208,38 +219,76 @@ def replace_dictionary(store, path: str | Path, confirm=None):
     return dictionary, dropped
 
 
+class SessionCheck(NamedTuple):
+    """What :func:`check_coding_session` found: the ``coders`` to reconcile (empty without
+    consensus), the ``consensus_coder`` and the ``coder`` who codes, each as the study names
+    them (resolved by :func:`~beicoder.core.store.coder_identity`)."""
+
+    coders: list[str]
+    consensus_coder: str
+    coder: str | None
+
+
+def distinct_coders(names, what: str = "name", error: type[Exception] = BeicoderError) -> list[str]:
+    """``names`` (as typed) when they are at least two different coders by
+    :func:`~beicoder.core.store.coder_identity`.
+
+    Raises:
+        error: fewer than two names, or one person named twice (``Li`` and ``li ``), said in
+            one line (``what`` starts it: ``--consensus``, ``--coders``).
+    """
+    from .store import coder_identity, normalize_coder
+
+    typed = [normalize_coder(n) for n in names]
+    seen: dict[str, str] = {}
+    for name in typed:
+        key = coder_identity(name)
+        if key in seen:
+            same = "the same name" if seen[key] == name else "one coder"
+            raise error(f"{what}: {seen[key]!r} and {name!r} are {same} (names are compared without case, "
+                        "width, spaces and invisible characters); name at least two different coders")
+        seen[key] = name
+    if len(typed) < 2:
+        raise error(f"{what}: name at least two different coders")
+    return typed
+
+
 def check_coding_session(db_path: str | Path, blind: bool = False, consensus=(),
-                         consensus_coder: str = "consensus") -> tuple[list[str], str]:
+                         consensus_coder: str = "consensus", coder: str | None = None) -> SessionCheck:
     """Check that the study at ``db_path`` can be coded as asked, before the TUI opens: it
     exists and has a dictionary; with ``consensus`` (coders to reconcile), that these are two
-    or more different coders who share decided passages, that ``consensus_coder`` is not one
-    of them, and that ``blind`` is not asked too. Returns ``(coders to reconcile, consensus
-    coder)``, names normalised (the list is empty without ``consensus``).
+    or more different coders (by identity: ``Li`` and ``li`` are one) who share decided
+    passages, that ``consensus_coder`` is not one of them, and that ``blind`` is not asked too.
+    Returns a :class:`SessionCheck`: the coders to reconcile, the consensus coder and
+    ``coder`` (who codes), as the study names them.
 
     Raises:
         BeicoderError: any of the above does not hold (one line).
-        StoreError: the file is not a beicoder study.
+        StoreError: the file is not a beicoder study, or an empty coder name.
         ReliabilityError: a coder to reconcile has no decisions, or they share no passage.
     """
-    from .store import Store, normalize_coder
+    from .store import Store, coder_identity, normalize_coder
 
     if not Path(db_path).exists():
         raise BeicoderError(f"{db_path}: no such study file (run 'beicoder import' or 'beicoder demo' first)")
-    names = list(dict.fromkeys(normalize_coder(n) for n in consensus or []))
+    names = list(consensus or [])
     target = normalize_coder(consensus_coder)
     if names and blind:
         raise BeicoderError("--blind and --consensus exclude each other: "
                             "the consensus screen shows every coder's codings")
-    if names and len(names) < 2:
-        raise BeicoderError("--consensus: name at least two different coders")
-    if target in names:
+    if names:
+        names = distinct_coders(names, "--consensus")
+    if any(coder_identity(n) == coder_identity(target) for n in names):
         raise BeicoderError(f"--consensus: the consensus coder {target!r} cannot also be one of the coders reconciled "
                             "(choose another name with --consensus-coder)")
     with Store(db_path, create=False) as store:  # fail early, with one line, on a bad file
         if store.dictionary() is None:
             raise BeicoderError(f"{db_path}: the study has no dictionary; import transcripts first")
+        names = [store.resolve_coder(n) for n in names]
+        target = store.resolve_coder(target)
+        who = store.resolve_coder(coder) if coder is not None else None
         if names:
             from .reliability import coding_table
 
             coding_table(store, names)  # the coders exist and share decided passages
-    return names, target
+    return SessionCheck(names, target, who)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import NamedTuple
 
 # CJK Unified Ideographs, Extension A, compatibility ideographs, and the astral extensions B-H.
 HAN_RE = re.compile(
@@ -57,15 +58,31 @@ def match_form(text: str) -> str:
     return text.translate(_fold_table())
 
 
-def read_utf8(path, error: type[Exception], what: str = "file") -> str:
-    """The text of the UTF-8 file ``path`` (a BOM is dropped).
+class TextFile(NamedTuple):
+    """A text input read by :func:`read_text_input`: its ``text`` (newlines normalised to LF, no
+    BOM) and the ``encoding`` it was decoded from (as transcripts report it: ``utf-8``,
+    ``utf-8-bom``, ``gb18030``, ``big5``, ``cp1252``, ``utf-16``, ...)."""
+
+    text: str
+    encoding: str
+
+
+def read_text_input(path, error: type[Exception], what: str = "file") -> TextFile:
+    """Read the text file ``path`` (a CSV of metadata, codings, gold passages or names, or a
+    dictionary) in any encoding a transcript may have: UTF-8 with or without BOM, UTF-16/32
+    (with or without BOM), GB18030/GBK, Big5 or Windows-1252, detected as
+    :func:`~beicoder.core.ingest.decode_bytes` detects them (Chinese Excel saves CSV as GBK).
+
+    Out: a :class:`TextFile` (text with LF newlines, the encoding found).
 
     Raises:
-        error: (an exception class taking one message) when the file cannot be read, or is
-            not UTF-8; the message names the file and says to save it as UTF-8 (``what``
-            names the kind of file in that advice: "the CSV", "the names file").
+        error: (an exception class taking one message) when the file cannot be read, is
+            empty, looks binary, or no supported encoding explains its bytes; one line naming
+            the file (``what`` names the kind of file: "the CSV", "the names file").
     """
     from pathlib import Path
+
+    from .ingest import ImportProblem, decode_bytes
 
     path = Path(path)
     try:
@@ -73,6 +90,7 @@ def read_utf8(path, error: type[Exception], what: str = "file") -> str:
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise error(f"{path}: not UTF-8; save {what} as UTF-8") from None
+        text, encoding = decode_bytes(raw, str(path), what)
+    except ImportProblem as exc:
+        raise error(str(exc)) from None
+    return TextFile(text, encoding)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import StoreError, describe_sqlite_error, normalize_coder, now
+from .base import StoreError, coder_identity, describe_sqlite_error, normalize_coder, now
 from .coding import ORIGINS, Action, ActionRecord, CodingMixin
 from .llm import LlmMixin
 from .schema import SCHEMA_VERSION
@@ -29,7 +29,7 @@ from .suggestions import SuggestionsMixin
 from .transcripts import Passage, TranscriptsMixin
 
 __all__ = ["ORIGINS", "SCHEMA_VERSION", "Action", "ActionRecord", "Passage", "Store", "StoreError",
-           "describe_sqlite_error", "normalize_coder", "now"]
+           "coder_identity", "describe_sqlite_error", "normalize_coder", "now"]
 
 
 class Store(CodingMixin, SuggestionsMixin, LlmMixin, TranscriptsMixin, StudyMixin):

@@ -32,7 +32,8 @@ def now() -> str:
 
 
 def normalize_coder(name: str) -> str:
-    """A coder's name as stored: trimmed and NFC-normalised, case kept.
+    """A coder's name as typed and shown: trimmed and NFC-normalised, case and width kept.
+    Who is the same coder is decided by :func:`coder_identity`, not by this form.
 
     Raises:
         StoreError: an empty name.
@@ -41,6 +42,23 @@ def normalize_coder(name: str) -> str:
     if not norm:
         raise StoreError("coder name is empty")
     return norm
+
+
+def coder_identity(name: str) -> str:
+    """The identity of the coder named ``name``: the one rule that decides whether two names
+    are the same person. NFKC (full-width ``Ｌｉ`` is ``Li``), case-folded (``LI`` is ``li``),
+    and without white space or invisible format characters (zero-width space and joiners,
+    BOM, soft hyphen: Unicode category Cf). ``Li``, ``li ``, ``Ｌｉ`` and ``Li\u200b`` are one
+    coder; ``王老师`` and ``王 老师`` too.
+
+    Raises:
+        StoreError: a name that is empty once these are removed.
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name or "").casefold())
+    key = "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) != "Cf")
+    if not key:
+        raise StoreError(f"coder name {name!r} is empty" if name else "coder name is empty")
+    return key
 
 
 def describe_sqlite_error(path: Path, exc: BaseException) -> str:
@@ -144,6 +162,42 @@ class StoreBase:
         """Run a read query and return its rows as dicts (for tests and inspection; the
         product's own code calls the store's named methods)."""
         return self._all(sql, params)
+
+    # -- coders -----------------------------------------------------------------------------
+    def resolve_coder(self, name: str) -> str:
+        """The coder ``name`` stands for in this study: the stored name (as it was first typed)
+        of the coder with the same :func:`coder_identity`, or the name itself (trimmed, NFC)
+        for a new coder. A name stored exactly as given is itself, so an old study holding
+        both ``Li`` and ``li`` keeps both reachable.
+
+        Raises:
+            StoreError: an empty name.
+        """
+        typed = normalize_coder(name)
+        key = coder_identity(typed)
+        names = [r[0] for r in self._run("SELECT name FROM coders ORDER BY rowid").fetchall()]
+        if typed in names:
+            return typed
+        return next((n for n in names if coder_identity(n) == key), typed)
+
+    def resolve_coders(self, names) -> dict[str, str]:
+        """:meth:`resolve_coder` for a batch of ``names`` (a file's coder column): name given ->
+        coder. Names of one identity that are new to the study become one coder, under the
+        first of them given.
+
+        Raises:
+            StoreError: an empty name.
+        """
+        out: dict[str, str] = {}
+        new: dict[str, str] = {}  # identity -> the first new name of it
+        for name in names:
+            if name in out:
+                continue
+            coder = self.resolve_coder(name)
+            key = coder_identity(coder)
+            stored = self._one("SELECT 1 FROM coders WHERE name = ?", [coder]) is not None
+            out[name] = coder if stored else new.setdefault(key, coder)
+        return out
 
     # -- schema -----------------------------------------------------------------------------
     def _columns(self, table: str) -> set[str]:

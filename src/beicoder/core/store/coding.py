@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .base import StoreBase, StoreError, normalize_coder, now
+from .base import StoreBase, StoreError, now
 
 #: Where an action came from.
 ORIGINS = ("keyboard", "suggestion", "csv", "qdpx", "merge", "consensus", "review", "dictionary")
@@ -253,7 +253,7 @@ class CodingMixin(StoreBase):
         Raises:
             StoreError: an empty coder name, an unknown origin, a write the study refuses.
         """
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         if origin not in ORIGINS:
             raise StoreError(f"unknown origin {origin!r} (one of {', '.join(ORIGINS)})")
         outer = self._open_action
@@ -284,7 +284,7 @@ class CodingMixin(StoreBase):
         Raises:
             StoreError: an unknown code or a level outside its scale."""
         self.check_level(code, level)
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         with self.write():  # the state is read under the write lock
             present = self._row("codings", [passage_id, coder, code]) is not None
             what = f"remove {code}" if present else f"add {code}"
@@ -350,22 +350,31 @@ class CodingMixin(StoreBase):
 
     # -- batches (imports) ----------------------------------------------------------------------
     def apply_decisions(self, decisions: Iterable[tuple[int, str, str | None, int | None]], origin: str,
-                        description: str) -> dict[str, dict[str, int]]:
-        """Write decisions ``(passage id, coder, code or None for "no code", level)`` in one
-        transaction, as one action per coder (so ``undo`` for that coder takes the whole batch
-        back). A code is added or its level set; a "no code" decision removes the coder's
-        codes on the passage. Returns per coder the counts ``added``, ``changed``,
-        ``unchanged`` and ``no_code`` (no-code decisions newly made).
+                        description: str, memos: Iterable[tuple[int, str, str]] = ()) -> dict[str, dict[str, int]]:
+        """Write decisions ``(passage id, coder, code or None for "no code", level)`` and memos
+        ``(passage id, coder, memo text)`` in one transaction, as one action per coder (so
+        ``undo`` for that coder takes the whole batch back). A code is added or its level set;
+        a "no code" decision removes the coder's codes on the passage; a memo replaces the
+        coder's memo on the passage (any number of lines, kept whole). Coder names are
+        resolved to the study's coders by identity (see :meth:`resolve_coders`). Returns per
+        coder (as stored) the counts ``added``, ``changed``, ``unchanged``, ``no_code``
+        (no-code decisions newly made) and ``memos`` (memos set or changed).
 
         Raises:
             StoreError: an unknown code, a level outside its scale, an unknown passage."""
+        decisions, memos = list(decisions), list(memos)
+        names = self.resolve_coders([d[1] for d in decisions] + [m[1] for m in memos])
         by_coder: dict[str, list[tuple[int, str | None, int | None]]] = {}
+        memos_of: dict[str, list[tuple[int, str]]] = {}
         for pid, coder, code, level in decisions:
-            by_coder.setdefault(normalize_coder(coder), []).append((pid, code, level))
+            by_coder.setdefault(names[coder], []).append((pid, code, level))
+        for pid, coder, memo in memos:
+            by_coder.setdefault(names[coder], [])
+            memos_of.setdefault(names[coder], []).append((pid, memo))
         counts: dict[str, dict[str, int]] = {}
         with self.write():
             for coder, items in by_coder.items():
-                tally = counts.setdefault(coder, {"added": 0, "changed": 0, "unchanged": 0, "no_code": 0})
+                tally = counts.setdefault(coder, {"added": 0, "changed": 0, "unchanged": 0, "no_code": 0, "memos": 0})
                 with self.action(coder, origin, description) as act:
                     for pid, code, level in items:
                         if code is None:
@@ -375,6 +384,8 @@ class CodingMixin(StoreBase):
                                 tally["unchanged"] += 1
                         else:
                             tally[act.put_coding(pid, code, level, origin)] += 1
+                    for pid, memo in memos_of.get(coder, []):
+                        tally["memos"] += act.set_memo(pid, memo)
         return counts
 
     # -- decisions set aside by a re-import ----------------------------------------------------------
@@ -439,7 +450,7 @@ class CodingMixin(StoreBase):
         to its state before, in one transaction. Returns the action undone, or None when there
         is nothing to undo. History closed by a re-import (passages that no longer exist) is
         skipped."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         with self.write():
             while True:
                 row = self._one("SELECT id FROM actions WHERE coder = ? AND state = ? ORDER BY id DESC LIMIT 1",
@@ -458,7 +469,7 @@ class CodingMixin(StoreBase):
     def redo_action(self, coder: str) -> ActionRecord | None:
         """Apply again the coder's most recently undone action (possible until the coder makes
         a new action). Returns the action redone, or None when there is nothing to redo."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         with self.write():
             row = self._one("SELECT id FROM actions WHERE coder = ? AND state = ? ORDER BY id ASC LIMIT 1",
                             [coder, UNDONE])
@@ -480,7 +491,7 @@ class CodingMixin(StoreBase):
         """The coder's actions that can be undone (with ``redo``: redone), newest first (at
         most ``limit``); an action whose every row was closed by a re-import or a dropped code
         is left out."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         state, live = (UNDONE, 1) if redo else (DONE, 0)
         order = "ASC" if redo else "DESC"
         return [self._record(r["id"]) for r in self._all(
@@ -522,19 +533,19 @@ class CodingMixin(StoreBase):
         return self._all(
             """SELECT c.code, c.level, c.origin, c.updated_at FROM codings c JOIN codes k ON k.code = c.code
                WHERE c.passage_id = ? AND c.coder = ? ORDER BY k.position""",
-            [passage_id, normalize_coder(coder)])
+            [passage_id, self.resolve_coder(coder)])
 
     def mark_for(self, passage_id: int, coder: str) -> dict | None:
         """The coder's mark on a passage (dict with passage_id, coder, no_code, memo,
         updated_at, decided_by), or None."""
-        return self._row("passage_marks", [passage_id, normalize_coder(coder)])
+        return self._row("passage_marks", [passage_id, self.resolve_coder(coder)])
 
     def marks(self, coder: str | None = None) -> list[dict]:
         """Every passage mark (of ``coder``, or of all): dicts with passage_id, coder, no_code,
         memo, updated_at, decided_by."""
         if coder:
             return self._all("SELECT * FROM passage_marks WHERE coder = ? ORDER BY passage_id",
-                             [normalize_coder(coder)])
+                             [self.resolve_coder(coder)])
         return self._all("SELECT * FROM passage_marks ORDER BY passage_id, coder")
 
     def all_codings(self) -> list[dict]:
@@ -549,7 +560,7 @@ class CodingMixin(StoreBase):
 
     def decided_passages(self, coder: str) -> set[int]:
         """Ids of the passages the coder has coded or marked "no code"."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         return {r[0] for r in self._run(
             "SELECT passage_id FROM codings WHERE coder = ? UNION "
             "SELECT passage_id FROM passage_marks WHERE coder = ? AND no_code = 1", [coder, coder]).fetchall()}
@@ -567,14 +578,14 @@ class CodingMixin(StoreBase):
         params: list = []
         if coder:
             sql += " WHERE c.coder = ?"
-            params.append(normalize_coder(coder))
+            params.append(self.resolve_coder(coder))
         sql += " ORDER BY t.interviewee, t.id, p.ordinal, k.position, c.coder"
         return self._all(sql, params)
 
     def decision_rows(self, coder: str) -> list[dict]:
         """The coder's decisions in a form independent of row ids and times: dicts with
         interviewee, sha256 (of the transcript), ordinal, code ('' for "no code") and level."""
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         return self._all(
             """SELECT t.interviewee, t.sha256, p.ordinal, c.code, c.level FROM codings c
                JOIN passages p ON p.id = c.passage_id JOIN transcripts t ON t.id = p.transcript_id WHERE c.coder = ?
@@ -589,7 +600,7 @@ class CodingMixin(StoreBase):
         start, end, text, interviewee, grp, n_codes (the coder's codings of the passage) and
         no_code (1 when the coder marked it "no code"). Without ``coder`` every passage counts
         as undecided (n_codes 0, no_code 0)."""
-        coder = normalize_coder(coder) if coder else ""
+        coder = self.resolve_coder(coder) if coder else ""
         return self._all(
             """SELECT p.id, p.transcript_id, p.ordinal, p.start, p."end", p.text, t.interviewee, i.grp,
                       (SELECT count(*) FROM codings c WHERE c.passage_id = p.id AND c.coder = ?) AS n_codes,

@@ -121,19 +121,15 @@ class StudyMixin(StoreBase):
     def record_session(self, coder: str, blind: bool, kind: str = "coding") -> int:
         """Record that ``coder`` opened a coding (or consensus) screen, blind to the groups or
         not. Returns the session id."""
-        from .base import normalize_coder
-
         with self.write():
             return self._run("INSERT INTO sessions(coder, started_at, blind, kind) VALUES (?, ?, ?, ?)",
-                             [normalize_coder(coder), now(), int(bool(blind)), kind]).lastrowid
+                             [self.resolve_coder(coder), now(), int(bool(blind)), kind]).lastrowid
 
     def blinding(self, coder: str) -> dict:
         """How ``coder`` coded: dict with sessions (coding screens opened), blind (of them,
         blind to the groups) and outside (the coder's actions made outside the TUI: imports,
         merges), so a report can say "blind", "not blind", "partly blind" or "unknown"."""
-        from .base import normalize_coder
-
-        coder = normalize_coder(coder)
+        coder = self.resolve_coder(coder)
         row = self._one("SELECT count(*), coalesce(sum(blind), 0) FROM sessions WHERE coder = ? AND kind = 'coding'",
                         [coder])
         outside = self._one("SELECT count(*) FROM actions WHERE coder = ? AND origin IN ('csv', 'qdpx', 'merge')",

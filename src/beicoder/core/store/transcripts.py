@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import StoreBase, StoreError, normalize_coder, now
+from .base import StoreBase, StoreError, now
 
 
 @dataclass
@@ -206,7 +206,7 @@ class TranscriptsMixin(StoreBase):
         params: list = []
         if coder:
             sql += " AND r.coder = ?"
-            params.append(normalize_coder(coder))
+            params.append(self.resolve_coder(coder))
         return self._all(sql + " ORDER BY t.interviewee, r.passage_ordinal, r.id", params)
 
     def review_item(self, item_id: int) -> dict | None:
@@ -218,7 +218,7 @@ class TranscriptsMixin(StoreBase):
     def transcripts(self, coder: str | None = None) -> list[dict]:
         """One dict per transcript: id, interviewee, grp, title, speech_length, n_passages,
         and (with ``coder``) n_decided, the passages this coder has coded or marked "no code"."""
-        coder = normalize_coder(coder) if coder else ""
+        coder = self.resolve_coder(coder) if coder else ""
         return self._all(
             """SELECT t.id, t.interviewee, i.grp, t.title, t.speech_length,
                       (SELECT count(*) FROM passages p WHERE p.transcript_id = t.id) AS n_passages,

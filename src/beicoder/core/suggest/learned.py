@@ -197,9 +197,7 @@ def train(store, coder: str, dictionary, db_path: str | Path, seed: int = SEED, 
     """
     import shutil
 
-    from ..store import normalize_coder
-
-    coder = normalize_coder(coder)
+    coder = store.resolve_coder(coder)
     learned = sorted(store.decided_passages(coder))
     examples = examples_from_study(store, coder)
     nlp = train_model(examples, dictionary, seed, epochs, dictionary_examples)

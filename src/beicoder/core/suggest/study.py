@@ -87,13 +87,12 @@ def train_and_score(store, coder: str, db_path: str | Path, dictionary_examples:
         ModelError: too few decided passages, or none with a code.
         BeicoderError: the study has no dictionary.
     """
-    from ..store import normalize_coder
     from .learned import LearnedSuggester, store_model_suggestions, train
 
     dictionary = store.dictionary()
     if dictionary is None:
         raise BeicoderError(f"{db_path}: the study has no dictionary; import transcripts first")
-    coder = normalize_coder(coder)
+    coder = store.resolve_coder(coder)
     result = train(store, coder, dictionary, db_path, dictionary_examples=dictionary_examples)
     model = LearnedSuggester.load(result.path, dictionary)
     return Trained(coder, result, store_model_suggestions(store, model, coder))
