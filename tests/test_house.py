@@ -257,3 +257,31 @@ def test_dictionary_drops_are_recorded_and_scales_checked(demo_db, tmp_path):
     narrow.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     code, out = _cli("dictionary", narrow, "--yes", "--db", db)
     assert code == 2 and "levels of existing codings fall outside the new scales: ACH" in out
+
+
+def test_merge_carries_a_code_taken_back_and_a_no_code_decision(demo_db, tmp_path):
+    import shutil
+
+    first, second = tmp_path / "li.db", tmp_path / "wang.db"
+    shutil.copy(demo_db, first)
+    _cli("codings", "import", Path(__file__).parent / "data" / "coder_wang.csv", "--coder", "wang", "--db", first)
+    shutil.copy(first, second)
+    with Store(second, create=False) as store:
+        coded = sorted({r["passage_id"] for r in store.coding_rows("wang")})
+        gone, changed = coded[0], coded[1]
+        store.mark_no_code(gone, "wang")  # wang's later view: no code here
+        codes = [c["code"] for c in store.codings_for(changed, "wang")]
+        store.toggle_code(changed, "wang", codes[0])  # and one code taken back there
+        if len(codes) == 1:
+            store.toggle_code(changed, "wang", "EXP" if codes[0] != "EXP" else "ACH")
+        expected = ([c["code"] for c in store.codings_for(gone, "wang")],
+                    sorted(c["code"] for c in store.codings_for(changed, "wang")))
+    code, out = _cli("merge", second, "--db", first)
+    assert code == 0 and "removed (taken back in" in out, out
+    with Store(first, create=False) as store:
+        assert store.codings_for(gone, "wang") == [] and store.mark_for(gone, "wang")["no_code"] == 1
+        assert sorted(c["code"] for c in store.codings_for(changed, "wang")) == expected[1]
+        assert expected[0] == []
+    # merging again changes nothing
+    code, out = _cli("merge", second, "--db", first)
+    assert "0 added, 0 updated" in out and "removed" not in out

@@ -143,7 +143,25 @@ def test_unsupported_types_name_the_supported_ones(tmp_path, suffix):
     with pytest.raises(ImportProblem) as err:
         read_transcript(path)
     assert str(err.value) == (f"{path}: unsupported file type {suffix or '(none)'}; "
-                              "use .txt, .md, .docx, .odt, .srt or .vtt")
+                              "use .txt, .md, .docx, .odt, .srt or .vtt (or a .qdpx project)")
+
+
+def test_a_folder_and_export_names_are_refused_in_one_line(tmp_path, demo_db):
+    from click.testing import CliRunner
+
+    from beicoder.cli import main
+
+    with pytest.raises(ImportProblem, match="is a folder; give the files in it"):
+        read_transcript(tmp_path)
+    runner = CliRunner()
+    for out, fmt, message in ((tmp_path / "out.csv", "xlsx", "a xlsx export needs a name ending in .xlsx"),
+                              (tmp_path / "x.db-wal", "csv", "a csv export needs a name ending in .csv")):
+        result = runner.invoke(main, ["export", "--format", fmt, "--out", str(out), "--db", str(demo_db)])
+        assert result.exit_code == 2 and message in result.stderr and not out.exists()
+    from beicoder.core.export import OutputError, check_output
+
+    with pytest.raises(OutputError, match="journal file"):
+        check_output(tmp_path / "study.db-wal")
 
 
 # --------------------------------------------------------------------------- .srt / .vtt

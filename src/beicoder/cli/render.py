@@ -101,7 +101,8 @@ def merge_report(report, other) -> None:
                    "or invisible characters)")
     for coder, tally in sorted(report.coders.items()):
         click.echo(f"coder {coder}: {tally['added']} added, {tally['updated']} updated, "
-                   f"{tally['unchanged']} unchanged, {tally['kept']} kept (newer here)")
+                   f"{tally['unchanged']} unchanged, {tally['kept']} kept (newer here)"
+                   + (f", {tally['removed']} removed (taken back in {other})" if tally.get("removed") else ""))
     if not report.coders:
         click.echo("nothing to bring in")
 

@@ -55,6 +55,8 @@ def check_output(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")
+    if path.name.endswith(("-wal", "-shm", "-journal")):
+        raise OutputError(f"{path}: is the name of a study's journal file; choose another name")
     if path.exists():
         try:
             with open(path, "rb") as fh:
@@ -435,6 +437,8 @@ def export_study(store, fmt: str, out: str | Path, coder: str | None = None) -> 
 
     if fmt not in EXPORT_FORMATS:
         raise BeicoderError(f"{out}: unknown export format {fmt!r} (one of {', '.join(EXPORT_FORMATS)})")
+    if Path(out).suffix.lower() != f".{fmt}":
+        raise BeicoderError(f"{out}: a {fmt} export needs a name ending in .{fmt}")
     out = check_output(out)
     if coder:
         coder = store.resolve_coder(coder)

@@ -30,7 +30,7 @@ DOCX_SUFFIXES = {".docx"}
 ODT_SUFFIXES = {".odt"}
 SUBTITLE_SUFFIXES = {".srt", ".vtt"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | DOCX_SUFFIXES | ODT_SUFFIXES | SUBTITLE_SUFFIXES
-_SUPPORTED_HINT = "use .txt, .md, .docx, .odt, .srt or .vtt"
+_SUPPORTED_HINT = "use .txt, .md, .docx, .odt, .srt or .vtt (or a .qdpx project)"
 ROLES = ("interviewer", "interviewee")
 
 INTERVIEWER_LABELS = {
@@ -690,6 +690,8 @@ def read_transcript(path: str | Path, interviewee: str | None = None,
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise ImportProblem(f"{path}: is a folder; give the files in it (e.g. {path}/*.txt)")
     if suffix not in SUPPORTED_SUFFIXES:
         raise ImportProblem(f"{path}: unsupported file type {path.suffix or '(none)'}; {_SUPPORTED_HINT}")
     try:

@@ -5,8 +5,11 @@ text. Passages of a matched transcript are matched by offsets and text. Codings 
 marks (no code, memo) are copied under their own coder; a coder whose name differs from one
 of this study's only in case, width, spaces or invisible characters (``li`` and ``Li``: see
 :func:`~beicoder.core.store.coder_identity`) is that coder, and the report says so. Where
-the same coder has the same row in both files, the more recently changed one wins. Merging the same file twice changes
-nothing. The whole merge is one transaction, written through the store's audited path: one
+the same coder has the same row in both files, the more recently changed one wins, and where the other file changed a
+passage's decision last, its codes replace ours there (a code taken back or replaced by "no
+code" in the other file is removed here too). A passage whose every decision was taken back in
+the other file cannot be told from one never decided there, and is left as it is here. Merging
+the same file twice changes nothing. The whole merge is one transaction, written through the store's audited path: one
 action per coder (origin ``merge``), which ``beicoder undo --coder NAME`` takes back whole.
 """
 
@@ -33,7 +36,7 @@ class MergeReport:
     same_coder: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, coder: str, what: str) -> None:
-        tally = self.coders.setdefault(coder, {"added": 0, "updated": 0, "unchanged": 0, "kept": 0})
+        tally = self.coders.setdefault(coder, {"added": 0, "updated": 0, "unchanged": 0, "kept": 0, "removed": 0})
         tally[what] += 1
 
 
@@ -83,9 +86,31 @@ def merge_study(store, other_path: str | Path) -> MergeReport:
     codings = [{**r, "coder": ours[r["coder"]]} for r in codings]
     marks = [{**r, "coder": ours[r["coder"]]} for r in marks]
     description = f"merge {other_path.name}"
+    # a passage's decision by a coder is one unit: where the other file changed it last, ours
+    # becomes theirs, so a code they took back (or replaced by "no code") goes here too
+    theirs_units: dict[tuple[int, str], dict] = {}
+    for row in codings + marks:
+        unit = theirs_units.setdefault((pmap[row["passage_id"]], row["coder"]), {"codes": set(), "time": ""})
+        unit["time"] = max(unit["time"], row.get("updated_at") or "")
+        if "code" in row:
+            unit["codes"].add(row["code"])
+    newer = []
+    for (pid, coder), unit in theirs_units.items():
+        mine = [c.get("updated_at") or "" for c in store.codings_for(pid, coder)]
+        mark = store.mark_for(pid, coder)
+        if mark:
+            mine.append(mark.get("updated_at") or "")
+        if mine and unit["time"] > max(mine):
+            newer.append((pid, coder, unit["codes"]))
     with store.write():
         for coder in sorted(set(ours.values())):
             with store.action(coder, "merge", description) as act:
+                for pid, who, wanted in newer:
+                    if who != coder:
+                        continue
+                    for c in store.codings_for(pid, coder):
+                        if c["code"] not in wanted and act.remove_coding(pid, c["code"]):
+                            report.count(coder, "removed")
                 for row in codings:
                     if row["coder"] != coder:
                         continue
