@@ -155,7 +155,7 @@ def test_a_folder_and_export_names_are_refused_in_one_line(tmp_path, demo_db):
         read_transcript(tmp_path)
     runner = CliRunner()
     for out, fmt, message in ((tmp_path / "out.csv", "xlsx", "a xlsx export needs a name ending in .xlsx"),
-                              (tmp_path / "x.db-wal", "csv", "a csv export needs a name ending in .csv")):
+                              (tmp_path / "x.db-wal", "csv", "is the name of a study's journal file")):
         result = runner.invoke(main, ["export", "--format", fmt, "--out", str(out), "--db", str(demo_db)])
         assert result.exit_code == 2 and message in result.stderr and not out.exists()
     from beicoder.core.export import OutputError, check_output
