@@ -76,3 +76,32 @@ def read_utf8(path, error: type[Exception], what: str = "file") -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise error(f"{path}: not UTF-8; save {what} as UTF-8") from None
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified_form(text: str) -> str:
+    """``text`` converted from Traditional to Simplified Chinese by OpenCC, keeping its length:
+    where a phrase rule would change the length, the text is converted character by character
+    instead, so offsets in the result are offsets in ``text``."""
+    conv = _t2s()
+    out = conv.convert(text)
+    if len(out) == len(text):
+        return out
+    chars = []
+    for ch in text:
+        c = conv.convert(ch)
+        chars.append(c if len(c) == 1 else ch)
+    return "".join(chars)
+
+
+def search_form(text: str) -> str:
+    """The form of ``text`` that text search compares: :func:`match_form` (full-width folded,
+    lower case) then :func:`simplified_form`, so Simplified and Traditional find each other.
+    Same length as ``text``: a match's offsets are offsets in ``text``."""
+    return simplified_form(match_form(text))

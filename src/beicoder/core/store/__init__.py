@@ -7,6 +7,7 @@ offers named methods for everything the product reads and writes; its rooms are
 * :mod:`.base`: the connection, transactions, backup, and SQLite errors as :class:`StoreError`;
 * :mod:`.study`: the dictionary, codes and interviewees;
 * :mod:`.transcripts`: transcripts, versions, turns and passages;
+* :mod:`.search`: the passages' search index (FTS5, trigrams) and the queries that find passages;
 * :mod:`.coding`: codings, marks and memos, written only through audited actions (undo, redo);
 * :mod:`.suggestions`: what the suggesters proposed.
 
@@ -40,7 +41,7 @@ class Store(CodingMixin, SuggestionsMixin, TranscriptsMixin, StudyMixin):
             beicoder study, or one made by a newer beicoder.
     """
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def set_dictionary(self, dictionary, drop_codings: bool = False) -> None:  # noqa: D102 - see StudyMixin
@@ -48,5 +49,6 @@ class Store(CodingMixin, SuggestionsMixin, TranscriptsMixin, StudyMixin):
         with self.write():
             super().set_dictionary(dictionary, drop_codings)
             self.close_history_of_codes(dropped)
+            self._changed("study")
 
     set_dictionary.__doc__ = StudyMixin.set_dictionary.__doc__

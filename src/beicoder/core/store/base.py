@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .. import BeicoderError
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, statements
@@ -27,7 +28,7 @@ class StoreError(BeicoderError):
 
 def now() -> str:
     """The current time in UTC, ISO 8601 with milliseconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def normalize_coder(name: str) -> str:
@@ -193,7 +194,7 @@ class StoreBase:
         self.close()
 
     @contextmanager
-    def write(self) -> Iterator["StoreBase"]:
+    def write(self) -> Iterator[StoreBase]:
         """One write transaction, begun IMMEDIATE so that the write lock is taken at the
         start: a deferred transaction that reads first and then writes fails at once when
         another coder's session wrote in between, busy timeout or not. Nested use becomes a
@@ -230,6 +231,29 @@ class StoreBase:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise self._fail(exc) from None
+
+    def _changed(self, kind: str, action: int | None = None, coder: str | None = None) -> None:
+        """Log a change for open screens to pick up (see :meth:`changes_since`): ``kind`` is
+        ``do``, ``undo`` or ``redo`` of the action ``action`` of ``coder``, or ``study`` for a
+        change of the whole study (a re-import, a new dictionary). Called inside a write."""
+        self._run("INSERT INTO changes(action, coder, kind, at) VALUES (?, ?, ?, ?)", [action, coder, kind, now()])
+
+    def last_change(self) -> int:
+        """The number of the newest change logged (0: none); see :meth:`changes_since`."""
+        row = self._one("SELECT max(seq) FROM changes")
+        return (row[0] or 0) if row else 0
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[dict]:
+        """The changes logged after change number ``seq``, oldest first (at most ``limit``):
+        dicts with seq, action, coder, kind (``do``, ``undo``, ``redo`` or ``study``), at.
+        Cheap when nothing changed: the newest change is found through the primary key."""
+        return self._all("SELECT seq, action, coder, kind, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                         [seq, limit])
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it changes when another connection commits to the
+        study, so polling it costs nothing while nobody else writes."""
+        return self._one("PRAGMA data_version")[0]
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the study file (before it is copied or renamed)."""

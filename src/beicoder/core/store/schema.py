@@ -7,7 +7,7 @@ already has part of it (``IF NOT EXISTS``), so a file half-upgraded by hand stil
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -62,7 +62,10 @@ CREATE TABLE IF NOT EXISTS audit (
     undone INTEGER NOT NULL DEFAULT 0, passage_id INTEGER);
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL, blind INTEGER NOT NULL DEFAULT 0,
-    kind TEXT NOT NULL DEFAULT 'coding');
+    kind TEXT NOT NULL DEFAULT 'coding', pid INTEGER, host TEXT, last_seen TEXT, ended_at TEXT);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY, action INTEGER, coder TEXT, kind TEXT NOT NULL, at TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS passage_search USING fts5(folded, tokenize = 'trigram');
 CREATE INDEX IF NOT EXISTS idx_passages_transcript ON passages(transcript_id, ordinal);
 CREATE INDEX IF NOT EXISTS idx_turns_transcript ON turns(transcript_id, ordinal);
 CREATE INDEX IF NOT EXISTS idx_codings_coder ON codings(coder, passage_id);
@@ -70,6 +73,8 @@ CREATE INDEX IF NOT EXISTS idx_audit_coder ON audit(coder, action);
 CREATE INDEX IF NOT EXISTS idx_audit_action ON audit(action);
 CREATE INDEX IF NOT EXISTS idx_audit_passage ON audit(passage_id);
 CREATE INDEX IF NOT EXISTS idx_actions_coder ON actions(coder, state, id);
+CREATE INDEX IF NOT EXISTS idx_codings_code ON codings(code, coder);
+CREATE INDEX IF NOT EXISTS idx_marks_coder ON passage_marks(coder, no_code);
 """
 
 # Upgrades of an existing study, by the schema version they lead to. A new study gets SCHEMA.
@@ -104,6 +109,21 @@ MIGRATIONS: dict[int, list[str]] = {
     # coding sessions, so a report can say whether coding was blind to the groups
     6: ["""CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL,
            blind INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL DEFAULT 'coding')"""],
+    # changes: one row per action done, undone or redone, and per study-wide change (a re-import,
+    # a new dictionary), so an open screen updates its counts from what changed since it last
+    # looked; passage_search: every passage's text folded for search (Simplified, NFKC, lower
+    # case), indexed by trigrams, filled from Python (the store fills what is missing); indexes
+    # for coded segments by code and for a coder's "no code" marks; sessions that say whether
+    # they are still open (process, host, last heartbeat, end)
+    7: ["""CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, action INTEGER, coder TEXT,
+           kind TEXT NOT NULL, at TEXT NOT NULL)""",
+        "CREATE VIRTUAL TABLE IF NOT EXISTS passage_search USING fts5(folded, tokenize = 'trigram')",
+        "CREATE INDEX IF NOT EXISTS idx_codings_code ON codings(code, coder)",
+        "CREATE INDEX IF NOT EXISTS idx_marks_coder ON passage_marks(coder, no_code)",
+        "ALTER TABLE sessions ADD COLUMN pid INTEGER",
+        "ALTER TABLE sessions ADD COLUMN host TEXT",
+        "ALTER TABLE sessions ADD COLUMN last_seen TEXT",
+        "ALTER TABLE sessions ADD COLUMN ended_at TEXT"],
 }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC
 
 from .base import StoreBase, StoreError, now
 
@@ -39,7 +40,8 @@ class StudyMixin(StoreBase):
             for code in missing:
                 self._run("DELETE FROM codings WHERE code = ?", [code])
             self._run(
-                "INSERT OR REPLACE INTO dictionary(id, name, source, sha256, yaml, loaded_at) VALUES (1, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO dictionary(id, name, source, sha256, yaml, loaded_at) "
+                "VALUES (1, ?, ?, ?, ?, ?)",
                 [dictionary.name, str(dictionary.source), dictionary.sha256, dictionary.yaml_text, now()])
             for row in self._all("SELECT code FROM codes"):
                 if row["code"] not in new_codes:
@@ -51,7 +53,8 @@ class StudyMixin(StoreBase):
                        max_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT(code) DO UPDATE SET position=excluded.position, name_zh=excluded.name_zh,
                        name_en=excluded.name_en, definition_zh=excluded.definition_zh,
-                       definition_en=excluded.definition_en, min_level=excluded.min_level, max_level=excluded.max_level""",
+                       definition_en=excluded.definition_en, min_level=excluded.min_level,
+                       max_level=excluded.max_level""",
                     [c.code, pos, c.name_zh, c.name_en, c.definition_zh, c.definition_en, c.min_level, c.max_level])
 
     def dictionary(self):
@@ -108,12 +111,65 @@ class StudyMixin(StoreBase):
     # -- coding sessions ------------------------------------------------------------------------
     def record_session(self, coder: str, blind: bool, kind: str = "coding") -> int:
         """Record that ``coder`` opened a coding (or consensus) screen, blind to the groups or
-        not. Returns the session id."""
+        not, in this process on this host (see :meth:`open_sessions`). Returns the session id."""
+        import os
+        import socket
+
         from .base import normalize_coder
 
+        stamp = now()
         with self.write():
-            return self._run("INSERT INTO sessions(coder, started_at, blind, kind) VALUES (?, ?, ?, ?)",
-                             [normalize_coder(coder), now(), int(bool(blind)), kind]).lastrowid
+            return self._run("INSERT INTO sessions(coder, started_at, blind, kind, pid, host, last_seen) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [normalize_coder(coder), stamp, int(bool(blind)), kind, os.getpid(),
+                              socket.gethostname(), stamp]).lastrowid
+
+    def touch_session(self, session_id: int) -> None:
+        """Say that session ``session_id`` is still open (its heartbeat, every minute or so)."""
+        with self.write():
+            self._run("UPDATE sessions SET last_seen = ? WHERE id = ?", [now(), session_id])
+
+    def end_session(self, session_id: int) -> None:
+        """Record that session ``session_id`` was closed."""
+        with self.write():
+            self._run("UPDATE sessions SET ended_at = ? WHERE id = ?", [now(), session_id])
+
+    def open_sessions(self, coder: str, besides: int | None = None, stale_after_s: float = 180.0) -> list[dict]:
+        """The coding sessions of ``coder`` still open, apart from session ``besides``: not
+        ended, and whose process is alive (on this host) or whose heartbeat is younger than
+        ``stale_after_s`` seconds (on another host). A session killed with ``kill -9`` is not
+        open. Returns dicts with id, started_at, pid, host, last_seen."""
+        import os
+        import socket
+        from datetime import datetime
+
+        from .base import normalize_coder
+
+        rows = self._all("SELECT id, started_at, pid, host, last_seen FROM sessions WHERE coder = ? "
+                         "AND kind = 'coding' AND ended_at IS NULL AND id != ? ORDER BY id",
+                         [normalize_coder(coder), besides if besides is not None else -1])
+        here = socket.gethostname()
+        stamp = datetime.now(UTC)
+        out = []
+        for r in rows:
+            if r["pid"] is None:
+                continue  # recorded before schema 7: nothing says it is open
+            if r["host"] == here:
+                try:
+                    os.kill(r["pid"], 0)
+                except ProcessLookupError:
+                    continue
+                except PermissionError:
+                    pass  # alive, another user's
+            else:
+                try:
+                    age = (stamp - datetime.fromisoformat(r["last_seen"])).total_seconds()
+                except (TypeError, ValueError):
+                    continue
+                if age > stale_after_s:
+                    continue
+            out.append(r)
+        return out
 
     def blinding(self, coder: str) -> dict:
         """How ``coder`` coded: dict with sessions (coding screens opened), blind (of them,
