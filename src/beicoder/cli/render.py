@@ -174,8 +174,10 @@ def comparison(analysis) -> None:
     diff = prim[prim["verdict"] == "differentiating"]
     console.print("Differentiating competencies: " + ("; ".join(f"{c} {names.get(c, '')}" for c in diff["code"])
                                                       if len(diff) else "none by this rule"), soft_wrap=True)
-    for label, what in (("marginal", "Marginal"), ("threshold", "Threshold competencies (shown by most of both "
-                                                                "groups, no difference)"), ("reversed", "Average higher")):
+    kinds = (("marginal", "Marginal"),
+             ("threshold", "Threshold competencies (shown by most of both groups, no difference)"),
+             ("reversed", "Average higher"))
+    for label, what in kinds:
         sub = prim[prim["verdict"] == label]
         if len(sub):
             console.print(f"{what}: " + "; ".join(f"{c} {names.get(c, '')}" for c in sub["code"]), soft_wrap=True)
@@ -230,3 +232,37 @@ def reliability(result) -> None:
                   "disagreement; 'where coded' compares levels only where both coded.", soft_wrap=True)
     console.print(f"{len(report['disagreements'])} passages with disagreements (codes or levels); "
                   "--out writes them to disagreements.csv")
+
+
+# -- passages found --------------------------------------------------------------------------------
+def passages_found(results, width: int = 60) -> None:
+    """The rows of :func:`~beicoder.core.retrieval.find_passages` as a table (interviewee,
+    passage number, group, coder, code and level or the codes, memo, the passage cut to
+    ``width`` characters around its first match), then the one-line summary."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..tui.linebreak import WrappedText  # Chinese line breaking, as in the TUI
+
+    q = results.query
+    by_code = bool(q.code) and q.status == "any"
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    for name in ["interviewee", "#", "group"] + (["coder", "level"] if by_code else ["codes"]):
+        t.add_column(name, no_wrap=name != "codes", max_width=24 if name == "codes" else None, overflow="fold")
+    t.add_column("memo", max_width=24, overflow="fold")
+    t.add_column("passage", ratio=1, min_width=30, overflow="fold")
+    for h in results.hits:
+        text = h.text.replace("\n", " ")
+        start = max(0, h.matches[0][0] - 10) if h.matches else 0
+        shown = ("…" if start else "") + text[start:start + width] + ("…" if len(text) > start + width else "")
+        body = Text(shown)
+        shift = (1 if start else 0) - start
+        for a, b in h.matches:
+            if a + shift >= 0 and b + shift <= len(shown):
+                body.stylize("bold reverse", a + shift, b + shift)
+        codes = ([h.coder or "", "" if h.level is None else f"L{h.level}"] if by_code
+                 else [h.codes or ", ".join(h.suggested)])
+        t.add_row(h.interviewee, str(h.ordinal), h.group or "", *codes, WrappedText(h.memo), WrappedText(body))
+    if results.hits:
+        _console(100).print(t)
+    click.echo(results.describe())
