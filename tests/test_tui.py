@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import TUI_MC01, TUI_MC02, make_study
 from textual import events
 
 from beicoder.core.dictionary import load_dictionary
@@ -14,7 +15,6 @@ from beicoder.core.store import Store
 from beicoder.core.study import import_parsed, parse_files
 from beicoder.tui.app import BeicoderApp
 from beicoder.tui.screens.coding import CodingScreen
-from conftest import TUI_MC01, TUI_MC02, make_study
 from beicoder.tui.screens.dialogs import HelpScreen, LevelScreen, MemoScreen
 
 SIZE = (160, 45)
@@ -200,14 +200,14 @@ async def test_no_code_and_memo(study: Path):
         assert "no code" in str(screen.query_one("#mine").content)
         await pilot.press("m")
         assert isinstance(app.screen, MemoScreen)
-        await pilot.press(*"hard case", "enter")
+        await pilot.press(*"hard case", "ctrl+s")  # Enter starts a new line in the memo; ctrl+s saves
         await pilot.pause()
         assert isinstance(app.screen, CodingScreen)
         assert q(study, "SELECT no_code, memo FROM passage_marks WHERE coder = 'alice' AND passage_id = ?",
                  [p1]) == [(1, "hard case")]
         # the memo screen opens with the memo; Escape leaves it unchanged
         await pilot.press("m")
-        assert app.screen.query_one("#memo-input").value == "hard case"
+        assert app.screen.query_one("#memo-input").text == "hard case"
         await pilot.press(*" edited", "escape")
         await pilot.pause()
         assert q(study, "SELECT memo FROM passage_marks WHERE passage_id = ?", [p1]) == [("hard case",)]
