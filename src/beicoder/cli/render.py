@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ..core.fmt import num, p_value, stars
+from ..core.fmt import num, p_value, plural, stars
 
 
 def _console(min_width: int):
@@ -22,7 +22,8 @@ def project_import(rep, db) -> None:
     """The account of one REFI-QDA project import (:class:`~beicoder.core.refi.ProjectImport`)."""
     for src in rep.sources:
         if src["status"] == "imported":
-            click.echo(f"imported source {src['name']}: interviewee {src['interviewee']}, {src['passages']} passages")
+            click.echo(f"imported source {src['name']}: interviewee {src['interviewee']}, "
+                       f"{plural(src['passages'], 'passage')}")
             if src["message"]:
                 click.echo(f"  note: {src['message']}")
         else:
@@ -64,7 +65,8 @@ def import_report(report, db) -> None:
         click.echo(f"pseudonymized {p.path.name}: {p.total} replacements" + (f" ({detail})" if detail else ""))
     for r in report.files:
         if r.status == "imported":
-            click.echo(f"imported {r.path.name}: interviewee {r.interviewee}, {r.passages} passages ({r.encoding})")
+            click.echo(f"imported {r.path.name}: interviewee {r.interviewee}, {plural(r.passages, 'passage')} "
+                       f"({r.encoding})")
             for w in r.warnings:
                 click.echo(f"  warning: {r.path.name}: {w}")
         elif r.status in ("unchanged", "updated"):

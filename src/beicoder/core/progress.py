@@ -50,15 +50,18 @@ class ProgressTracker:
     def load(self) -> None:
         """Read everything once (also after a study-wide change)."""
         store = self.store
-        self.seq = store.last_change()
-        self.transcript_of: dict[int, int] = store.passage_transcripts()
+        with store.snapshot():  # the counts and the change number they stand at, read together
+            self.seq = store.last_change()
+            self.transcript_of: dict[int, int] = store.passage_transcripts()
+            pairs = store.decided_pairs()
+            levels = store.level_counts(self.coder)
         self.decided: dict[str, set[int]] = {}
-        for coder, pid in store.decided_pairs():
+        for coder, pid in pairs:
             self.decided.setdefault(coder, set()).add(pid)
         self.counts: dict[str, Counter] = {}
         for coder, pids in self.decided.items():
             self.counts[coder] = Counter(self.transcript_of[p] for p in pids if p in self.transcript_of)
-        self.levels: dict[str, Counter] = {code: Counter(n) for code, n in store.level_counts(self.coder).items()}
+        self.levels: dict[str, Counter] = {code: Counter(n) for code, n in levels.items()}
 
     # -- reading ------------------------------------------------------------------------------------
     def coders(self) -> list[str]:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import BeicoderError
-from .textutil import read_utf8
 from .ingest import ImportProblem, ParsedTranscript, read_transcript
+from .textutil import read_utf8
 
 
 class MetaError(BeicoderError):
@@ -76,7 +76,8 @@ def read_meta(path: str | Path) -> list[dict]:
             raise MetaError(f"{where}: tenure_years {tenure!r} is not a number of years >= 0")
         extra = {k: v for k, v in row.items() if k not in ("interviewee", "group", "tenure_years", "branch")}
         out.append({"id": iv, "grp": row.get("group") or None, "tenure_years": tenure_val,
-                    "branch": row.get("branch") or None, "extra": json.dumps(extra, ensure_ascii=False) if extra else None})
+                    "branch": row.get("branch") or None,
+                    "extra": json.dumps(extra, ensure_ascii=False) if extra else None})
     return out
 
 
@@ -136,7 +137,8 @@ def meta_warnings(meta: list[dict], store) -> list[str]:
              for m in meta if m["id"] not in known]
     ungrouped = store.ungrouped_interviewees()
     if ungrouped:
-        notes.append(f"no group for {', '.join(ungrouped)}: give them one in the metadata CSV before 'beicoder analyze'")
+        notes.append(f"no group for {', '.join(ungrouped)}: "
+                     "give them one in the metadata CSV before 'beicoder analyze'")
     return notes
 
 
@@ -231,7 +233,8 @@ def check_coding_session(db_path: str | Path, blind: bool = False, consensus=(),
                             "(choose another name with --consensus-coder)")
     with Store(db_path, create=False) as store:  # fail early, with one line, on a bad file
         if store.dictionary() is None:
-            raise BeicoderError(f"{db_path}: the study has no dictionary; import transcripts first")
+            raise BeicoderError(f"{db_path}: the study has no dictionary; load one with "
+                                "'beicoder dictionary FILE.yaml' (the bundled one: dictionary/micro_credit.yaml)")
         if names:
             from .reliability import coding_table
 

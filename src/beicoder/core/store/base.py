@@ -255,6 +255,20 @@ class StoreBase:
         study, so polling it costs nothing while nobody else writes."""
         return self._one("PRAGMA data_version")[0]
 
+    @contextmanager
+    def snapshot(self) -> Iterator[StoreBase]:
+        """Reads that see one state of the study (a read transaction: nothing another session
+        commits meanwhile shows in them). Inside a transaction already, it adds nothing."""
+        if self.conn.in_transaction:
+            yield self
+            return
+        self._run("BEGIN")
+        try:
+            yield self
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the study file (before it is copied or renamed)."""
         self._run("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -223,7 +223,7 @@ class CodingScreen(NarrowFooter, Screen):
         with Horizontal():
             yield TranscriptPanel(id="left")
             yield PassageView(id="center")
-            with VerticalScroll(id="right"):
+            with VerticalScroll(id="right", can_focus=False):
                 with Horizontal(id="codes-title"):
                     yield Static("Codes", classes="title")
                     yield Static("  Tab ↑/↓ Enter · p any code", id="codes-hint")
@@ -260,7 +260,7 @@ class CodingScreen(NarrowFooter, Screen):
         self.query_one(PassageView).focus()
         self._mounted = True
         self._data_version = self.store.data_version()
-        self.set_interval(POLL_S, self._poll)
+        self.poll_timer = self.set_interval(POLL_S, self._poll)
         self.set_interval(HEARTBEAT_S, self._heartbeat)
         self.load_suggestions({p.id for p in self.passages}, self.trained_on > 0)
 

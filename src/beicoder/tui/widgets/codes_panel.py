@@ -68,8 +68,9 @@ class CodesPanel(DataTable):
             code_cell = Text.assemble((f"{i + 1 if i < 9 else ' '} ", "dim"), code_cell)
         if s is None:
             score = Text("")
-        elif s.get("muted"):
-            score = Text(f"({s['score']:.2f})", style="dim")  # muted: evidence, not a suggestion
+        elif s.get("muted"):  # evidence, not a suggestion
+            value = f"{s['score']:.2f}"
+            score = Text(f"({value.lstrip('0') if self.compact else value})", style="dim")
         else:
             score = Text(f"{s['score']:.2f}", style=bold)
         level = "?" if c is None or c["level"] is None else c["level"]
@@ -86,9 +87,10 @@ class CodesPanel(DataTable):
         self.clear(columns=True)
         self.cell_padding = 0 if compact else 1
         code_w = max([4] + [cell_len(c) for c in self.code_order])
-        scrollbar = 2 if len(self.code_order) > max(self.size.height - 1, 1) else 0
+        rows_shown = max(self.size.height - 1, 1)
+        scrollbar = self.styles.scrollbar_size_vertical if len(self.code_order) > rows_shown else 0
         if compact:
-            key_w, score_w, yours_w = 0, 7, 4
+            key_w, score_w, yours_w = 0, 6, 4
             self.add_column("code", key="code", width=code_w + 3)
         else:
             key_w, score_w, yours_w = 3, 9, 5

@@ -13,7 +13,9 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
     the model's dissenting score, the keywords matched (with the jieba word holding them, or
     why a negated one does not count) and the model's own words, underlined. ``empty`` is
     shown when there is no suggestion; ``learned``: the model learned this passage from the
-    coder's decision, so its score there is no second opinion."""
+    coder's decision, so its score there is no second opinion. A ``muted`` suggestion (a
+    keyword match the coder's model scores low) is shown dim, its blended score in brackets,
+    marked "not suggested"."""
     out = Text("Evidence\n", style="bold")
     if learned:
         out.append("the model learned this passage from your decision: its score is no second opinion\n",
@@ -31,10 +33,14 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
             if w not in words:
                 words.append(w)
         model_words = list(dict.fromkeys(e["matched"] for e in s.get("model_evidence", [])))
-        out.append(f"{s['code']}", style=code_style(code_order, s["code"]))
+        muted = bool(s.get("muted"))
+        out.append(f"{s['code']}", style="dim" if muted else code_style(code_order, s["code"]))
         sources = "+".join(s["sources"])
         if s["model_score"] is not None and "model" not in s["sources"]:
             sources += f"; model {s['model_score']:.2f}"  # the model has scored it, and disagrees
+        if muted:  # a keyword the model scores low: evidence kept, not suggested
+            out.append(f" ({s['score']:.2f}) [{sources}]: {'、'.join(words)} — not suggested\n", style="dim")
+            continue
         out.append(f" {s['score']:.2f} [{sources}]: {'、'.join(words)}")
         if model_words:
             if words:
