@@ -368,8 +368,8 @@ async def test_transcript_list_opens_transcript(study: Path):
         # focus is back on the passage: coding keys work
         await pilot.press("1")
         assert codings(study) == {(ids[3], "ACH", None)}
-        from textual.widgets import DataTable
-        table = screen.query_one("#transcripts", DataTable)
+        from beicoder.tui.widgets.transcript_list import TranscriptList
+        table = screen.query_one("#transcripts", TranscriptList)
         tid2 = q(study, "SELECT id FROM transcripts WHERE interviewee = 'MC02'")[0][0]
         assert table.get_cell(str(tid2), "done") == "1/2"
 
@@ -613,8 +613,8 @@ async def test_long_names_are_shortened_in_the_middle(tmp_path: Path, size):
         screen = await ready(app, pilot)
         await pilot.press("t")  # shows the list on a narrow terminal
         await pilot.pause()
-        from textual.widgets import DataTable
-        table = screen.query_one("#transcripts", DataTable)
+        from beicoder.tui.widgets.transcript_list import TranscriptList
+        table = screen.query_one("#transcripts", TranscriptList)
         shown = [str(table.get_row_at(i)[0]) for i in range(2)]
         assert shown[0] != shown[1]
         for full, cell in zip(names, shown):

@@ -151,6 +151,7 @@ class WrappedText:
 
     def __init__(self, text: Text | str):
         self.text = text if isinstance(text, Text) else Text(text)
+        self._lines: tuple[int, list[Text]] | None = None  # the last width asked and its lines
 
     def __str__(self) -> str:
         return self.text.plain
@@ -161,12 +162,25 @@ class WrappedText:
         return self.text.plain
 
     def lines(self, width: int) -> list[Text]:
-        """The lines at ``width`` cells, as Texts with their styles."""
-        return [self.text[a:b] for a, b in break_lines(self.text.plain, width)]
+        """The lines at ``width`` cells, as Texts with their styles (kept for the last width:
+        Textual measures a widget's height and then draws it, at the same width)."""
+        if self._lines is None or self._lines[0] != width:
+            spans = break_lines(self.text.plain, width)
+            cuts = sorted({x for span in spans for x in span} - {0})
+            pieces = self.text.divide(cuts)  # one pass over the styles, not one per line
+            at = dict(zip([0, *cuts], pieces))
+            empty = Text("", style=self.text.style)
+            self._lines = (width, [at[a] if a < b else empty for a, b in spans])
+        return self._lines[1]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        base = console.get_style(self.text.style) if self.text.style else None
         for line in self.lines(options.max_width):
-            yield from line.render(console, end="")
+            if base is None:
+                yield from line.render(console, end="")
+            else:  # Text.render leaves out the Text's own style; apply it under the spans'
+                yield from (Segment(s.text, base + s.style if s.style else base, s.control)
+                            for s in line.render(console, end=""))
             yield Segment.line()
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:

@@ -14,6 +14,7 @@ file did: their progress, and any change to the passage on screen, shows without
 
 from __future__ import annotations
 
+import gc
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -226,7 +227,7 @@ class CodingScreen(NarrowFooter, Screen):
             with VerticalScroll(id="right", can_focus=False):
                 with Horizontal(id="codes-title"):
                     yield Static("Codes", classes="title")
-                    yield Static("  Tab ↑/↓ Enter · p any code", id="codes-hint")
+                    yield Static("Tab ↑/↓ Enter · p any code", id="codes-hint")
                 yield CodesPanel(id="codes")
                 yield EvidencePanel(id="evidence")
                 yield CodeInfo(id="code-info")
@@ -263,6 +264,10 @@ class CodingScreen(NarrowFooter, Screen):
         self.poll_timer = self.set_interval(POLL_S, self._poll)
         self.set_interval(HEARTBEAT_S, self._heartbeat)
         self.load_suggestions({p.id for p in self.passages}, self.trained_on > 0)
+        # What was just read (the counts of a large study, the widgets) lives as long as the
+        # screen: out of the garbage collector's way, its full collections stop showing up as
+        # slow keystrokes.
+        self.call_after_refresh(gc.freeze)
 
     def on_unmount(self) -> None:
         """Record that this session ended (the warning to a second session stops)."""
@@ -718,8 +723,9 @@ class CodingScreen(NarrowFooter, Screen):
 
     def _after_change(self, message: str) -> None:
         """After a write: replay it into the counts, redraw what it touched, say so."""
-        self._sync()
-        self.refresh_passage()
+        changed = self._sync()
+        if changed.reload or self.passage is None or self.passage.id not in changed.passages:
+            self.refresh_passage()  # (else _sync has redrawn it)
         self.notify(message, timeout=2)
         self._offer_retraining()
 

@@ -6,15 +6,16 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.message import Message
-from textual.widgets import DataTable
 
 from ..text import CODE_STYLES, cut_end
+from .line_table import LineTable
 
 COMPACT_BELOW = 44  # cells: shorter headers under this width
 
 
-class CodesPanel(DataTable):
-    """One row per dictionary code (keyed by the code): its key (1-9 for the first nine),
+class CodesPanel(LineTable):
+    """One row per dictionary code (keyed by the code; a :class:`LineTable`, so a change
+    redraws only its row): its key (1-9 for the first nine),
     the code, its name, the suggestion's score (dim and in brackets for a keyword match the
     coder's model scored low) and the coder's own level. However many codes the dictionary
     has, the table scrolls; its cursor is the *highlighted* code, whose definition the screen
@@ -40,10 +41,10 @@ class CodesPanel(DataTable):
             self.code = code
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(cursor_type="row", **kwargs)
         self.code_order: list[str] = []
         self.competencies: dict = {}
-        self._cells: dict[str, tuple] = {}  # code -> (code cell, score cell, yours cell) as drawn
+        self._drawn_cells: dict[str, tuple] = {}  # code -> (code cell, score cell, yours cell) as drawn
         self._width: int | None = None
         self.compact = False
         self._last: tuple[dict, dict] = ({}, {})  # the scores and codings shown
@@ -106,7 +107,7 @@ class CodesPanel(DataTable):
         for i, code in enumerate(self.code_order):
             comp = self.competencies[code]
             name = cut_end(comp.name_zh or comp.name_en, name_w - (1 if compact else 0))
-            code_cell, score, yours = self._cells.get(code) or self._row(i, code, None, None)
+            code_cell, score, yours = self._drawn_cells.get(code) or self._row(i, code, None, None)
             if compact:
                 self.add_row(code_cell, name, score, yours, key=code)
             else:
@@ -123,32 +124,31 @@ class CodesPanel(DataTable):
         self._last = (scores, codings)
         if code_order != self.code_order:
             self.code_order, self.competencies = list(code_order), competencies
-            self._cells = {}
+            self._drawn_cells = {}
             self._fill()
         self._apply(scores, codings)
 
     def _apply(self, scores: dict, codings: dict) -> None:
         for i, code in enumerate(self.code_order):
             cells = self._row(i, code, scores.get(code), codings.get(code))
-            drawn = self._cells.get(code)
+            drawn = self._drawn_cells.get(code)
             if drawn is not None and all(a.plain == b.plain and a.style == b.style for a, b in zip(cells, drawn)):
                 continue
-            self._cells[code] = cells
+            self._drawn_cells[code] = cells
             for column, value in zip(("code", "score", "yours"), cells):
                 self.update_cell(code, column, value)
 
     def on_resize(self, event: events.Resize) -> None:
         if self.code_order and event.size.width != self._width:
-            self._cells = {}
+            self._drawn_cells = {}
             self._fill()
             self._apply(*self._last)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_line_table_row_selected(self, event: LineTable.RowSelected) -> None:
         event.stop()
-        self.post_message(self.Toggle(str(event.row_key.value)))
+        self.post_message(self.Toggle(event.row_key))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_line_table_row_highlighted(self, event: LineTable.RowHighlighted) -> None:
         event.stop()
-        if event.row_key is not None and event.row_key.value is not None:
-            self.post_message(self.Highlighted(str(event.row_key.value)))
+        self.post_message(self.Highlighted(event.row_key))
 

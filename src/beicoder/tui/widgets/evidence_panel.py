@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from ..linebreak import WrappedText
 from ..text import code_style
 
 
@@ -56,5 +57,8 @@ class EvidencePanel(Static):
     """The Evidence pane; :meth:`show` takes what :func:`evidence_text` takes."""
 
     def show(self, suggestions: list[dict], code_order: list[str], empty: str, learned: bool) -> None:
-        """Draw the evidence of ``suggestions`` (see :func:`evidence_text`)."""
-        self.update(evidence_text(suggestions, code_order, empty, learned))
+        """Draw the evidence of ``suggestions`` (see :func:`evidence_text`), its lines broken
+        the Chinese way; a new layout only when its number of lines changes."""
+        from .passage_view import update_wrapped
+
+        update_wrapped(self, WrappedText(evidence_text(suggestions, code_order, empty, learned)))

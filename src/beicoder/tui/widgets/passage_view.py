@@ -51,6 +51,15 @@ def decision_line(codings: dict[str, dict], mark: dict, proposals: dict[str, tup
     return mine
 
 
+def update_wrapped(static: Static, content: WrappedText) -> None:
+    """Show ``content`` in ``static``, asking Textual for a new layout only when the number of
+    lines changes (a layout of the whole screen is most of a keystroke's cost)."""
+    width = static.content_region.width
+    lines = len(content.lines(width)) if width > 0 else None
+    static.update(content, layout=lines is None or lines != getattr(static, "_lines_shown", None))
+    static._lines_shown = lines
+
+
 class PassageView(Vertical, can_focus=True):
     """The passage being coded: a title line (``#where``), then, in a scrolling box
     (``#passage-scroll``), the question (``#question``) and the highlighted passage
@@ -81,10 +90,10 @@ class PassageView(Vertical, can_focus=True):
         """Draw a passage: the ``where`` line, the ``question`` turn (see
         :func:`~beicoder.tui.text.question_line`), ``text`` highlighted for ``suggestions``
         and the ``decision`` line (see :func:`decision_line`)."""
-        self.query_one("#where", Static).update(where)
-        self.query_one("#question", Static).update(WrappedText(question_line(question)))
-        self.query_one("#passage", Static).update(WrappedText(highlighted(text, suggestions, code_order)))
-        self.query_one("#mine", Static).update(WrappedText(decision))
+        update_wrapped(self.query_one("#where", Static), WrappedText(where))
+        update_wrapped(self.query_one("#question", Static), WrappedText(question_line(question)))
+        update_wrapped(self.query_one("#passage", Static), WrappedText(highlighted(text, suggestions, code_order)))
+        update_wrapped(self.query_one("#mine", Static), WrappedText(decision))
 
     def scroll_to_top(self) -> None:
         """Show a new passage from its start."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual import events
 from textual.message import Message
-from textual.widgets import DataTable
 
 from ..text import cut_end, shorten_middle
+from .line_table import LineTable
 
 OTHER_NAME_CELLS = 7  # an other coder's column header is cut to this many cells
 
 
-class TranscriptList(DataTable):
+class TranscriptList(LineTable):
     """One row per transcript (keyed by its id): the interviewee, the coder's progress
     ("done", or "you" when other coders have decisions), one column per other coder with the
     passages that coder has decided (as many as fit), then the interviewee's group.
@@ -53,8 +53,7 @@ class TranscriptList(DataTable):
         """Show ``transcripts`` (dicts of ``Store.transcripts``: id, interviewee, grp,
         n_decided, n_passages), the ``others`` coders' decided passages per transcript id
         (``others_done``) and, with ``with_groups``, a group column. When only the numbers
-        changed, only the cells that changed are redrawn (every ``update_cell`` makes a
-        DataTable draw all its rows again)."""
+        changed, only the rows whose cells changed are redrawn."""
         before = list(self.others)
         same_rows = self._filled and [t["id"] for t in transcripts] == [t["id"] for t in self.transcripts]
         self.transcripts, self.others, self.others_done = transcripts, others, others_done
@@ -103,9 +102,9 @@ class TranscriptList(DataTable):
         if self.cursor_row != row:
             self.move_cursor(row=row)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_line_table_row_selected(self, event: LineTable.RowSelected) -> None:
         event.stop()
-        self.post_message(self.Opened(int(event.row_key.value)))
+        self.post_message(self.Opened(int(event.row_key)))
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit()
