@@ -87,6 +87,14 @@ async def test_text_search_in_both_scripts_and_short_queries(study: Path):
         await pilot.pause()
         shown = str(app.screen.query_one("#find-preview").content.renderables[-1])
         assert "查了流水\n也看了电费" in shown
+        # Enter opens it; the words searched for stand out in the passage
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CodingScreen) and screen.passage.ordinal == 1
+        body = screen.query_one("#passage").content.text
+        a = body.plain.index("銀行流水")
+        assert any("reverse" in str(span.style) and span.start == a and span.end == a + 4 for span in body.spans)
 
 
 async def test_coded_segments_jump_and_back(study: Path):

@@ -134,7 +134,9 @@ def resolve_code(store, code: str) -> str:
     raise QueryError(f"{store.path.name}: no code {code!r} in the dictionary (codes: {known})")
 
 
-def _matches(text: str, terms: list[str]) -> tuple[tuple[int, int], ...]:
+def match_spans(text: str, terms: list[str]) -> tuple[tuple[int, int], ...]:
+    """Where the folded ``terms`` (see :func:`search_terms`) occur in ``text``: sorted
+    (start, end) offsets into ``text`` itself (folding keeps the length)."""
     from .textutil import search_form
 
     folded = search_form(text)
@@ -227,7 +229,7 @@ def find_passages(store, query: PassageQuery, dictionary=None) -> PassageResults
             passage_id=pid, transcript_id=r["transcript_id"], interviewee=r["interviewee"], title=r["title"] or "",
             group=r["grp"], ordinal=r["ordinal"], text=r["text"], coder=r["coder"], code=r["code"], level=r["level"],
             codes=_codes_cell(codes.get(pid, []), with_coder=by_code or coder is None), memo=r["memo"] or "",
-            matches=_matches(r["text"], terms) if terms else (), suggested=suggested.get(pid, ())))
+            matches=match_spans(r["text"], terms) if terms else (), suggested=suggested.get(pid, ())))
     return PassageResults(query, hits, method)
 
 

@@ -189,6 +189,7 @@ class CodingScreen(NarrowFooter, Screen):
         self._shown_codes: set[str] = set()  # the coder's codes on the passage as last drawn
         self._shown_passage: int | None = None
         self.finder = FinderState(coder=coder)  # the find view's query and place, kept for "back"
+        self.status: tuple[str, int | None] = ("", None)  # what the last key saved, and on which passage
         self.came_from_list = False
 
     @property
@@ -721,12 +722,16 @@ class CodingScreen(NarrowFooter, Screen):
             self.notify(f"NOT saved ({what}): {exc}", severity="error", timeout=10)
             return self._FAILED
 
-    def _after_change(self, message: str) -> None:
-        """After a write: replay it into the counts, redraw what it touched, say so."""
+    def _after_change(self, message: str, toast: bool = False) -> None:
+        """After a write: replay it into the counts, redraw what it touched, and say what was
+        saved on the passage's title line (``message``; also as a toast with ``toast``: an
+        undo that moved the screen, a key that met another session's change)."""
+        self.status = (message, self.passage.id if self.passage is not None else None)
         changed = self._sync()
         if changed.reload or self.passage is None or self.passage.id not in changed.passages:
             self.refresh_passage()  # (else _sync has redrawn it)
-        self.notify(message, timeout=2)
+        if toast:
+            self.notify(message, timeout=4)
         self._offer_retraining()
 
     def action_toggle(self, n: int) -> None:
@@ -750,7 +755,7 @@ class CodingScreen(NarrowFooter, Screen):
         note = ""
         if added == seen:  # the stored state was not what the screen showed
             note = f" (another session had {'removed' if added else 'added'} it)"
-        self._after_change(f"{'added' if added else 'removed'} {code}{note} · saved")
+        self._after_change(f"{'added' if added else 'removed'} {code}{note} · saved", toast=bool(note))
 
     def on_codes_panel_toggle(self, message: CodesPanel.Toggle) -> None:
         """Enter or a click on a row of the Codes pane: add or remove that code."""
@@ -866,7 +871,7 @@ class CodingScreen(NarrowFooter, Screen):
         if done is None:
             self.notify(f"nothing to {what}", severity="warning")
             return
-        self._after_change(f"{'redone' if redo else 'undone'}: {self._moved_to(done)}")
+        self._after_change(f"{'redone' if redo else 'undone'}: {self._moved_to(done)}", toast=True)
 
     def _moved_to(self, done: ActionRecord) -> str:
         """Move to the passage of an action undone or redone; its description and place."""
@@ -984,17 +989,28 @@ class CodingScreen(NarrowFooter, Screen):
         suggestions = self.shown_suggestions(p.id)
         codings = {c["code"]: c for c in self.store.codings_for(p.id, self.coder)}
         mark = self.store.mark_for(p.id, self.coder) or {}
+        status, on = self.status
         where = Text.assemble(
             (f"{t['interviewee']}", "bold"), "" if self.blind else f"  ({t['grp'] or 'no group'})",
             f"  ·  passage {p.ordinal}/{len(self.passages)}",
             f"  ·  characters {p.start}–{p.end}  ·  {self.nlp_state}",
-            f"  ·  {self.model_state}" if self.model_state else "")
+            f"  ·  {self.model_state}" if self.model_state else "",
+            (f"  ·  {status}" if status and on == p.id else "", "bold green"))
         if p.id != self._shown_passage:
             view.scroll_to_top()
         view.show(where, self.store.question_turn_for(p), p.text, suggestions, self.code_order,
-                  decision_line(codings, mark, self.proposed_levels(suggestions, codings)))
+                  decision_line(codings, mark, self.proposed_levels(suggestions, codings)), self._found_in(p.text))
         self._shown_codes, self._shown_passage = set(codings), p.id
         self._show_panes(suggestions, codings, p.id in self.learned_passages)
+
+    def _found_in(self, text: str) -> tuple[tuple[int, int], ...]:
+        """Spans of the find view's search words in ``text``, once a passage was opened from
+        the list (so the words searched for stand out); none otherwise."""
+        if not self.came_from_list or not self.finder.text.strip():
+            return ()
+        from ...core.retrieval import match_spans, search_terms
+
+        return match_spans(text, search_terms(self.finder.text))
 
     def _show_panes(self, suggestions: list[dict], codings: dict, learned: bool) -> None:
         panel = self.query_one(CodesPanel)

@@ -158,8 +158,8 @@ class MemoScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="memo-box", classes="modal-box"):
-            yield Label(f"Memo{' on ' + self.where if self.where else ''}: Enter starts a new line · "
-                        "ctrl+s saves · Esc cancels · empty clears", id="memo-help")
+            yield Static(f"[b]Memo{' on ' + self.where if self.where else ''}[/b]: Enter starts a new line · "
+                         "ctrl+s saves · Esc cancels · empty clears", id="memo-help")
             yield TextArea(self.memo, id="memo-input", soft_wrap=True, show_line_numbers=False)
             with Horizontal(id="memo-buttons"):
                 yield Button("Save (ctrl+s)", id="memo-save", variant="primary", compact=True)
@@ -227,8 +227,8 @@ class GoToScreen(ModalScreen[str | None]):
         from textual.suggester import SuggestFromList
 
         with Vertical(id="goto-box", classes="modal-box"):
-            yield Label(f"Go to: a passage number (1–{self.passages} here), an interviewee, or both "
-                        "(MC03 17) · → completes · Enter goes · Esc cancels", id="goto-help")
+            yield Static(f"[b]Go to[/b]: a passage number (1–{self.passages} here), an interviewee, or both "
+                         "(MC03 17) · → completes · Enter goes · Esc cancels", id="goto-help")
             yield Input(placeholder="17, or an interviewee", id="goto-input",
                         suggester=SuggestFromList(self.names, case_sensitive=False))
 

@@ -28,7 +28,7 @@ from ...core.retrieval import PassageHit, PassageQuery, PassageResults, find_pas
 from ...core.store import Store
 from ..linebreak import WrappedText
 from ..messages import FindFailed, PassagesFound
-from ..text import cut_end
+from ..text import cut_end, shorten_middle
 
 SHOW_AT_MOST = 2000  # rows in the list (the summary says how many were found)
 MATCH = "bold reverse"
@@ -197,8 +197,10 @@ class FinderScreen(Screen[int | None]):
         event.stop()
         if self._typing is not None:
             self._typing.stop()
-        self.state.text = event.value
-        self.run_query()
+        if event.value != self.state.text or self._typing is not None:
+            self.state.text = event.value
+            self.run_query()
+        self._typing = None
         self.query_one(DataTable).focus()
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -217,13 +219,16 @@ class FinderScreen(Screen[int | None]):
         table.clear(columns=True)
         by_code = bool(res.query.code) and res.query.status == "any"
         shown = res.hits[:SHOW_AT_MOST]
-        width = max(table.size.width, 60)
-        columns = [("interviewee", 12), ("#", 4)] + ([] if self.blind else [("group", 11)])
+        width = max(table.size.width or self.size.width - 2, 40)
+        narrow = width < 110  # the passage keeps at least half of a narrow terminal
+        with_group = not self.blind and any(h.group for h in shown)
+        name_w = 10 if narrow else 14
+        columns = [("interviewee", name_w), ("#", 4)] + ([("group", 8 if narrow else 11)] if with_group else [])
         if by_code:
-            columns += [("coder", 10), ("level", 5)]
+            columns += [("coder", 8 if narrow else 10), ("level", 5)]
         else:
-            columns += [("suggested" if res.query.status == "suggested" else "codes", 16)]
-        columns += [("memo", 16)]
+            columns += [("suggested" if res.query.status == "suggested" else "codes", 10 if narrow else 16)]
+        columns += [("memo", 8 if narrow else 16)]
         rest = width - sum(w + 2 for _, w in columns) - 4
         for name, w in columns:
             table.add_column(name, key=name, width=w)
@@ -237,12 +242,15 @@ class FinderScreen(Screen[int | None]):
             self.hits[key] = h
             memo = h.memo.strip().splitlines()[0] + (" …" if len(h.memo.strip().splitlines()) > 1 else "") \
                 if h.memo.strip() else ""
-            row = [cut_end(h.interviewee, 12), str(h.ordinal)] + ([] if self.blind else [cut_end(h.group or "", 11)])
+            w = dict(columns)
+            row = [shorten_middle(h.interviewee, name_w), str(h.ordinal)]
+            row += [cut_end(h.group or "", w["group"])] if with_group else []
             if by_code:
-                row += [cut_end(h.coder or "", 10), "" if h.level is None else f"L{h.level}"]
+                row += [cut_end(h.coder or "", w["coder"]), "" if h.level is None else f"L{h.level}"]
             else:
-                row += [cut_end(", ".join(h.suggested) if res.query.status == "suggested" else h.codes, 16)]
-            row += [cut_end(memo, 16), snippet(h, max(rest, 20))]
+                column = "suggested" if res.query.status == "suggested" else "codes"
+                row += [cut_end(", ".join(h.suggested) if column == "suggested" else h.codes, w[column])]
+            row += [cut_end(memo, w["memo"]), snippet(h, max(rest, 20))]
             rows.append((row, key))
         for row, key in rows:
             table.add_row(*row, key=key)

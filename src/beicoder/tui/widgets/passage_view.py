@@ -12,13 +12,16 @@ from ..linebreak import WrappedText
 from ..text import code_style, question_line
 
 MUTED = "dim underline"  # a keyword match the coder's model scored low (see blended_suggestions)
+FOUND = "bold reverse"  # a word searched for in the find view
 
 
-def highlighted(text: str, suggestions: list[dict], code_order: list[str]) -> Text:
+def highlighted(text: str, suggestions: list[dict], code_order: list[str],
+                found: tuple[tuple[int, int], ...] = ()) -> Text:
     """The passage ``text`` with each suggestion's evidence in its code's colour (struck
     through and dim where negated, not counted; dim and underlined where the coder's model
-    scored the keyword's passage low: ``muted``) and the model's words underlined.
-    ``suggestions``: dicts of ``blended_suggestions`` (offsets into ``text``)."""
+    scored the keyword's passage low: ``muted``), the model's words underlined and the
+    ``found`` spans (start, end) in reverse. ``suggestions``: dicts of ``blended_suggestions``
+    (offsets into ``text``)."""
     body = Text(text)
     for s in suggestions:
         style = MUTED if s.get("muted") else code_style(code_order, s["code"])
@@ -26,6 +29,8 @@ def highlighted(text: str, suggestions: list[dict], code_order: list[str]) -> Te
             body.stylize("strike dim" if ev.get("negated") else style, ev["start"], ev["end"])
         for ev in s.get("model_evidence", []):
             body.stylize(f"{style} underline", ev["start"], ev["end"])
+    for a, b in found:  # the words of the find view's search, when the passage was opened from it
+        body.stylize(FOUND, a, b)
     return body
 
 
@@ -86,13 +91,15 @@ class PassageView(Vertical, can_focus=True):
         box.scroll_page_down() if direction > 0 else box.scroll_page_up()
 
     def show(self, where: Text, question: dict | None, text: str, suggestions: list[dict], code_order: list[str],
-             decision: Text) -> None:
+             decision: Text, found: tuple[tuple[int, int], ...] = ()) -> None:
         """Draw a passage: the ``where`` line, the ``question`` turn (see
         :func:`~beicoder.tui.text.question_line`), ``text`` highlighted for ``suggestions``
-        and the ``decision`` line (see :func:`decision_line`)."""
+        and the ``decision`` line (see :func:`decision_line`); ``found``: spans of the
+        find view's search words."""
         update_wrapped(self.query_one("#where", Static), WrappedText(where))
         update_wrapped(self.query_one("#question", Static), WrappedText(question_line(question)))
-        update_wrapped(self.query_one("#passage", Static), WrappedText(highlighted(text, suggestions, code_order)))
+        body = highlighted(text, suggestions, code_order, found)
+        update_wrapped(self.query_one("#passage", Static), WrappedText(body))
         update_wrapped(self.query_one("#mine", Static), WrappedText(decision))
 
     def scroll_to_top(self) -> None:
