@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from textual.widgets import DataTable
 
 from beicoder.cli import main
 from beicoder.core.store import Store
@@ -16,6 +15,7 @@ from beicoder.tui.app import BeicoderApp
 from beicoder.tui.screens.coding import CodingScreen
 from beicoder.tui.screens.consensus import ConsensusScreen
 from beicoder.tui.screens.dialogs import HelpScreen, LevelScreen
+from beicoder.tui.widgets.transcript_list import TranscriptList
 from conftest import TUI_MC01, TUI_MC02, make_study
 
 SIZE = (160, 45)
@@ -293,11 +293,11 @@ async def test_c_needs_two_coders(tmp_path: Path, study: Path):
 
 # -- blind coding ---------------------------------------------------------------------------------
 def columns(screen: CodingScreen) -> list[str]:
-    return [c.value for c in screen.query_one("#transcripts", DataTable).columns]
+    return [c.key for c in screen.query_one("#transcripts", TranscriptList).columns]
 
 
 def row(screen: CodingScreen, interviewee: str) -> list[str]:
-    table = screen.query_one("#transcripts", DataTable)
+    table = screen.query_one("#transcripts", TranscriptList)
     tid = next(t["id"] for t in screen.transcripts if t["interviewee"] == interviewee)
     return [str(c) for c in table.get_row(str(tid))]
 
@@ -345,8 +345,8 @@ async def test_without_blind_the_other_coders_progress_is_shown(study: Path, siz
         group = row(screen, "MC01")[5]
         assert group == "outstanding" or (group.endswith("…") and "outstanding".startswith(group[:-1])
                                           and len(group) >= 6)
-        table = screen.query_one("#transcripts", DataTable)
-        assert [str(c.label) for c in table.columns.values()][1:5] == ["you", "amy", "bob", "李老师"]
+        table = screen.query_one("#transcripts", TranscriptList)
+        assert [c.label for c in table.columns][1:5] == ["you", "amy", "bob", "李老师"]
         # readable: nothing pushed out of sight
         assert table.virtual_size.width <= table.scrollable_content_region.width
         # the coding screen never shows another coder's codings

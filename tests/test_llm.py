@@ -448,13 +448,21 @@ def test_the_report_names_the_model_whose_suggestions_were_accepted(demo_db, tmp
 
 
 # -- the study file ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("version", [6, 7])
-def test_the_migration_to_8_runs_on_a_study_at_6_or_7(study, version):
+@pytest.mark.parametrize("version", [6, 7, 8])
+def test_the_migrations_to_8_and_9_run_on_a_study_at_6_7_or_8(study, version):
+    """Step 8 (the LLM) and step 9 (change log, search index, open sessions; a branch's step 7
+    before 8 landed) both run, whichever of them a study had."""
     conn = sqlite3.connect(study)
-    for col in ("endpoint", "prompt_sha256", "reason"):
-        conn.execute(f"ALTER TABLE suggestions DROP COLUMN {col}")
-    for table in ("llm_cache", "llm_runs", "llm_hosts"):
-        conn.execute(f"DROP TABLE {table}")
+    if version < 8:
+        for col in ("endpoint", "prompt_sha256", "reason"):
+            conn.execute(f"ALTER TABLE suggestions DROP COLUMN {col}")
+        for table in ("llm_cache", "llm_runs", "llm_hosts"):
+            conn.execute(f"DROP TABLE {table}")
+    if version != 7:  # a study the coding-screen branch took to 7 already has step 9's part
+        for col in ("pid", "host", "last_seen", "ended_at"):
+            conn.execute(f"ALTER TABLE sessions DROP COLUMN {col}")
+        conn.execute("DROP TABLE changes")
+        conn.execute("DROP TABLE passage_search")
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
     conn.commit()
     conn.close()
@@ -462,9 +470,11 @@ def test_the_migration_to_8_runs_on_a_study_at_6_or_7(study, version):
     cols = {r["name"] for r in store.query("PRAGMA table_info(suggestions)")}
     assert {"endpoint", "prompt_sha256", "reason", "level", "level_cue"} <= cols
     assert {"llm_cache", "llm_runs", "llm_hosts"} <= set(store.db.table_names())
+    assert {"changes", "passage_search"} <= set(store.db.table_names())
+    assert {"pid", "host", "last_seen", "ended_at"} <= {r["name"] for r in store.query("PRAGMA table_info(sessions)")}
     assert store.query("SELECT value FROM meta WHERE key = 'schema_version'") == [{"value": str(SCHEMA_VERSION)}]
     store.close()
-    assert SCHEMA_VERSION == 8
+    assert SCHEMA_VERSION == 9
 
 
 # -- what the coder sees ---------------------------------------------------------------------------------------

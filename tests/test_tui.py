@@ -200,14 +200,14 @@ async def test_no_code_and_memo(study: Path):
         assert "no code" in str(screen.query_one("#mine").content)
         await pilot.press("m")
         assert isinstance(app.screen, MemoScreen)
-        await pilot.press(*"hard case", "enter")
+        await pilot.press(*"hard case", "ctrl+s")  # Enter starts a new line in the memo; ctrl+s saves
         await pilot.pause()
         assert isinstance(app.screen, CodingScreen)
         assert q(study, "SELECT no_code, memo FROM passage_marks WHERE coder = 'alice' AND passage_id = ?",
                  [p1]) == [(1, "hard case")]
         # the memo screen opens with the memo; Escape leaves it unchanged
         await pilot.press("m")
-        assert app.screen.query_one("#memo-input").value == "hard case"
+        assert app.screen.query_one("#memo-input").text == "hard case"
         await pilot.press(*" edited", "escape")
         await pilot.pause()
         assert q(study, "SELECT memo FROM passage_marks WHERE passage_id = ?", [p1]) == [("hard case",)]
@@ -368,8 +368,8 @@ async def test_transcript_list_opens_transcript(study: Path):
         # focus is back on the passage: coding keys work
         await pilot.press("1")
         assert codings(study) == {(ids[3], "ACH", None)}
-        from textual.widgets import DataTable
-        table = screen.query_one("#transcripts", DataTable)
+        from beicoder.tui.widgets.transcript_list import TranscriptList
+        table = screen.query_one("#transcripts", TranscriptList)
         tid2 = q(study, "SELECT id FROM transcripts WHERE interviewee = 'MC02'")[0][0]
         assert table.get_cell(str(tid2), "done") == "1/2"
 
@@ -613,8 +613,8 @@ async def test_long_names_are_shortened_in_the_middle(tmp_path: Path, size):
         screen = await ready(app, pilot)
         await pilot.press("t")  # shows the list on a narrow terminal
         await pilot.pause()
-        from textual.widgets import DataTable
-        table = screen.query_one("#transcripts", DataTable)
+        from beicoder.tui.widgets.transcript_list import TranscriptList
+        table = screen.query_one("#transcripts", TranscriptList)
         shown = [str(table.get_row_at(i)[0]) for i in range(2)]
         assert shown[0] != shown[1]
         for full, cell in zip(names, shown):

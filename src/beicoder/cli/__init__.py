@@ -17,9 +17,11 @@ from .evaluate import evaluate
 from .export import export
 from .importing import import_cmd
 from .merge import merge
+from .passages import passages
 from .reliability import reliability
 from .report import report
 from .review import review
+from .search import search
 from .suggest import suggest
 from .train import train
 from .undo import undo
@@ -35,7 +37,7 @@ def main():
 
 
 # every command of the package (click lists them alphabetically in --help)
-for _command in (import_cmd, suggest, train, evaluate, code, demo, analyze, discover, reliability, merge, report,
-                 dictionary, review, undo, backup, export, codings):
+for _command in (import_cmd, suggest, train, evaluate, code, demo, passages, search, analyze, discover, reliability,
+                 merge, report, dictionary, review, undo, backup, export, codings):
     main.add_command(_command)
 del _command

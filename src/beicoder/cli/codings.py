@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..core.fmt import plural
 from .common import Group, db_option, open_store
 
 
@@ -30,5 +31,6 @@ def codings_import(file, coder, db):
             for p in exc.problems:
                 click.echo(f"beicoder: {p}", err=True)
             raise
-    click.echo(f"loaded {result.codings} codings and {result.no_code} no-code decisions on "
-               f"{result.passages} passages for {', '.join(result.coders)} ({file.name} read as {result.encoding})")
+    click.echo(f"loaded {plural(result.codings, 'coding')} and {plural(result.no_code, 'no-code decision')} on "
+               f"{plural(result.passages, 'passage')} for {', '.join(result.coders)} "
+               f"({file.name} read as {result.encoding})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ..core.fmt import num, p_value, stars
+from ..core.fmt import num, p_value, plural, stars
 
 
 def _console(min_width: int):
@@ -22,7 +22,8 @@ def project_import(rep, db) -> None:
     """The account of one REFI-QDA project import (:class:`~beicoder.core.refi.ProjectImport`)."""
     for src in rep.sources:
         if src["status"] == "imported":
-            click.echo(f"imported source {src['name']}: interviewee {src['interviewee']}, {src['passages']} passages")
+            click.echo(f"imported source {src['name']}: interviewee {src['interviewee']}, "
+                       f"{plural(src['passages'], 'passage')}")
             if src["message"]:
                 click.echo(f"  note: {src['message']}")
         else:
@@ -68,7 +69,8 @@ def import_report(report, db) -> None:
         click.echo(f"pseudonymized {p.path.name}: {p.total} replacements" + (f" ({detail})" if detail else ""))
     for r in report.files:
         if r.status == "imported":
-            click.echo(f"imported {r.path.name}: interviewee {r.interviewee}, {r.passages} passages ({r.encoding})")
+            click.echo(f"imported {r.path.name}: interviewee {r.interviewee}, {plural(r.passages, 'passage')} "
+                       f"({r.encoding})")
             for w in r.warnings:
                 click.echo(f"  warning: {r.path.name}: {w}")
         elif r.status in ("unchanged", "updated"):
@@ -312,3 +314,35 @@ def discovery(result, top: int = 10) -> None:
     for note in result.notes:
         console.print(f"[yellow]note: {note}[/yellow]", soft_wrap=True)
     console.print(f"\n[dim]Method. {result.method['terms']} {result.method['themes']}[/dim]", soft_wrap=True)
+# -- passages found --------------------------------------------------------------------------------
+def passages_found(results, width: int = 60) -> None:
+    """The rows of :func:`~beicoder.core.retrieval.find_passages` as a table (interviewee,
+    passage number, group, coder, code and level or the codes, memo, the passage cut to
+    ``width`` characters around its first match), then the one-line summary."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..tui.linebreak import WrappedText  # Chinese line breaking, as in the TUI
+
+    q = results.query
+    by_code = bool(q.code) and q.status == "any"
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    for name in ["interviewee", "#", "group"] + (["coder", "level"] if by_code else ["codes"]):
+        t.add_column(name, no_wrap=name != "codes", max_width=24 if name == "codes" else None, overflow="fold")
+    t.add_column("memo", max_width=24, overflow="fold")
+    t.add_column("passage", ratio=1, min_width=30, overflow="fold")
+    for h in results.hits:
+        text = h.text.replace("\n", " ")
+        start = max(0, h.matches[0][0] - 10) if h.matches else 0
+        shown = ("…" if start else "") + text[start:start + width] + ("…" if len(text) > start + width else "")
+        body = Text(shown)
+        shift = (1 if start else 0) - start
+        for a, b in h.matches:
+            if a + shift >= 0 and b + shift <= len(shown):
+                body.stylize("bold reverse", a + shift, b + shift)
+        codes = ([h.coder or "", "" if h.level is None else f"L{h.level}"] if by_code
+                 else [h.codes or ", ".join(h.suggested)])
+        t.add_row(h.interviewee, str(h.ordinal), h.group or "", *codes, WrappedText(h.memo), WrappedText(body))
+    if results.hits:
+        _console(100).print(t)
+    click.echo(results.describe())

@@ -44,3 +44,9 @@ def stars(q) -> str:
     if missing(q):
         return ""
     return "***" if q < 0.001 else "**" if q < 0.01 else "*" if q < 0.05 else ""
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``n`` and the noun in the number it takes: ``1 passage``, ``2 passages``, ``0 passages``
+    (``words``: the plural when it is not ``word + "s"``)."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"

@@ -283,7 +283,8 @@ def check_coding_session(db_path: str | Path, blind: bool = False, consensus=(),
                             "(choose another name with --consensus-coder)")
     with Store(db_path, create=False) as store:  # fail early, with one line, on a bad file
         if store.dictionary() is None:
-            raise BeicoderError(f"{db_path}: the study has no dictionary; import transcripts first")
+            raise BeicoderError(f"{db_path}: the study has no dictionary; load one with "
+                                "'beicoder dictionary FILE.yaml' (the bundled one: dictionary/micro_credit.yaml)")
         names = [store.resolve_coder(n) for n in names]
         target = store.resolve_coder(target)
         who = store.resolve_coder(coder) if coder is not None else None

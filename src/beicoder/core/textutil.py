@@ -94,3 +94,32 @@ def read_text_input(path, error: type[Exception], what: str = "file") -> TextFil
     except ImportProblem as exc:
         raise error(str(exc)) from None
     return TextFile(text, encoding)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified_form(text: str) -> str:
+    """``text`` converted from Traditional to Simplified Chinese by OpenCC, keeping its length:
+    where a phrase rule would change the length, the text is converted character by character
+    instead, so offsets in the result are offsets in ``text``."""
+    conv = _t2s()
+    out = conv.convert(text)
+    if len(out) == len(text):
+        return out
+    chars = []
+    for ch in text:
+        c = conv.convert(ch)
+        chars.append(c if len(c) == 1 else ch)
+    return "".join(chars)
+
+
+def search_form(text: str) -> str:
+    """The form of ``text`` that text search compares: :func:`match_form` (full-width folded,
+    lower case) then :func:`simplified_form`, so Simplified and Traditional find each other.
+    Same length as ``text``: a match's offsets are offsets in ``text``."""
+    return simplified_form(match_form(text))

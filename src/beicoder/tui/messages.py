@@ -142,4 +142,20 @@ class DiscoveryFailed(Message, bubble=False):
     def __init__(self, coder: str, error: str) -> None:
         super().__init__()
         self.coder = coder
+class PassagesFound(Message, bubble=False):
+    """The find view's query number ``serial`` ran: ``results`` is the
+    :class:`~beicoder.core.retrieval.PassageResults` (a reply to an older query is ignored)."""
+
+    def __init__(self, serial: int, results: Any) -> None:
+        super().__init__()
+        self.serial = serial
+        self.results = results
+
+
+class FindFailed(Message, bubble=False):
+    """The find view's query number ``serial`` could not run; ``error`` says why in one line."""
+
+    def __init__(self, serial: int, error: str) -> None:
+        super().__init__()
+        self.serial = serial
         self.error = error

@@ -7,6 +7,7 @@ offers named methods for everything the product reads and writes; its rooms are
 * :mod:`.base`: the connection, transactions, backup, and SQLite errors as :class:`StoreError`;
 * :mod:`.study`: the dictionary, codes and interviewees;
 * :mod:`.transcripts`: transcripts, versions, turns and passages;
+* :mod:`.search`: the passages' search index (FTS5, trigrams) and the queries that find passages;
 * :mod:`.coding`: codings, marks and memos, written only through audited actions (undo, redo);
 * :mod:`.suggestions`: what the suggesters proposed;
 * :mod:`.llm`: the local-LLM suggester's cache, requests and provenance.
@@ -53,5 +54,6 @@ class Store(CodingMixin, SuggestionsMixin, LlmMixin, TranscriptsMixin, StudyMixi
             self.drop_codings_of_codes(dropped, f"dictionary {Path(str(dictionary.source)).name} drops "
                                                 f"{', '.join(dropped)}")
             super().set_dictionary(dictionary, drop_codings)
+            self._changed("study")
 
     set_dictionary.__doc__ = StudyMixin.set_dictionary.__doc__

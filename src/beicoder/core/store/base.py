@@ -286,6 +286,43 @@ class StoreBase:
                     conn.execute("ROLLBACK")
                 raise self._fail(exc) from None
 
+    def _changed(self, kind: str, action: int | None = None, coder: str | None = None) -> None:
+        """Log a change for open screens to pick up (see :meth:`changes_since`): ``kind`` is
+        ``do``, ``undo`` or ``redo`` of the action ``action`` of ``coder``, or ``study`` for a
+        change of the whole study (a re-import, a new dictionary). Called inside a write."""
+        self._run("INSERT INTO changes(action, coder, kind, at) VALUES (?, ?, ?, ?)", [action, coder, kind, now()])
+
+    def last_change(self) -> int:
+        """The number of the newest change logged (0: none); see :meth:`changes_since`."""
+        row = self._one("SELECT max(seq) FROM changes")
+        return (row[0] or 0) if row else 0
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[dict]:
+        """The changes logged after change number ``seq``, oldest first (at most ``limit``):
+        dicts with seq, action, coder, kind (``do``, ``undo``, ``redo`` or ``study``), at.
+        Cheap when nothing changed: the newest change is found through the primary key."""
+        return self._all("SELECT seq, action, coder, kind, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                         [seq, limit])
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it changes when another connection commits to the
+        study, so polling it costs nothing while nobody else writes."""
+        return self._one("PRAGMA data_version")[0]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[StoreBase]:
+        """Reads that see one state of the study (a read transaction: nothing another session
+        commits meanwhile shows in them). Inside a transaction already, it adds nothing."""
+        if self.conn.in_transaction:
+            yield self
+            return
+        self._run("BEGIN")
+        try:
+            yield self
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the study file (before it is copied or renamed)."""
         self._run("PRAGMA wal_checkpoint(TRUNCATE)")

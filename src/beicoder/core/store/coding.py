@@ -272,6 +272,7 @@ class CodingMixin(StoreBase):
                 single = next(iter(act.passages)) if len(act.passages) == 1 else None
                 self._run("UPDATE actions SET passage_id = ? WHERE id = ?", [single, act.id])
                 self._run("UPDATE actions SET state = ? WHERE coder = ? AND state = ?", [CLOSED, coder, UNDONE])
+                self._changed("do", act.id, coder)
 
     # -- one decision each (the TUI's keys) -----------------------------------------------------
     def toggle_code(self, passage_id: int, coder: str, code: str, level: int | None = None,
@@ -310,6 +311,18 @@ class CodingMixin(StoreBase):
                 if act.put_coding(passage_id, code, level, origin, keep_level=True) == "added":
                     added.append(code)
         return added
+
+    def put_code(self, passage_id: int, coder: str, code: str, level: int | None, by: str | None = None) -> str:
+        """Give the passage ``code`` at ``level`` for ``coder`` as one action: the level is set
+        when the code is there, else the code is added with it (clearing a "no code" mark).
+        The state is read inside the write transaction. Returns "added", "changed" or
+        "unchanged".
+
+        Raises:
+            StoreError: an unknown code or a level outside its scale."""
+        self.check_level(code, level)
+        with self.action(coder, "keyboard", f"{code} level {level}", by) as act:
+            return act.put_coding(passage_id, code, level, "manual")
 
     def set_level(self, passage_id: int, coder: str, code: str, level: int | None, by: str | None = None) -> None:
         """Set the level of an existing coding (None clears it), as one action.
@@ -410,8 +423,8 @@ class CodingMixin(StoreBase):
             if passage_id is not None:
                 target = self.passage(passage_id)
                 if target.transcript_id != item["transcript_id"]:
-                    raise StoreError(f"{self.path.name}: passage {passage_id} is not in "
-                                     f"{item['interviewee']}'s transcript")
+                    raise StoreError(
+                        f"{self.path.name}: passage {passage_id} is not in {item['interviewee']}'s transcript")
                 what = "no code" if item["no_code"] else (item["code"] or "memo")
                 description = f"review: {what} on passage {target.ordinal}"
             else:
@@ -464,7 +477,34 @@ class CodingMixin(StoreBase):
                 self._restore(entries, "before")
                 self._run("UPDATE audit SET undone = 1 WHERE action = ? AND undone = 0", [row[0]])
                 self._run("UPDATE actions SET state = ? WHERE id = ?", [UNDONE, row[0]])
+                self._changed("undo", row[0], coder)
                 return self._record(row[0])
+
+    def next_undo(self, coder: str) -> ActionRecord | None:
+        """The action :meth:`undo_action` would undo now for ``coder`` (None: nothing to
+        undo), without undoing it: so a screen can ask first, or name it."""
+        coder = self.resolve_coder(coder)
+        row = self._one("""SELECT a.id FROM actions a WHERE a.coder = ? AND a.state = ?
+                           AND EXISTS (SELECT 1 FROM audit u WHERE u.action = a.id AND u.undone = 0)
+                           ORDER BY a.id DESC LIMIT 1""", [coder, DONE])
+        return self._record(row[0]) if row else None
+
+    def next_redo(self, coder: str) -> ActionRecord | None:
+        """The action :meth:`redo_action` would apply again now for ``coder``, or None."""
+        coder = self.resolve_coder(coder)
+        row = self._one("SELECT id FROM actions WHERE coder = ? AND state = ? ORDER BY id ASC LIMIT 1", [coder, UNDONE])
+        return self._record(row[0]) if row else None
+
+    def action_changes(self, action_id: int) -> list[dict]:
+        """What one action changed, row by row in the order written: dicts with tbl
+        (``codings`` or ``passage_marks``), coder, passage_id, before and after (the row as
+        dicts, None where there was none / is none)."""
+        rows = self._all("SELECT tbl, coder, passage_id, before, after FROM audit WHERE action = ? ORDER BY id",
+                         [action_id])
+        for r in rows:
+            r["before"] = json.loads(r["before"]) if r["before"] else None
+            r["after"] = json.loads(r["after"]) if r["after"] else None
+        return rows
 
     def redo_action(self, coder: str) -> ActionRecord | None:
         """Apply again the coder's most recently undone action (possible until the coder makes
@@ -479,6 +519,7 @@ class CodingMixin(StoreBase):
             self._restore(entries, "after")
             self._run("UPDATE audit SET undone = 0 WHERE action = ? AND undone = 1", [row[0]])
             self._run("UPDATE actions SET state = ? WHERE id = ?", [DONE, row[0]])
+            self._changed("redo", row[0], coder)
             return self._record(row[0])
 
     def undo(self, coder: str) -> str | None:
@@ -557,6 +598,29 @@ class CodingMixin(StoreBase):
         """Names of the coders who have made at least one decision."""
         return [r["coder"] for r in self._all(
             "SELECT coder FROM codings UNION SELECT coder FROM passage_marks WHERE no_code = 1 ORDER BY 1")]
+
+    def decided_pairs(self) -> list[tuple[str, int]]:
+        """(coder, passage id) for every passage a coder has coded or marked "no code"."""
+        return [(r[0], r[1]) for r in self._run(
+            "SELECT coder, passage_id FROM codings UNION "
+            "SELECT coder, passage_id FROM passage_marks WHERE no_code = 1").fetchall()]
+
+    def is_decided(self, coder: str, passage_id: int) -> bool:
+        """True when ``coder`` has coded the passage or marked it "no code"."""
+        coder = self.resolve_coder(coder)
+        return self._one(
+            "SELECT EXISTS (SELECT 1 FROM codings WHERE passage_id = ? AND coder = ?) OR "
+            "EXISTS (SELECT 1 FROM passage_marks WHERE passage_id = ? AND coder = ? AND no_code = 1)",
+            [passage_id, coder, passage_id, coder])[0] == 1
+
+    def level_counts(self, coder: str) -> dict[str, dict[int, int]]:
+        """How often ``coder`` gave each level of each code: code -> level -> codings (codings
+        without a level are not counted)."""
+        out: dict[str, dict[int, int]] = {}
+        for code, level, n in self._run("SELECT code, level, count(*) FROM codings WHERE coder = ? "
+                                        "AND level IS NOT NULL GROUP BY code, level", [self.resolve_coder(coder)]):
+            out.setdefault(code, {})[level] = n
+        return out
 
     def decided_passages(self, coder: str) -> set[int]:
         """Ids of the passages the coder has coded or marked "no code"."""

@@ -7,7 +7,7 @@ already has part of it (``IF NOT EXISTS``), so a file half-upgraded by hand stil
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 8  # 7 is another branch's step; ours (8) needs nothing from it
+SCHEMA_VERSION = 9
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS audit (
     undone INTEGER NOT NULL DEFAULT 0, passage_id INTEGER);
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL, blind INTEGER NOT NULL DEFAULT 0,
-    kind TEXT NOT NULL DEFAULT 'coding');
+    kind TEXT NOT NULL DEFAULT 'coding', pid INTEGER, host TEXT, last_seen TEXT, ended_at TEXT);
 CREATE TABLE IF NOT EXISTS llm_cache (
     key TEXT PRIMARY KEY, model TEXT NOT NULL, prompt_version TEXT NOT NULL, dictionary_sha256 TEXT NOT NULL,
     passage_sha256 TEXT NOT NULL, reply TEXT NOT NULL, prompt_sha256 TEXT, endpoint TEXT, created_at TEXT);
@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS llm_runs (
     endpoint TEXT, prompt_sha256 TEXT, cached INTEGER NOT NULL DEFAULT 0, attempts INTEGER, dropped TEXT,
     error TEXT, at TEXT, PRIMARY KEY (passage_id, source));
 CREATE TABLE IF NOT EXISTS llm_hosts (host TEXT PRIMARY KEY, url TEXT, first_used_at TEXT);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY, action INTEGER, coder TEXT, kind TEXT NOT NULL, at TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS passage_search USING fts5(folded, tokenize = 'trigram');
 CREATE INDEX IF NOT EXISTS idx_passages_transcript ON passages(transcript_id, ordinal);
 CREATE INDEX IF NOT EXISTS idx_turns_transcript ON turns(transcript_id, ordinal);
 CREATE INDEX IF NOT EXISTS idx_codings_coder ON codings(coder, passage_id);
@@ -79,6 +82,8 @@ CREATE INDEX IF NOT EXISTS idx_audit_coder ON audit(coder, action);
 CREATE INDEX IF NOT EXISTS idx_audit_action ON audit(action);
 CREATE INDEX IF NOT EXISTS idx_audit_passage ON audit(passage_id);
 CREATE INDEX IF NOT EXISTS idx_actions_coder ON actions(coder, state, id);
+CREATE INDEX IF NOT EXISTS idx_codings_code ON codings(code, coder);
+CREATE INDEX IF NOT EXISTS idx_marks_coder ON passage_marks(coder, no_code);
 """
 
 # Upgrades of an existing study, by the schema version they lead to. A new study gets SCHEMA.
@@ -113,7 +118,7 @@ MIGRATIONS: dict[int, list[str]] = {
     # coding sessions, so a report can say whether coding was blind to the groups
     6: ["""CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, coder TEXT NOT NULL, started_at TEXT NOT NULL,
            blind INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL DEFAULT 'coding')"""],
-    # (7 is another branch's step.) The local-LLM suggester: each suggestion's endpoint host,
+    # (7 was the coding screen's branch step, now 9.) The local-LLM suggester: each suggestion's endpoint host,
     # prompt hash and the model's reason; the reply cache; each passage's last request (ok or
     # failed, what verification dropped); the hosts already told what is sent. Every statement
     # stands alone (ADD COLUMN is skipped when the column exists, tables are IF NOT EXISTS), so
@@ -129,6 +134,24 @@ MIGRATIONS: dict[int, list[str]] = {
            status TEXT NOT NULL, endpoint TEXT, prompt_sha256 TEXT, cached INTEGER NOT NULL DEFAULT 0,
            attempts INTEGER, dropped TEXT, error TEXT, at TEXT, PRIMARY KEY (passage_id, source))""",
         "CREATE TABLE IF NOT EXISTS llm_hosts (host TEXT PRIMARY KEY, url TEXT, first_used_at TEXT)"],
+    # changes: one row per action done, undone or redone, and per study-wide change (a re-import,
+    # a new dictionary), so an open screen updates its counts from what changed since it last
+    # looked; passage_search: every passage's text folded for search (Simplified, NFKC, lower
+    # case), indexed by trigrams, filled from Python (the store fills what is missing); indexes
+    # for coded segments by code and for a coder's "no code" marks; sessions that say whether
+    # they are still open (process, host, last heartbeat, end). Written as step 7 on a branch
+    # while 8 landed; numbered 9 so a study at 8 gets it. Every statement stands alone (ADD
+    # COLUMN skipped when the column exists), so a study the branch had already taken to 7 runs
+    # 8 and then 9 unharmed.
+    9: ["""CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, action INTEGER, coder TEXT,
+           kind TEXT NOT NULL, at TEXT NOT NULL)""",
+        "CREATE VIRTUAL TABLE IF NOT EXISTS passage_search USING fts5(folded, tokenize = 'trigram')",
+        "CREATE INDEX IF NOT EXISTS idx_codings_code ON codings(code, coder)",
+        "CREATE INDEX IF NOT EXISTS idx_marks_coder ON passage_marks(coder, no_code)",
+        "ALTER TABLE sessions ADD COLUMN pid INTEGER",
+        "ALTER TABLE sessions ADD COLUMN host TEXT",
+        "ALTER TABLE sessions ADD COLUMN last_seen TEXT",
+        "ALTER TABLE sessions ADD COLUMN ended_at TEXT"],
 }
 
 

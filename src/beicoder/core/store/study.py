@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
 
 from .base import StoreBase, StoreError, now
 
@@ -120,10 +121,62 @@ class StudyMixin(StoreBase):
     # -- coding sessions ------------------------------------------------------------------------
     def record_session(self, coder: str, blind: bool, kind: str = "coding") -> int:
         """Record that ``coder`` opened a coding (or consensus) screen, blind to the groups or
-        not. Returns the session id."""
+        not, in this process on this host (see :meth:`open_sessions`). Returns the session id."""
+        import os
+        import socket
+
+        stamp = now()
         with self.write():
-            return self._run("INSERT INTO sessions(coder, started_at, blind, kind) VALUES (?, ?, ?, ?)",
-                             [self.resolve_coder(coder), now(), int(bool(blind)), kind]).lastrowid
+            return self._run("INSERT INTO sessions(coder, started_at, blind, kind, pid, host, last_seen) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [self.resolve_coder(coder), stamp, int(bool(blind)), kind, os.getpid(),
+                              socket.gethostname(), stamp]).lastrowid
+
+    def touch_session(self, session_id: int) -> None:
+        """Say that session ``session_id`` is still open (its heartbeat, every minute or so)."""
+        with self.write():
+            self._run("UPDATE sessions SET last_seen = ? WHERE id = ?", [now(), session_id])
+
+    def end_session(self, session_id: int) -> None:
+        """Record that session ``session_id`` was closed."""
+        with self.write():
+            self._run("UPDATE sessions SET ended_at = ? WHERE id = ?", [now(), session_id])
+
+    def open_sessions(self, coder: str, besides: int | None = None, stale_after_s: float = 180.0) -> list[dict]:
+        """The coding sessions of ``coder`` still open, apart from session ``besides``: not
+        ended, and whose process is alive (on this host) or whose heartbeat is younger than
+        ``stale_after_s`` seconds (on another host). A session killed with ``kill -9`` is not
+        open. Returns dicts with id, started_at, pid, host, last_seen."""
+        import os
+        import socket
+        from datetime import datetime
+
+
+        rows = self._all("SELECT id, started_at, pid, host, last_seen FROM sessions WHERE coder = ? "
+                         "AND kind = 'coding' AND ended_at IS NULL AND id != ? ORDER BY id",
+                         [self.resolve_coder(coder), besides if besides is not None else -1])
+        here = socket.gethostname()
+        stamp = datetime.now(UTC)
+        out = []
+        for r in rows:
+            if r["pid"] is None:
+                continue  # recorded before schema 7: nothing says it is open
+            if r["host"] == here:
+                try:
+                    os.kill(r["pid"], 0)
+                except ProcessLookupError:
+                    continue
+                except PermissionError:
+                    pass  # alive, another user's
+            else:
+                try:
+                    age = (stamp - datetime.fromisoformat(r["last_seen"])).total_seconds()
+                except (TypeError, ValueError):
+                    continue
+                if age > stale_after_s:
+                    continue
+            out.append(r)
+        return out
 
     def blinding(self, coder: str) -> dict:
         """How ``coder`` coded: dict with sessions (coding screens opened), blind (of them,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import StoreBase, StoreError, now
+from .base import StoreError, now
+from .search import SearchMixin
 
 
 @dataclass
@@ -24,8 +25,9 @@ class Passage:
 _PASSAGE_COLS = 'id, transcript_id, ordinal, start, "end", text, turn_id'
 
 
-class TranscriptsMixin(StoreBase):
-    """Transcripts (with versions), turns and passages."""
+class TranscriptsMixin(SearchMixin):
+    """Transcripts (with versions), turns and passages; every passage stored is indexed for
+    search (see :mod:`.search`)."""
 
     def transcript_by_sha(self, sha256: str) -> dict | None:
         """The transcript imported from a file with this sha256: dict with id, interviewee,
@@ -81,6 +83,8 @@ class TranscriptsMixin(StoreBase):
                 'INSERT INTO passages(transcript_id, turn_id, ordinal, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
                 [(tid, turn_ids[p.turn_index], n, p.start, p.end, text[p.start:p.end])
                  for n, p in enumerate(parsed.passages, start=1)])
+            self._index_rows((r[0], r[1]) for r in self._run(
+                "SELECT id, text FROM passages WHERE transcript_id = ?", [tid]).fetchall())
         return tid
 
     def _insert_turns(self, transcript_id: int, turns) -> list[int]:
@@ -150,6 +154,7 @@ class TranscriptsMixin(StoreBase):
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [transcript_id, turn_ids[p.turn_index], n, p.start, p.end, ptext])
                 new_ids.append(cur.lastrowid)
+            self._index_rows((pid, ptext) for pid, (_, ptext) in zip(new_ids, new_spans))
             for i, op in enumerate(old_passages):
                 codings = self._all("SELECT * FROM codings WHERE passage_id = ?", [op.id])
                 marks = self._all("SELECT * FROM passage_marks WHERE passage_id = ?", [op.id])
@@ -189,12 +194,14 @@ class TranscriptsMixin(StoreBase):
                 self._run("DELETE FROM suggested WHERE passage_id = ?", [op.id])
                 self._run("DELETE FROM llm_runs WHERE passage_id = ?", [op.id])
                 self._run("UPDATE audit SET undone = 2 WHERE passage_id = ?", [op.id])  # closed: passage gone
+                self._run("DELETE FROM passage_search WHERE rowid = ?", [op.id])
                 self._run("DELETE FROM passages WHERE id = ?", [op.id])
             self._run(
                 """UPDATE transcripts SET text = ?, sha256 = ?, source_path = ?, encoding = ?, speaker = ?,
                    speech_length = ?, imported_at = ?, version = ? WHERE id = ?""",
                 [text, parsed.sha256, str(parsed.path), parsed.encoding, parsed.interviewee_speaker,
                  sum(speech_length(t) for t in b), stamp, version, transcript_id])
+            self._changed("study")  # passages and decisions moved: open screens read them again
         return {"version": version, "moved": moved, "review": review, "passages": len(new_ids)}
 
     def review_items(self, coder: str | None = None) -> list[dict]:
@@ -217,8 +224,16 @@ class TranscriptsMixin(StoreBase):
 
     def transcripts(self, coder: str | None = None) -> list[dict]:
         """One dict per transcript: id, interviewee, grp, title, speech_length, n_passages,
-        and (with ``coder``) n_decided, the passages this coder has coded or marked "no code"."""
-        coder = self.resolve_coder(coder) if coder else ""
+        and n_decided: with ``coder``, the passages this coder has coded or marked "no code"
+        (without, 0, and nothing is counted)."""
+        if not coder:
+            return self._all(
+                """SELECT t.id, t.interviewee, i.grp, t.title, t.speech_length,
+                          (SELECT count(*) FROM passages p WHERE p.transcript_id = t.id) AS n_passages,
+                          0 AS n_decided
+                   FROM transcripts t LEFT JOIN interviewees i ON i.id = t.interviewee
+                   ORDER BY t.interviewee, t.id""")
+        coder = self.resolve_coder(coder)
         return self._all(
             """SELECT t.id, t.interviewee, i.grp, t.title, t.speech_length,
                       (SELECT count(*) FROM passages p WHERE p.transcript_id = t.id) AS n_passages,
@@ -272,6 +287,24 @@ class TranscriptsMixin(StoreBase):
     def passage_index(self) -> dict[tuple[int, int], int]:
         """(transcript id, passage ordinal) -> passage id, for every passage."""
         return {(r[1], r[2]): r[0] for r in self._run("SELECT id, transcript_id, ordinal FROM passages").fetchall()}
+
+    def passage_transcripts(self) -> dict[int, int]:
+        """Passage id -> transcript id, for every passage."""
+        return {r[0]: r[1] for r in self._run("SELECT id, transcript_id FROM passages").fetchall()}
+
+    def transcript_of(self, passage_id: int) -> int | None:
+        """The transcript id of a passage (None: no such passage)."""
+        row = self._one("SELECT transcript_id FROM passages WHERE id = ?", [passage_id])
+        return row[0] if row else None
+
+    def decided_in(self, coder: str, transcript_id: int) -> int:
+        """The number of the transcript's passages ``coder`` has coded or marked "no code"."""
+        coder = self.resolve_coder(coder)
+        return self._one(
+            """SELECT count(*) FROM passages p WHERE p.transcript_id = ? AND (
+                   EXISTS (SELECT 1 FROM codings c WHERE c.passage_id = p.id AND c.coder = ?)
+                   OR EXISTS (SELECT 1 FROM passage_marks m WHERE m.passage_id = p.id AND m.coder = ?
+                              AND m.no_code = 1))""", [transcript_id, coder, coder])[0]
 
     def passage_interviewees(self) -> dict[int, str]:
         """Passage id -> interviewee, for every passage."""

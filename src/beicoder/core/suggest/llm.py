@@ -1001,7 +1001,8 @@ def suggest_study_llm(store, config: LlmConfig, coder: str | None = None, passag
     """
     dictionary = store.dictionary()
     if dictionary is None:
-        raise BeicoderError(f"{store.path}: the study has no dictionary; import transcripts first")
+        raise BeicoderError(f"{store.path}: the study has no dictionary; load one with "
+                                "'beicoder dictionary FILE.yaml' (the bundled one: dictionary/micro_credit.yaml)")
     suggester = LlmSuggester(config, dictionary, study_examples(store, coder, dictionary, dictionary_examples),
                              store)
     run = LlmRun(suggester.source, suggester.endpoint.host)

@@ -64,7 +64,8 @@ def suggest_everything(store, db_path: str | Path) -> SuggestRun:
 
     dictionary = store.dictionary()
     if dictionary is None:
-        raise BeicoderError(f"{db_path}: the study has no dictionary; import transcripts first")
+        raise BeicoderError(f"{db_path}: the study has no dictionary; load one with "
+                            "'beicoder dictionary FILE.yaml' (the bundled one: dictionary/micro_credit.yaml)")
     done = suggest_study(store, dictionary, [p.id for p in store.passages()])
     rows, with_any = store.suggestion_counts("lexicon")
     run = SuggestRun(done, rows, with_any)
@@ -91,7 +92,8 @@ def train_and_score(store, coder: str, db_path: str | Path, dictionary_examples:
 
     dictionary = store.dictionary()
     if dictionary is None:
-        raise BeicoderError(f"{db_path}: the study has no dictionary; import transcripts first")
+        raise BeicoderError(f"{db_path}: the study has no dictionary; load one with "
+                            "'beicoder dictionary FILE.yaml' (the bundled one: dictionary/micro_credit.yaml)")
     coder = store.resolve_coder(coder)
     result = train(store, coder, dictionary, db_path, dictionary_examples=dictionary_examples)
     model = LearnedSuggester.load(result.path, dictionary)

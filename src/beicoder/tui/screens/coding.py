@@ -4,10 +4,18 @@ Every decision goes straight to the study file through :class:`beicoder.core.sto
 The NLP pipeline (jieba + spaCy) loads in a thread worker, so the screen paints first and
 suggestions appear when ready; training the coder's model runs in another. Workers post the
 messages of :mod:`beicoder.tui.messages`; only their handlers change the screen's state.
+
+What the screen counts (progress per transcript, the coder's usual levels, which passages
+are decided) is kept by a :class:`~beicoder.core.progress.ProgressTracker` and updated from
+the study's change log after each decision, so a keystroke costs the same at 10 interviews
+as at 1,000. The same log, polled once a second, brings in what other sessions on the study
+file did: their progress, and any change to the passage on screen, shows without a key.
 """
 
 from __future__ import annotations
 
+import gc
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,29 +25,70 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
-from ...core.store import Store, StoreError
+from ...core.progress import Changed, ProgressTracker
+from ...core.store import ActionRecord, Store, StoreError
 from ...core.suggest.learned import ModelInfo, read_model_meta
+from ...core.textutil import search_form
 from ..commands import PaletteBinding, code_commands
 from ..messages import ModelTrained, SuggestionsFailed, SuggestionsProgress, SuggestionsReady, TrainingFailed
+from ..widgets.code_info import CodeInfo
 from ..widgets.codes_panel import CodesPanel
 from ..widgets.evidence_panel import EvidencePanel
 from ..widgets.passage_view import PassageView, decision_line
 from ..widgets.transcript_list import TranscriptList
 from ..widgets.transcript_panel import TranscriptPanel
 from .consensus import CONSENSUS_CODER
-from .dialogs import HelpScreen, LevelScreen, MemoScreen
+from .dialogs import ConfirmScreen, GoToScreen, HelpScreen, LevelScreen, MemoScreen
+from .finder import FinderScreen, FinderState
 from .footer import NARROW_BELOW, NarrowFooter
 from .llm_source import LlmSource
+from .picker import CodePickerScreen, Pick
 
 RETRAIN_EVERY = 20  # new decisions after which retraining the coder's model is offered
 READY = "suggestions ready"
+POLL_S = 1.0  # how often the study is checked for other sessions' changes
+HEARTBEAT_S = 60.0  # how often this session says it is still open (see Store.open_sessions)
+NO_PASSAGES = ("This transcript has no interviewee passages: no turn in it was taken as the interviewee's. "
+               "Check its speaker labels, or import the file again with --interviewee-label NAME "
+               "(see 'beicoder import --help').")
 
 
 class _Cancelled(Exception):
     """Raised inside the suggestion worker when the app is closing."""
+
+
+def resolve_goto(typed: str, transcripts: list[dict], current: int | None) -> tuple[int, int | None]:
+    """Where ``typed`` (from the go-to dialog) points: ``(transcript id, passage number or
+    None)``. ``17`` is passage 17 of the ``current`` transcript; ``MC03`` an interviewee (or a
+    transcript's title): equal, else the only one starting with it, else the only one holding
+    it (case, full width and Traditional/Simplified do not matter); ``MC03 17`` both.
+
+    Raises:
+        ValueError: nothing or more than one transcript matches (the message says which)."""
+    typed = unicodedata.normalize("NFKC", typed).strip()
+    parts = typed.rsplit(None, 1)
+    number = None
+    if parts and parts[-1].isdigit():
+        number = int(parts[-1])
+        typed = parts[0] if len(parts) == 2 else ""
+    if not typed:
+        if current is None:
+            raise ValueError("no transcript is open: name an interviewee")
+        return current, number
+    want = search_form(typed)
+    names = [(t["id"], [search_form(t["interviewee"]), search_form(t.get("title") or "")]) for t in transcripts]
+    for test in (lambda n: n == want, lambda n: n.startswith(want), lambda n: want in n):
+        found = [tid for tid, ns in names if any(n and test(n) for n in ns)]
+        if len(found) == 1:
+            return found[0], number
+        if len(found) > 1:
+            by_id = {t["id"]: t["interviewee"] for t in transcripts}
+            listed = ", ".join(by_id[t] for t in found[:8]) + (" …" if len(found) > 8 else "")
+            raise ValueError(f"“{typed}” matches {len(found)} transcripts ({listed}): type more of the name")
+    raise ValueError(f"no interviewee or transcript “{typed}”")
 
 
 class CodingScreen(LlmSource, NarrowFooter, Screen):
@@ -64,17 +113,35 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
     BINDINGS = [
         PaletteBinding("j", "next_passage", "Next", key_display="j/↓", title="Next passage",
                        tooltip="Move to the next passage"),
-        PaletteBinding("k", "prev_passage", "Prev", key_display="k/↑", title="Previous passage",
+        PaletteBinding("k", "prev_passage", "Prev", key_display="k/↑", title="Previous passage", show=False,
                        tooltip="Move to the previous passage"),
         Binding("down", "next_passage", "Next", show=False),
         Binding("up", "prev_passage", "Prev", show=False),
-        PaletteBinding("n", "next_undecided", "Next undecided", title="Next undecided passage",
+        PaletteBinding("n", "next_undecided", "Undecided", title="Next undecided passage",
                        tooltip="Next passage you have not coded or marked"),
-        Binding("a", "accept", "Accept suggestions", tooltip="Add every suggested code to this passage"),
+        Binding("1", "toggle(1)", "Code", key_display="1–9"),
+        *[Binding(str(i), f"toggle({i})", f"Toggle code {i}", show=False) for i in range(2, 10)],
+        PaletteBinding("p", "pick_code", "Pick", title="Pick a code",
+                       tooltip="Add, remove or level any code: type part of its key or name"),
+        PaletteBinding("a", "accept", "Accept", title="Accept suggestions",
+                       tooltip="Add every suggested code to this passage"),
         Binding("x", "no_code", "No code", tooltip="Record that this passage shows no competency"),
         PaletteBinding("l", "level", "Level", title="Set level", tooltip="Set the level of a code on this passage"),
         Binding("L", "take_levels", "Take proposed levels", show=False,
                 tooltip="Give this passage's codes their proposed levels"),
+        Binding("m", "memo", "Memo", tooltip="Write a memo on this passage (several lines)"),
+        PaletteBinding("u", "undo", "Undo", title="Undo", tooltip="Undo your last action, moving to its passage"),
+        PaletteBinding("U", "redo", "Redo", key_display="U/^y", title="Redo", show=False,
+                       tooltip="Apply again the action you undid last"),
+        Binding("ctrl+y", "redo", "Redo", show=False),
+        PaletteBinding("slash", "find", "Find", key_display="/", title="Find passages",
+                       tooltip="Search the text, or list the passages coded with a code, undecided or suggested"),
+        PaletteBinding("b", "back_to_list", "Back", title="Back to the passages found",
+                       tooltip="Return to the list of passages you jumped from"),
+        PaletteBinding("g", "go_to", "Go to", title="Go to a passage or an interviewee",
+                       tooltip="Type a passage number, an interviewee, or both (MC03 17)"),
+        Binding("t", "focus_transcripts", "Transcripts", tooltip="Go to the transcript list"),
+        Binding("escape", "close_transcripts", show=False),
         Binding("T", "retrain", "Retrain model", show=False,
                 tooltip="Train your suggestion model on your decisions, in the background"),
         Binding("c", "consensus", "Consensus", show=False,
@@ -83,18 +150,14 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
                 tooltip="Outstanding vs average for your codings, with a bar chart"),
         Binding("D", "discover", "Discover", show=False,
                 tooltip="Distinctive terms of each group and candidate themes in what no code covers"),
-        Binding("m", "memo", "Memo", tooltip="Write a memo on this passage"),
-        Binding("u", "undo", "Undo", tooltip="Undo your last action"),
-        Binding("t", "focus_transcripts", "Transcripts", tooltip="Go to the transcript list"),
-        Binding("escape", "close_transcripts", show=False),
         PaletteBinding("question_mark", "help", "Help", key_display="?", title="Keys and codes",
                        tooltip="Show the keys and the dictionary"),
-        Binding("q", "quit", "Quit"),
-    ] + [Binding("1", "toggle(1)", "Toggle code", key_display="1–9")] + [
-        Binding(str(i), f"toggle({i})", f"Toggle code {i}", show=False) for i in range(2, 10)]
+        Binding("q", "quit", "Quit", show=False),
+    ]
 
     # Footer order on a narrow terminal, where the footer cannot show every key.
-    NARROW_FOOTER_FIRST = ["help", "focus_transcripts", "level", "memo", "undo", "accept", "no_code", "toggle(1)"]
+    NARROW_FOOTER_FIRST = ["help", "focus_transcripts", "pick_code", "find", "go_to", "level", "memo", "undo",
+                           "accept", "no_code", "toggle(1)", "back_to_list"]
 
     def __init__(self, db_path: str, coder: str, blind: bool = False):
         super().__init__()
@@ -104,10 +167,12 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         self.store = Store(db_path, create=False)
         self.dictionary = self.store.dictionary()
         if self.dictionary is None:
-            raise StoreError(f"{db_path}: the study has no dictionary")
+            raise StoreError(f"{db_path}: the study has no dictionary; load one with 'beicoder dictionary FILE.yaml'")
         self.competencies = {c.code: c for c in self.dictionary.competencies}
         self.code_order = self.dictionary.codes
+        self.tracker = ProgressTracker(self.store, coder)
         self.transcripts: list[dict] = []
+        self.by_id: dict[int, dict] = {}  # transcript id -> its dict in self.transcripts
         self.transcript_id: int | None = None
         self.passages = []
         self.index = 0
@@ -117,10 +182,23 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         self._mounted = False
         self._narrow: bool | None = None  # below NARROW_BELOW columns (None: not laid out yet)
         self.nlp_state = "loading jieba + spaCy…"
-        self.usual_levels: dict[str, int] = {}
         self.model: ModelInfo | None = read_model_meta(db_path, coder, self.dictionary)
         self.model_state = self._model_label()
         self.offered_at = 0
+        self.session_id: int | None = None
+        self.session_start = self.store.last_action_id()  # undoing an action up to this one asks first
+        self._past_start_confirmed = False
+        self._data_version: int | None = None
+        self._shown_codes: set[str] = set()  # the coder's codes on the passage as last drawn
+        self._shown_passage: int | None = None
+        self.finder = FinderState(coder=coder)  # the find view's query and place, kept for "back"
+        self.status: tuple[str, int | None] = ("", None)  # what the last key saved, and on which passage
+        self.came_from_list = False
+
+    @property
+    def usual_levels(self) -> dict[str, int]:
+        """The level this coder gives each code most often (kept by the tracker)."""
+        return self.tracker.usual_levels()
 
     # -- the coder's model, as its metadata says ------------------------------------------------
     @property
@@ -150,19 +228,21 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         with Horizontal():
             yield TranscriptPanel(id="left")
             yield PassageView(id="center")
-            with VerticalScroll(id="right"):
+            with VerticalScroll(id="right", can_focus=False):
+                with Horizontal(id="codes-title"):
+                    yield Static("Codes", classes="title")
+                    yield Static("Tab ↑/↓ Enter · p any code", id="codes-hint")
                 yield CodesPanel(id="codes")
                 yield EvidencePanel(id="evidence")
+                yield CodeInfo(id="code-info")
         yield Footer()
 
     def on_mount(self) -> None:
-        from ...core.suggest.learned import usual_levels
-
-        self.usual_levels = usual_levels(self.store, self.coder)
         try:  # the report says whether coding was blind to the groups
-            self.store.record_session(self.coder, self.blind)
+            self.session_id = self.store.record_session(self.coder, self.blind)
         except StoreError as exc:
             self.notify(f"could not record this session: {exc}", severity="warning", timeout=6)
+        self._warn_other_sessions()
         if self.model_stale:
             self.notify("your model was trained with another version of the dictionary; its suggestions are "
                         "not shown until you press T to retrain", severity="warning", timeout=10)
@@ -177,16 +257,45 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         if self.transcripts:
             # Resume where this coder stopped: the first passage not decided yet.
             first = next((t for t in self.transcripts if t["n_decided"] < t["n_passages"]), self.transcripts[0])
-            decided = self.store.decided_passages(self.coder)
             passages = self.store.passages(first["id"])
-            index = next((i for i, p in enumerate(passages) if p.id not in decided), 0)
+            index = next((i for i, p in enumerate(passages) if not self.tracker.is_decided(self.coder, p.id)), 0)
             self.open_transcript(first["id"], index)
         else:
             self.query_one(PassageView).show_message("", "This study has no transcripts yet: run 'beicoder import'.")
         self.query_one(PassageView).focus()
         self._mounted = True
+        self._data_version = self.store.data_version()
+        self.poll_timer = self.set_interval(POLL_S, self._poll)
+        self.set_interval(HEARTBEAT_S, self._heartbeat)
         self.load_suggestions({p.id for p in self.passages}, self.trained_on > 0)
         self.start_llm({p.id for p in self.passages})  # a local LLM, when the config file names one
+        # What was just read (the counts of a large study, the widgets) lives as long as the
+        # screen: out of the garbage collector's way, its full collections stop showing up as
+        # slow keystrokes.
+        self.call_after_refresh(gc.freeze)
+
+    def on_unmount(self) -> None:
+        """Record that this session ended (the warning to a second session stops)."""
+        if self.session_id is not None:
+            try:
+                self.store.end_session(self.session_id)
+            except StoreError:
+                pass
+            self.session_id = None
+
+    def _warn_other_sessions(self) -> None:
+        try:
+            others = self.store.open_sessions(self.coder, besides=self.session_id)
+        except StoreError:
+            return
+        if not others:
+            return
+        where = "; ".join(f"since {o['started_at'][:16].replace('T', ' ')} UTC (process {o['pid']} on {o['host']})"
+                          for o in others[:3])
+        self.notify(f"another session of coder {self.coder} is open on this study: {where}. Both save every "
+                    "decision, and each screen shows the other's changes within a second; a key acts on the "
+                    "passage as stored, so you never undo the other's work unseen.",
+                    title="Second session", severity="warning", timeout=20)
 
     def _sub_title(self) -> str:
         to_review = len(self.store.review_items(self.coder))
@@ -194,11 +303,10 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
                 + (f" · {to_review} to review" if to_review else ""))
 
     def on_screen_resume(self) -> None:
-        """Back from another screen (the consensus screen, a dialog): the other coders'
-        progress may have changed."""
+        """Back from another screen (the consensus screen, a dialog): take in what changed."""
         if self._mounted:
             self.app.sub_title = self._sub_title()
-            self._show_progress()
+            self._sync()
             self.refresh_passage()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -214,12 +322,94 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
 
     # -- the palette ----------------------------------------------------------------------------
     def palette_offers(self, action: str) -> bool:
-        """The command palette leaves out the screens refused while coding blind."""
+        """The command palette leaves out the screens refused while coding blind, and "back
+        to the list" while there is no list to go back to."""
+        if action == "back_to_list":
+            return self.came_from_list
         return not (self.blind and action in ("consensus", "analysis", "discover"))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer shows "back to list" only after a jump from the find view."""
+        if action == "back_to_list":
+            return self.came_from_list
+        return True
+
     def palette_items(self) -> Iterable[SystemCommand]:
-        """One palette command per dictionary code (toggle it on this passage)."""
+        """One palette command per dictionary code (toggle it on this passage), however many."""
         return code_commands(self.code_order, self.competencies, self.action_toggle)
+
+    # -- other sessions and the change log ------------------------------------------------------
+    def _poll(self) -> None:
+        """Every second: has another connection written to the study? Then replay its changes."""
+        try:
+            version = self.store.data_version()
+        except StoreError:
+            return
+        if version == self._data_version:
+            return
+        self._data_version = version
+        changed = self._sync()
+        mine = [c for c in changed.actions if c["coder"] == self.coder and c["kind"] != "study"]
+        if mine and self.passage is not None and self.passage.id in changed.passages:
+            self.notify("another session of yours changed this passage: the screen shows it as stored now",
+                        severity="warning", timeout=6)
+
+    def _heartbeat(self) -> None:
+        if self.session_id is not None:
+            self._touch_session(self.session_id)
+
+    @work(thread=True, exclusive=True, group="heartbeat", exit_on_error=False)
+    def _touch_session(self, session_id: int) -> None:
+        """Say this session is still open, from a thread (the study may be busy a moment)."""
+        store = Store(self.db_path, create=False)
+        try:
+            store.touch_session(session_id)
+        finally:
+            store.close()
+
+    def _sync(self) -> Changed:
+        """Replay the study's changes since the last look (this screen's own decisions and
+        other sessions') into the counts, and redraw only what they touched: the progress
+        cells of the transcripts concerned and, when it changed, the passage on screen."""
+        try:
+            changed = self.tracker.sync()
+        except StoreError as exc:
+            self.notify(f"could not read the study's changes: {exc}", severity="error", timeout=8)
+            return Changed()
+        if not changed:
+            return changed
+        if changed.reload:
+            self._show_progress()
+            if self.transcript_id in self.by_id:
+                current = self.passage.id if self.passage is not None else None
+                self.passages = self.store.passages(self.transcript_id)
+                ids = [p.id for p in self.passages]
+                self.index = ids.index(current) if current in ids else min(self.index, max(len(ids) - 1, 0))
+            self.refresh_passage()
+            return changed
+        new_coders = False
+        mine: set[int] = set()
+        others: set[str] = set()
+        for coder, tids in changed.counts.items():
+            if coder == self.coder:
+                for tid in tids:
+                    if tid in self.by_id:
+                        self.by_id[tid]["n_decided"] = self.tracker.done(coder, tid)
+                mine |= tids
+            elif coder in self.others_done:
+                for tid in tids:
+                    self.others_done[coder][tid] = self.tracker.done(coder, tid)
+                mine |= tids
+                others.add(coder)
+            elif not self.blind:
+                new_coders = True
+        if new_coders:
+            self._show_progress()
+        elif mine:
+            self.query_one(TranscriptPanel).update_counts(mine, others)
+        if self.passage is not None and self.passage.id in changed.passages:
+            self.refresh_passage()
+        return changed
 
     # -- suggestions worker ---------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="suggest")
@@ -330,7 +520,7 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         self.refresh_passage()
 
     def _offer_retraining(self) -> None:
-        n = len(self.store.decided_passages(self.coder))
+        n = self.tracker.total(self.coder)
         if n - self.trained_on >= RETRAIN_EVERY and n - self.offered_at >= RETRAIN_EVERY:
             self.offered_at = n
             what = "retrain your model" if self.trained_on else "train a model on your decisions"
@@ -345,6 +535,41 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         self.index = max(0, min(index, len(self.passages) - 1))
         self.query_one(TranscriptList).select(transcript_id)
         self.refresh_passage()
+
+    def go_to_passage(self, passage_id: int) -> bool:
+        """Show the passage ``passage_id`` (opening its transcript). False when it is gone."""
+        tid = self.tracker.transcript_of.get(passage_id) or self.store.transcript_of(passage_id)
+        if tid is None or tid not in self.by_id:
+            self.notify("that passage is no longer in the study (its transcript was re-imported?)",
+                        severity="warning")
+            return False
+        if tid != self.transcript_id:
+            self.transcript_id = tid
+            self.passages = self.store.passages(tid)
+            self.query_one(TranscriptList).select(tid)
+        ids = [p.id for p in self.passages]
+        self.index = ids.index(passage_id) if passage_id in ids else 0
+        self.refresh_passage()
+        self.query_one(PassageView).focus()
+        return True
+
+    def describe_passage(self, passage_id: int | None) -> str:
+        """``MC03 passage 17`` for a passage id ('' for None or a passage no longer there)."""
+        if passage_id is None:
+            return ""
+        tid = self.tracker.transcript_of.get(passage_id) or self.store.transcript_of(passage_id)
+        if tid is None or tid not in self.by_id:
+            return ""
+        if tid == self.transcript_id:
+            ordinal = next((p.ordinal for p in self.passages if p.id == passage_id), None)
+        else:
+            ordinal = None
+        if ordinal is None:
+            try:
+                ordinal = self.store.passage(passage_id).ordinal
+            except StoreError:
+                return ""
+        return f"{self.by_id[tid]['interviewee']} passage {ordinal}"
 
     @property
     def passage(self):
@@ -371,6 +596,8 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         if self.has_class("-show-transcripts") or self.query_one(TranscriptList).has_focus:
             self.remove_class("-show-transcripts")
             self.query_one(PassageView).focus()
+        elif self.query_one(CodesPanel).has_focus:
+            self.query_one(PassageView).focus()
 
     def action_next_passage(self) -> None:
         """j/↓: the next passage of this transcript (stays on the last)."""
@@ -385,49 +612,100 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
             self.refresh_passage()
 
     def action_next_undecided(self) -> None:
-        """n: the next passage the coder has not decided, across transcripts, wrapping around."""
-        decided = self.store.decided_passages(self.coder)
+        """n: the next passage the coder has not decided, across transcripts, wrapping around
+        (transcripts the coder has finished are skipped without being read)."""
         order = [t["id"] for t in self.transcripts]
+        if not order:
+            return
         start = order.index(self.transcript_id) if self.transcript_id in order else 0
-        for k in range(len(order)):
+        for k in range(len(order) + 1):
             tid = order[(start + k) % len(order)]
+            t = self.by_id[tid]
+            if 0 < k < len(order) and t["n_decided"] >= t["n_passages"]:
+                continue
             passages = self.passages if tid == self.transcript_id else self.store.passages(tid)
             begin = self.index + 1 if k == 0 else 0
-            for i in range(begin, len(passages)):
-                if passages[i].id not in decided:
+            end = self.index + 1 if k == len(order) else len(passages)
+            for i in range(begin, min(end, len(passages))):
+                if not self.tracker.is_decided(self.coder, passages[i].id):
                     if tid != self.transcript_id:
                         self.open_transcript(tid, i)
                     else:
                         self.index = i
                         self.refresh_passage()
                     return
-        for i in range(0, self.index + 1):  # wrap around inside the first transcript
-            if self.passages and self.passages[i].id not in decided:
-                self.index = i
-                self.refresh_passage()
-                return
         self.notify("every passage is decided by you")
+
+    def action_go_to(self) -> None:
+        """g: go to a passage number of this transcript, an interviewee, or both (``MC03 17``)."""
+        names = sorted({t["interviewee"] for t in self.transcripts})
+
+        def done(typed: str | None) -> None:
+            if typed is None:
+                return
+            try:
+                tid, number = resolve_goto(typed, self.transcripts, self.transcript_id)
+            except ValueError as exc:
+                self.notify(str(exc), severity="warning", timeout=6)
+                return
+            passages = self.passages if tid == self.transcript_id else self.store.passages(tid)
+            t = self.by_id[tid]
+            if number is not None and not 1 <= number <= len(passages):
+                self.notify(f"{t['interviewee']} has {len(passages)} passage{'' if len(passages) == 1 else 's'}: "
+                            f"there is no passage {number}", severity="warning", timeout=6)
+                return
+            index = next((i for i, p in enumerate(passages) if p.ordinal == number), number - 1) if number else 0
+            self.open_transcript(tid, index)
+            self.remove_class("-show-transcripts")
+            self.query_one(PassageView).focus()
+
+        self.app.push_screen(GoToScreen(names, len(self.passages)), done)
+
+    # -- the find view (coded segments and text search) --------------------------------------------
+    def action_find(self) -> None:
+        """/: the find view: passages holding some text, coded with a code (by group, coder,
+        level), undecided or suggested; Enter there jumps to the passage, b comes back."""
+        coders = [] if self.blind else [c for c in self.tracker.coders() if c != self.coder]
+        groups = [] if self.blind else sorted({t["grp"] for t in self.transcripts if t["grp"]})
+
+        def done(passage_id: int | None) -> None:
+            if passage_id is None:
+                return
+            if self.go_to_passage(passage_id):
+                self.came_from_list = True
+                self.refresh_bindings()
+                self.query_one(PassageView).focus()
+
+        self.app.push_screen(FinderScreen(self.db_path, self.dictionary, self.finder, coders, groups, self.blind),
+                             done)
+
+    def action_back_to_list(self) -> None:
+        """b: back to the list of passages found, where it was left."""
+        if self.came_from_list:
+            self.action_find()
 
     # -- suggestions as shown -------------------------------------------------------------------
     def shown_suggestions(self, passage_id: int) -> list[dict]:
         """What the coder sees for a passage: the lexicon's suggestions, blended with the
-        coder's model where it has scored the passage (see core.suggest.learned), and the
-        local LLM's when one is configured (see llm_source)."""
-        from ...core.suggest.learned import blended_suggestions, model_source
+        coder's model where it has scored the passage, the keyword matches the model scored
+        low, muted (see :mod:`beicoder.core.suggest.shown`), and the local LLM's when one is
+        configured (see llm_source)."""
+        from ...core.suggest.learned import model_source
+        from ...core.suggest.shown import shown_suggestions
 
         rows = self.store.suggestions_for(passage_id)
-        has_model = self.store.has_suggestions_from(passage_id, model_source(self.coder), self.dictionary.sha256)
-        passage = next((p for p in self.passages if p.id == passage_id), None)
-        if passage is not None:
-            length = len(passage.text)
-        else:
-            length = len(self.store.passage(passage_id).text)
-        return self.with_llm_suggestions(blended_suggestions(rows, self.coder, has_model, length), passage_id)
+        has_model = self.trained_on > 0 and self.store.has_suggestions_from(
+            passage_id, model_source(self.coder), self.dictionary.sha256)
+        passage = self.passage if self.passage is not None and self.passage.id == passage_id else None
+        passage = passage or next((p for p in self.passages if p.id == passage_id), None)
+        length = len(passage.text) if passage is not None else len(self.store.passage(passage_id).text)
+        return self.with_llm_suggestions(shown_suggestions(rows, self.coder, has_model, length), passage_id)
 
     def proposed_levels(self, suggestions: list[dict], codings: dict) -> dict[str, tuple[int, str]]:
         """Proposed level and why, for each of the passage's codes that has no level yet: the
         dictionary's level cue found in the passage, else the level this coder usually gives."""
         by_code = {s["code"]: s for s in suggestions}
+        usual = self.usual_levels
         out = {}
         for code, c in codings.items():
             if c["level"] is not None:
@@ -435,8 +713,8 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
             s = by_code.get(code)
             if s and s.get("level") is not None:
                 out[code] = (s["level"], f"cue {s['level_cue']}")
-            elif code in self.usual_levels:
-                out[code] = (self.usual_levels[code], "your usual level")
+            elif code in usual:
+                out[code] = (usual[code], "your usual level")
         return out
 
     # -- coding actions -------------------------------------------------------------------------
@@ -450,34 +728,82 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
             self.notify(f"NOT saved ({what}): {exc}", severity="error", timeout=10)
             return self._FAILED
 
-    def _after_change(self, message: str) -> None:
-        from ...core.suggest.learned import usual_levels
-
-        self.usual_levels = usual_levels(self.store, self.coder)
-        self.refresh_passage()
-        self._show_progress()
-        self.notify(message, timeout=2)
+    def _after_change(self, message: str, toast: bool = False) -> None:
+        """After a write: replay it into the counts, redraw what it touched, and say what was
+        saved on the passage's title line (``message``; also as a toast with ``toast``: an
+        undo that moved the screen, a key that met another session's change)."""
+        self.status = (message, self.passage.id if self.passage is not None else None)
+        changed = self._sync()
+        if changed.reload or self.passage is None or self.passage.id not in changed.passages:
+            self.refresh_passage()  # (else _sync has redrawn it)
+        if toast:
+            self.notify(message, timeout=4)
         self._offer_retraining()
 
     def action_toggle(self, n: int) -> None:
-        """1–9: add or remove the ``n``-th dictionary code (1 = first) on this passage."""
+        """1–9: add or remove the ``n``-th dictionary code (1 = first) on this passage, as
+        stored (another session's change is never undone unseen: the note says so)."""
         if self.passage is None:
             return
-        if n > len(self.code_order):
+        if not 1 <= n <= len(self.code_order):
             self.notify(f"no code {n} in this dictionary ({len(self.code_order)} codes)", severity="warning")
             return
         code = self.code_order[n - 1]
+        self.query_one(CodesPanel).highlight(code)
+        self._toggle(code)
+
+    def _toggle(self, code: str) -> None:
+        seen = code in self._shown_codes and self._shown_passage == self.passage.id
         added = self._save(code, self.store.toggle_code, self.passage.id, self.coder, code)
         if added is self._FAILED:
             return
         self.last_code = code if added else self.last_code
-        self._after_change(f"{'added' if added else 'removed'} {code} · saved")
+        note = ""
+        if added == seen:  # the stored state was not what the screen showed
+            note = f" (another session had {'removed' if added else 'added'} it)"
+        self._after_change(f"{'added' if added else 'removed'} {code}{note} · saved", toast=bool(note))
 
-    def action_accept(self) -> None:
-        """a: add every suggested code to this passage, in one undoable action."""
+    def on_codes_panel_toggle(self, message: CodesPanel.Toggle) -> None:
+        """Enter or a click on a row of the Codes pane: add or remove that code."""
+        if self.passage is not None:
+            self._toggle(message.code)
+
+    def on_codes_panel_highlighted(self, message: CodesPanel.Highlighted) -> None:
+        """The Codes pane's cursor moved: show that code's definition and levels."""
+        self._show_code_info(message.code)
+        if self.query_one(CodesPanel).has_focus:
+            self.query_one("#right", VerticalScroll).scroll_to_widget(self.query_one(CodeInfo), animate=False)
+
+    def action_pick_code(self) -> None:
+        """p: the code picker: any code by its key or name; add, remove or give it a level."""
         if self.passage is None:
             return
-        suggested = [s["code"] for s in self.shown_suggestions(self.passage.id)]
+        pid = self.passage.id
+        codings = {c["code"]: c for c in self.store.codings_for(pid, self.coder)}
+        scores = {s["code"]: s["score"] for s in self.shown_suggestions(pid) if not s.get("muted")}
+
+        def done(pick: Pick | None) -> None:
+            if pick is None or self.passage is None or self.passage.id != pid:
+                return
+            self.query_one(CodesPanel).highlight(pick.code)
+            if pick.op == "toggle":
+                self._toggle(pick.code)
+                return
+            what = self._save(pick.code, self.store.put_code, pid, self.coder, pick.code, pick.level)
+            if what is self._FAILED:
+                return
+            self.last_code = pick.code
+            self._after_change(f"{pick.code} level {pick.level} ({'added' if what == 'added' else what}) · saved")
+
+        self.app.push_screen(CodePickerScreen(self.code_order, self.competencies, codings, scores, self.last_code),
+                             done)
+
+    def action_accept(self) -> None:
+        """a: add every suggested code to this passage, in one undoable action (not the muted
+        keyword matches your model scored low: they are evidence, not suggestions)."""
+        if self.passage is None:
+            return
+        suggested = [s["code"] for s in self.shown_suggestions(self.passage.id) if not s.get("muted")]
         if not suggested:
             self.notify("no suggestions for this passage", severity="warning")
             return
@@ -512,16 +838,52 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         self._after_change("levels " + ", ".join(f"{c} L{proposals[c][0]}" for c in changed) + " · saved")
 
     def action_undo(self) -> None:
-        """u: undo the coder's last action."""
-        what = self._save("undo", self.store.undo, self.coder)
-        if what is self._FAILED:
+        """u: undo the coder's last action, say what and where, and move to its passage. The
+        first undo that would reach back before this session began asks first (once)."""
+        upcoming = self._save("undo", self.store.next_undo, self.coder)
+        if upcoming is self._FAILED:
             return
-        if what is None:
+        if upcoming is None:
             self.notify("nothing to undo", severity="warning")
             return
-        self.refresh_passage()
-        self._show_progress()
-        self.notify(f"undone: {what}", timeout=2)
+        if upcoming.id <= self.session_start and not self._past_start_confirmed:
+            where = self.describe_passage(upcoming.passage_id)
+            where = f" on {where}" if where else f" ({upcoming.rows} changes on several passages)"
+            made = upcoming.at[:16].replace("T", " ")
+            origin = "" if upcoming.origin == "keyboard" else f", from {upcoming.origin}"
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._past_start_confirmed = True
+                    self._undo_or_redo(redo=False)
+
+            self.app.push_screen(ConfirmScreen(
+                "Undo past the start of this session?\n\n"
+                f"Everything you did in this session is undone. The next undo takes back “{upcoming.description}”"
+                f"{where}, made {made} UTC{origin}, before this session began; each further u goes further back "
+                "through your history.\n\nAsked once per session.", yes="Undo it", no="Keep it"), confirmed)
+            return
+        self._undo_or_redo(redo=False)
+
+    def action_redo(self) -> None:
+        """U / ctrl+y: apply again the action undone last, and move to its passage."""
+        self._undo_or_redo(redo=True)
+
+    def _undo_or_redo(self, redo: bool) -> None:
+        what = "redo" if redo else "undo"
+        done = self._save(what, self.store.redo_action if redo else self.store.undo_action, self.coder)
+        if done is self._FAILED:
+            return
+        if done is None:
+            self.notify(f"nothing to {what}", severity="warning")
+            return
+        self._after_change(f"{'redone' if redo else 'undone'}: {self._moved_to(done)}", toast=True)
+
+    def _moved_to(self, done: ActionRecord) -> str:
+        """Move to the passage of an action undone or redone; its description and place."""
+        if done.passage_id is not None and self.go_to_passage(done.passage_id):
+            return f"{done.description} on {self.describe_passage(done.passage_id)}"
+        return f"{done.description} ({done.rows} changes on several passages)"
 
     def action_level(self) -> None:
         """l: the level dialog for one of this passage's codes."""
@@ -529,7 +891,7 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
             return
         codings = self.store.codings_for(self.passage.id, self.coder)
         if not codings:
-            self.notify("add a code first (1–9 or a)", severity="warning")
+            self.notify("add a code first (1–9, p or a)", severity="warning")
             return
         pid = self.passage.id
 
@@ -545,7 +907,7 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         self.app.push_screen(LevelScreen(codings, self.competencies, self.last_code), done)
 
     def action_memo(self) -> None:
-        """m: the memo dialog for this passage."""
+        """m: the memo editor for this passage (several lines; saved whole)."""
         if self.passage is None:
             return
         mark = self.store.mark_for(self.passage.id, self.coder)
@@ -553,9 +915,9 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
 
         def done(text) -> None:
             if text is not None and self._save("memo", self.store.set_memo, pid, self.coder, text) is not self._FAILED:
-                self._after_change("memo saved")
+                self._after_change("memo saved" if text.strip() else "memo cleared")
 
-        self.app.push_screen(MemoScreen((mark or {}).get("memo") or ""), done)
+        self.app.push_screen(MemoScreen((mark or {}).get("memo") or "", self.describe_passage(pid)), done)
 
     def action_help(self) -> None:
         """?: the keys and the dictionary's codes."""
@@ -605,33 +967,26 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
             return
         self.app.push_screen(DiscoveryScreen(self.db_path, self.coder))
 
-    def go_to_passage(self, passage_id: int) -> None:
-        """Open the transcript of the passage ``passage_id`` on it (from another screen's list)."""
-        try:
-            passage = self.store.passage(passage_id)
-        except StoreError as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        index = next(i for i, p in enumerate(self.store.passages(passage.transcript_id)) if p.id == passage_id)
-        self.open_transcript(passage.transcript_id, index)
-        self.query_one(PassageView).focus()
-
     async def action_quit(self) -> None:
         """q: quit."""
         self.app.exit()
 
     # -- drawing --------------------------------------------------------------------------------
     def _show_progress(self) -> None:
-        """Read every coder's progress and show it in the transcript list: the other coders
-        with decisions (none when blind; people first, then the consensus and reference)."""
-        self.transcripts = self.store.transcripts(self.coder)
+        """Show every coder's progress in the transcript list, from the tracker's counts: the
+        other coders with decisions (none when blind; people first, then the consensus and
+        reference)."""
+        self.transcripts = self.store.transcripts()
+        for t in self.transcripts:
+            t["n_decided"] = self.tracker.done(self.coder, t["id"])
+        self.by_id = {t["id"]: t for t in self.transcripts}
         if self.blind:
             self.others, self.others_done = [], {}
         else:
             special = [getattr(self.app, "consensus_coder", CONSENSUS_CODER), "reference"]
-            self.others = sorted((c for c in self.store.coders() if c != self.coder),
+            self.others = sorted((c for c in self.tracker.coders() if c != self.coder),
                                  key=lambda c: (special.index(c) if c in special else -1, c))
-            self.others_done = {c: {t["id"]: t["n_decided"] for t in self.store.transcripts(c)} for c in self.others}
+            self.others_done = {c: self.tracker.done_by(c) for c in self.others}
         with_groups = not self.blind and any(t["grp"] for t in self.transcripts)
         self.query_one(TranscriptPanel).show(self.transcripts, self.others, self.others_done, with_groups)
 
@@ -640,23 +995,51 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         p = self.passage
         view = self.query_one(PassageView)
         if p is None:
-            view.show_message("no passages in this transcript")  # not the previous transcript's
+            t = self.by_id.get(self.transcript_id)
+            view.show_message(f"{t['interviewee']}  ·  no passages" if t else "no passages in this transcript",
+                              NO_PASSAGES if t else "")
+            self._shown_codes, self._shown_passage = set(), None
             self._show_panes([], {}, False)
             return
-        t = next(t for t in self.transcripts if t["id"] == self.transcript_id)
+        t = self.by_id[self.transcript_id]
         suggestions = self.shown_suggestions(p.id)
         codings = {c["code"]: c for c in self.store.codings_for(p.id, self.coder)}
         mark = self.store.mark_for(p.id, self.coder) or {}
+        status, on = self.status
         where = Text.assemble(
             (f"{t['interviewee']}", "bold"), "" if self.blind else f"  ({t['grp'] or 'no group'})",
             f"  ·  passage {p.ordinal}/{len(self.passages)}",
             f"  ·  characters {p.start}–{p.end}  ·  {self.nlp_state}",
-            f"  ·  {self.model_state}" if self.model_state else "", f"  ·  {self.llm_state}" if self.llm_state else "")
+            f"  ·  {self.model_state}" if self.model_state else "", f"  ·  {self.llm_state}" if self.llm_state else "",
+            (f"  ·  {status}" if status and on == p.id else "", "bold green"))
+        if p.id != self._shown_passage:
+            view.scroll_to_top()
         view.show(where, self.store.question_turn_for(p), p.text, suggestions, self.code_order,
-                  decision_line(codings, mark, self.proposed_levels(suggestions, codings)))
+                  decision_line(codings, mark, self.proposed_levels(suggestions, codings)), self._found_in(p.text))
+        self._shown_codes, self._shown_passage = set(codings), p.id
         self._show_panes(suggestions, codings, p.id in self.learned_passages)
 
+    def _found_in(self, text: str) -> tuple[tuple[int, int], ...]:
+        """Spans of the find view's search words in ``text``, once a passage was opened from
+        the list (so the words searched for stand out); none otherwise."""
+        if not self.came_from_list or not self.finder.text.strip():
+            return ()
+        from ...core.retrieval import match_spans, search_terms
+
+        return match_spans(text, search_terms(self.finder.text))
+
     def _show_panes(self, suggestions: list[dict], codings: dict, learned: bool) -> None:
-        self.query_one(CodesPanel).show(self.code_order, self.competencies, suggestions, codings)
+        panel = self.query_one(CodesPanel)
+        panel.show(self.code_order, self.competencies, suggestions, codings)
         empty = "none" if self.nlp_state == READY else self.nlp_state
         self.query_one(EvidencePanel).show(suggestions, self.code_order, empty, learned)
+        self._show_code_info(panel.highlighted_code, codings)
+
+    def _show_code_info(self, code: str | None, codings: dict | None = None) -> None:
+        if code is None:
+            return
+        if codings is None:
+            rows = self.store.codings_for(self.passage.id, self.coder) if self.passage else []
+            codings = {c["code"]: c for c in rows}
+        level = codings[code]["level"] if code in codings else None
+        self.query_one(CodeInfo).show(self.competencies[code], level)

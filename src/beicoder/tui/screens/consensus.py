@@ -62,6 +62,8 @@ class ConsensusScreen(NarrowFooter, Screen):
          for i, k in enumerate(TAKE_KEYS[2:], start=2)] + [
         Binding("1", "toggle(1)", "Toggle", key_display="1–9"),
     ] + [Binding(str(i), f"toggle({i})", f"Toggle code {i}", show=False) for i in range(2, 10)] + [
+        PaletteBinding("p", "pick_code", "Pick", title="Pick a code (consensus)",
+                       tooltip="Add, remove or level any code for the consensus: type part of its key or name"),
         PaletteBinding("x", "no_code", "No code", title="No code (consensus)",
                        tooltip="The consensus: this passage shows no competency"),
         PaletteBinding("l", "level", "Level", title="Set level (consensus)",
@@ -82,7 +84,8 @@ class ConsensusScreen(NarrowFooter, Screen):
     ]
 
     # Footer order on a narrow terminal, where the footer cannot show every key.
-    NARROW_FOOTER_FIRST = ["help", "back", "take(0)", "take(1)", "toggle(1)", "no_code", "level", "next_open"]
+    NARROW_FOOTER_FIRST = ["help", "back", "take(0)", "take(1)", "toggle(1)", "pick_code", "no_code", "level",
+                           "next_open"]
 
     AUTO_FOCUS = "#consensus-pane"
 
@@ -279,7 +282,10 @@ class ConsensusScreen(NarrowFooter, Screen):
         if n > len(self.code_order):
             self.notify(f"no code {n} in this dictionary ({len(self.code_order)} codes)", severity="warning")
             return
-        code = self.code_order[n - 1]
+        self._toggle_code(self.code_order[n - 1])
+
+    def _toggle_code(self, code: str) -> None:
+        pid = self.passage_id
         added: list[bool] = []
 
         def run() -> int:
@@ -290,6 +296,33 @@ class ConsensusScreen(NarrowFooter, Screen):
             if added[0]:
                 self.last_code = code
             self.notify(f"consensus: {'added' if added[0] else 'removed'} {code} · saved", timeout=2)
+
+    def action_pick_code(self) -> None:
+        """p: the code picker for the consensus coding: any code by key or name; Enter adds or
+        removes it, ``CODE LEVEL`` + Enter gives it that level."""
+        from .picker import CodePickerScreen, Pick
+
+        pid = self.passage_id
+        if pid is None:
+            return
+        codings = {c["code"]: c for c in self.store.codings_for(pid, self.target)}
+
+        def done(pick: Pick | None) -> None:
+            if pick is None or self.passage_id != pid:
+                return
+            if pick.op == "toggle":
+                self._toggle_code(pick.code)
+                return
+
+            def run() -> int:
+                self.store.put_code(pid, self.target, pick.code, pick.level, by=self.by)
+                return 1
+
+            if self._act(f"{pick.code} level {pick.level}", run) is not None:
+                self.last_code = pick.code
+                self.notify(f"consensus: {pick.code} level {pick.level} · saved", timeout=2)
+
+        self.app.push_screen(CodePickerScreen(self.code_order, self.competencies, codings, {}, self.last_code), done)
 
     def set_coding(self, pid: int, wanted: dict[str, int | None], origin: str = "consensus") -> int:
         """Make the consensus coding of ``pid`` exactly ``wanted`` (code -> level; empty: no

@@ -1,4 +1,5 @@
-"""The dialogs (modal screens) of the coding and consensus screens: level, memo, help."""
+"""The dialogs (modal screens) of the coding and consensus screens: level, memo, confirm, go to,
+help (the code picker has a module of its own)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 # What the level input lets through while typing: an optional minus (ASCII, full-width or
@@ -43,6 +44,10 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
         Binding("pagedown", "scroll_indicators(1)", "Scroll the levels", show=False),
     ]
 
+    # On a short terminal (under 18 rows) the help line and the level indicators give way, so
+    # the codes, the prompt and the input always fit (even at 40x10).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (18, "-tall")]
+
     def __init__(self, codings: list[dict], competencies: dict, selected: str | None = None):
         super().__init__()
         self.codings = codings
@@ -58,7 +63,7 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
             codes.can_focus = False  # the input keeps the focus; ↑/↓ are the screen's (no wrap)
             yield codes
             yield Label(id="level-prompt")
-            yield Input(placeholder="level, e.g. 3", id="level-input", restrict=LEVEL_INPUT)
+            yield Input(placeholder="level, e.g. 3", id="level-input", restrict=LEVEL_INPUT, compact=True)
             with VerticalScroll(id="level-indicators-box"):
                 yield Static(id="level-indicators")
 
@@ -140,24 +145,103 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
 
 
 class MemoScreen(ModalScreen[str | None]):
-    """Edit the memo of a passage; returns the text (empty clears) or None when cancelled."""
+    """Edit the memo of a passage in a multi-line editor (Textual's ``TextArea``: Enter
+    starts a new line, pasted text keeps all its lines); returns the whole text (empty
+    clears the memo) or None when cancelled. Nothing is ever cut."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
 
-    def __init__(self, memo: str):
+    def __init__(self, memo: str, where: str = ""):
         super().__init__()
         self.memo = memo
+        self.where = where
 
     def compose(self) -> ComposeResult:
         with Vertical(id="memo-box", classes="modal-box"):
-            yield Label("Memo for this passage (Enter saves, Esc cancels, empty clears)")
-            yield Input(value=self.memo, id="memo-input")
+            yield Static(f"[b]Memo{' on ' + self.where if self.where else ''}[/b]: Enter starts a new line · "
+                         "ctrl+s saves · Esc cancels · empty clears", id="memo-help")
+            yield TextArea(self.memo, id="memo-input", soft_wrap=True, show_line_numbers=False)
+            with Horizontal(id="memo-buttons"):
+                yield Button("Save (ctrl+s)", id="memo-save", variant="primary", compact=True)
+                yield Button("Cancel (Esc)", id="memo-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save() if event.button.id == "memo-save" else self.action_cancel()
+
+    def action_save(self) -> None:
+        """ctrl+s: save the memo as typed (every line)."""
+        self.dismiss(self.query_one(TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A question with yes and no; returns True for yes (y, Enter on Yes), False for no (n, Esc)."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "No"):
+        super().__init__()
+        self.question = question
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="modal-box"):
+            yield Static(self.question, id="confirm-question")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(f"{self.yes} (y)", id="confirm-yes", variant="warning", compact=True)
+                yield Button(f"{self.no} (n)", id="confirm-no", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class GoToScreen(ModalScreen[str | None]):
+    """Ask where to go: a passage number of the open transcript (``17``), an interviewee
+    (``MC03``, completed as typed from ``names``), or both (``MC03 17``). Returns what was
+    typed (stripped), or None when cancelled; the coding screen resolves it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, names: list[str], passages: int):
+        super().__init__()
+        self.names = names
+        self.passages = passages
+
+    def compose(self) -> ComposeResult:
+        from textual.suggester import SuggestFromList
+
+        with Vertical(id="goto-box", classes="modal-box"):
+            yield Static(f"[b]Go to[/b]: a passage number (1–{self.passages} here), an interviewee, or both "
+                         "(MC03 17) · → completes · Enter goes · Esc cancels", id="goto-help")
+            yield Input(placeholder="17, or an interviewee", id="goto-input",
+                        suggester=SuggestFromList(self.names, case_sensitive=False))
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        event.stop()
+        value = event.value.strip()
+        if not value:
+            self.notify("type a passage number or an interviewee, or Esc", severity="warning")
+            return
+        self.dismiss(value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -170,22 +254,33 @@ KEYS = [
         ("k / ↑", "previous passage"),
         ("PgUp / PgDn", "scroll a long passage"),
         ("n", "next passage you have not decided (across transcripts)"),
+        ("g", "go to a passage number, an interviewee, or both (MC03 17)"),
         ("t", "show / go to the transcript list (Enter opens the highlighted one; t or Esc goes back)"),
+        ("/", "find passages: text search (any length, 繁體 or 简体), coded segments by code, coder, group and "
+              "level, undecided or suggested passages; Enter jumps to a passage"),
+        ("b", "back to the list of passages found, where you left it"),
     ]),
     ("Coding   (every decision is saved at once)", [
         ("1 … 9", "add / remove the n-th code of the dictionary (see the list below and the Codes pane)"),
-        ("a", "accept all suggestions shown for this passage (one action)"),
+        ("p", "pick any code by typing part of its key or name; Enter adds or removes it, ACH 3 + Enter sets "
+              "its level"),
+        ("Tab", "to the Codes pane: ↑/↓ shows a code's definition and levels, Enter adds / removes it"),
+        ("a", "accept all suggestions shown for this passage (one action; not the muted ones)"),
         ("x", 'mark the passage "no code" (removes your codes on it)'),
         ("l", "set the level of a code on this passage (? + Enter clears it)"),
         ("L", "give the codes without a level their proposed level (level cue or your usual level; one action)"),
-        ("m", "write a memo on this passage"),
-        ("u", "undo your last action"),
+        ("m", "write a memo on this passage (several lines: Enter starts a new line, ctrl+s saves)"),
+        ("u", "undo your last action: it names the passage and goes there (asks once before undoing what you "
+              "did before this session)"),
+        ("U / ctrl+y", "redo the action undone last"),
     ]),
     ("Reading the evidence", [
         ("[lexicon]", "a dictionary keyword matched (coloured in the passage; struck through: negated, not counted)"),
         ("[model]", "your trained model supports the code; its words are underlined: leaving one out lowers "
                     "the model's score most"),
         ("[lexicon+model]", "both; \"model 0.11\" after lexicon: the model scored the passage and disagrees"),
+        ("muted", "a keyword your model scores low: dim and underlined in the passage, the score in brackets; "
+                  "shown as evidence, not suggested, not accepted by a"),
     ]),
     ("Other", [
         ("T", "train your suggestion model on your decisions and the dictionary's examples (background; "
@@ -193,7 +288,7 @@ KEYS = [
         ("A", "analysis: outstanding vs average for your codings, with a bar chart (r reruns, s score, c coder; "
               "not when coding blind)"),
         ("c", "consensus: reconcile the coders' disagreements (not when coding blind)"),
-        ("ctrl+p", "command palette (every action is there)"),
+        ("ctrl+p", "command palette (every action and every code is there)"),
         ("?", "this help"),
         ("q", "quit"),
     ]),
@@ -210,6 +305,7 @@ CONSENSUS_KEYS = [
     ("Deciding for the consensus   (saved at once, under the consensus coder, by you)", [
         ("a, b, …", "take coder A's (B's, …) coding of the passage: their codes with their levels"),
         ("1 … 9", "add / remove the n-th code of the dictionary"),
+        ("p", "pick any code by typing part of its key or name (Enter adds / removes, ACH 3 + Enter sets level)"),
         ("x", '"no code" for the passage'),
         ("l", "set the level of a consensus code"),
         ("g", "accept all agreements: copy every passage the coders agree on to the consensus (one action)"),

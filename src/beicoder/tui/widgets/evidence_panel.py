@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from ..linebreak import WrappedText
 from ..text import code_style
 
 
@@ -14,7 +15,9 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
     why a negated one does not count), the local LLM's quotes (in quotation marks) and reason,
     and the model's own words, underlined. ``empty`` is
     shown when there is no suggestion; ``learned``: the model learned this passage from the
-    coder's decision, so its score there is no second opinion."""
+    coder's decision, so its score there is no second opinion. A ``muted`` suggestion (a
+    keyword match the coder's model scores low) is shown dim, its blended score in brackets,
+    marked "not suggested"."""
     out = Text("Evidence\n", style="bold")
     if learned:
         out.append("the model learned this passage from your decision: its score is no second opinion\n",
@@ -32,10 +35,14 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
             if w not in words:
                 words.append(w)
         model_words = list(dict.fromkeys(e["matched"] for e in s.get("model_evidence", [])))
-        out.append(f"{s['code']}", style=code_style(code_order, s["code"]))
+        muted = bool(s.get("muted"))
+        out.append(f"{s['code']}", style="dim" if muted else code_style(code_order, s["code"]))
         sources = "+".join(s["sources"])
         if s["model_score"] is not None and "model" not in s["sources"]:
             sources += f"; model {s['model_score']:.2f}"  # the model has scored it, and disagrees
+        if muted:  # a keyword the model scores low: evidence kept, not suggested
+            out.append(f" ({s['score']:.2f}) [{sources}]: {'、'.join(words)} — not suggested\n", style="dim")
+            continue
         out.append(f" {s['score']:.2f} [{sources}]: {'、'.join(words)}")
         if model_words:
             if words:
@@ -53,5 +60,8 @@ class EvidencePanel(Static):
     """The Evidence pane; :meth:`show` takes what :func:`evidence_text` takes."""
 
     def show(self, suggestions: list[dict], code_order: list[str], empty: str, learned: bool) -> None:
-        """Draw the evidence of ``suggestions`` (see :func:`evidence_text`)."""
-        self.update(evidence_text(suggestions, code_order, empty, learned))
+        """Draw the evidence of ``suggestions`` (see :func:`evidence_text`), its lines broken
+        the Chinese way; a new layout only when its number of lines changes."""
+        from .passage_view import update_wrapped
+
+        update_wrapped(self, WrappedText(evidence_text(suggestions, code_order, empty, learned)))

@@ -5,23 +5,32 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from ..linebreak import WrappedText
 from ..text import code_style, question_line
 
+MUTED = "dim underline"  # a keyword match the coder's model scored low (see blended_suggestions)
+FOUND = "bold reverse"  # a word searched for in the find view
 
-def highlighted(text: str, suggestions: list[dict], code_order: list[str]) -> Text:
+
+def highlighted(text: str, suggestions: list[dict], code_order: list[str],
+                found: tuple[tuple[int, int], ...] = ()) -> Text:
     """The passage ``text`` with each suggestion's evidence in its code's colour (struck
-    through and dim where negated, not counted) and the model's words underlined.
-    ``suggestions``: dicts of ``blended_suggestions`` (offsets into ``text``)."""
+    through and dim where negated, not counted; dim and underlined where the coder's model
+    scored the keyword's passage low: ``muted``), the model's words underlined and the
+    ``found`` spans (start, end) in reverse. ``suggestions``: dicts of ``blended_suggestions``
+    (offsets into ``text``)."""
     body = Text(text)
     for s in suggestions:
-        style = code_style(code_order, s["code"])
+        style = MUTED if s.get("muted") else code_style(code_order, s["code"])
         for ev in s["evidence"]:
             body.stylize("strike dim" if ev.get("negated") else style, ev["start"], ev["end"])
         for ev in s.get("model_evidence", []):
             body.stylize(f"{style} underline", ev["start"], ev["end"])
+    for a, b in found:  # the words of the find view's search, when the passage was opened from it
+        body.stylize(FOUND, a, b)
     return body
 
 
@@ -42,37 +51,64 @@ def decision_line(codings: dict[str, dict], mark: dict, proposals: dict[str, tup
     else:
         mine.append("not decided", style="yellow")
     if mark.get("memo"):
-        mine.append(f"\nMemo: {mark['memo']}", style="italic")
+        mine.append("\nMemo: ", style="italic bold")
+        mine.append(mark["memo"], style="italic")
     return mine
 
 
-class PassageView(VerticalScroll, can_focus=True):
-    """The passage being coded: a title line (``#where``), the question (``#question``), the
-    highlighted passage (``#passage``) and the coder's decision (``#mine``). It takes the
-    focus, so the coding keys reach the screen; ↑/↓ move between passages (a passage is
-    short) and PgUp/PgDn scroll a long one."""
+def update_wrapped(static: Static, content: WrappedText) -> None:
+    """Show ``content`` in ``static``, asking Textual for a new layout only when the number of
+    lines changes (a layout of the whole screen is most of a keystroke's cost)."""
+    width = static.content_region.width
+    lines = len(content.lines(width)) if width > 0 else None
+    static.update(content, layout=lines is None or lines != getattr(static, "_lines_shown", None))
+    static._lines_shown = lines
 
-    BINDINGS = [Binding("up", "screen.prev_passage", show=False), Binding("down", "screen.next_passage", show=False)]
+
+class PassageView(Vertical, can_focus=True):
+    """The passage being coded: a title line (``#where``), then, in a scrolling box
+    (``#passage-scroll``), the question (``#question``) and the highlighted passage
+    (``#passage``), both broken into lines the Chinese way (:mod:`beicoder.tui.linebreak`),
+    and under them the coder's decision (``#mine``, in a box of its own so that a long
+    passage never pushes it out of sight). It takes the focus, so the coding keys reach the
+    screen; ↑/↓ move between passages (a passage is short) and PgUp/PgDn scroll a long one."""
+
+    BINDINGS = [Binding("up", "screen.prev_passage", show=False), Binding("down", "screen.next_passage", show=False),
+                Binding("pageup", "scroll_passage(-1)", show=False),
+                Binding("pagedown", "scroll_passage(1)", show=False)]
 
     def compose(self) -> ComposeResult:
         yield Static(id="where", classes="title")
-        yield Static(id="question")
-        yield Static(id="passage")
-        yield Static(id="mine")
+        with VerticalScroll(id="passage-scroll", can_focus=False):
+            yield Static(id="question")
+            yield Static(id="passage")
+        with VerticalScroll(id="mine-box", can_focus=False):
+            yield Static(id="mine")
+
+    def action_scroll_passage(self, direction: int) -> None:
+        """PgUp/PgDn: scroll a passage longer than its box."""
+        box = self.query_one("#passage-scroll", VerticalScroll)
+        box.scroll_page_down() if direction > 0 else box.scroll_page_up()
 
     def show(self, where: Text, question: dict | None, text: str, suggestions: list[dict], code_order: list[str],
-             decision: Text) -> None:
+             decision: Text, found: tuple[tuple[int, int], ...] = ()) -> None:
         """Draw a passage: the ``where`` line, the ``question`` turn (see
         :func:`~beicoder.tui.text.question_line`), ``text`` highlighted for ``suggestions``
-        and the ``decision`` line (see :func:`decision_line`)."""
-        self.query_one("#where", Static).update(where)
-        self.query_one("#question", Static).update(question_line(question))
-        self.query_one("#passage", Static).update(highlighted(text, suggestions, code_order))
-        self.query_one("#mine", Static).update(decision)
+        and the ``decision`` line (see :func:`decision_line`); ``found``: spans of the
+        find view's search words."""
+        update_wrapped(self.query_one("#where", Static), WrappedText(where))
+        update_wrapped(self.query_one("#question", Static), WrappedText(question_line(question)))
+        body = highlighted(text, suggestions, code_order, found)
+        update_wrapped(self.query_one("#passage", Static), WrappedText(body))
+        update_wrapped(self.query_one("#mine", Static), WrappedText(decision))
+
+    def scroll_to_top(self) -> None:
+        """Show a new passage from its start."""
+        self.query_one("#passage-scroll", VerticalScroll).scroll_home(animate=False)
 
     def show_message(self, where: str, passage: str = "") -> None:
         """No passage to show: ``where`` on the title line, ``passage`` in the passage box."""
         self.query_one("#where", Static).update(where)
         for selector in ("#question", "#mine"):
             self.query_one(selector, Static).update("")
-        self.query_one("#passage", Static).update(passage)
+        self.query_one("#passage", Static).update(WrappedText(passage))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual import events
 from textual.message import Message
-from textual.widgets import DataTable
 
 from ..text import cut_end, shorten_middle
+from .line_table import LineTable
 
 OTHER_NAME_CELLS = 7  # an other coder's column header is cut to this many cells
 
 
-class TranscriptList(DataTable):
+class TranscriptList(LineTable):
     """One row per transcript (keyed by its id): the interviewee, the coder's progress
     ("done", or "you" when other coders have decisions), one column per other coder with the
     passages that coder has decided (as many as fit), then the interviewee's group.
@@ -41,6 +41,7 @@ class TranscriptList(DataTable):
         self.other_columns: list[str] = []  # the others that have a column
         self._widths: tuple[int, int] | None = None  # (name, group) cells, None: uncut
         self._filled = False
+        self._index_of: dict[int, dict] | None = None  # transcript id -> its dict in self.transcripts
 
     @property
     def hidden_others(self) -> list[str]:
@@ -52,11 +53,11 @@ class TranscriptList(DataTable):
         """Show ``transcripts`` (dicts of ``Store.transcripts``: id, interviewee, grp,
         n_decided, n_passages), the ``others`` coders' decided passages per transcript id
         (``others_done``) and, with ``with_groups``, a group column. When only the numbers
-        changed, only the cells that changed are redrawn (every ``update_cell`` makes a
-        DataTable draw all its rows again)."""
+        changed, only the rows whose cells changed are redrawn."""
         before = list(self.others)
         same_rows = self._filled and [t["id"] for t in transcripts] == [t["id"] for t in self.transcripts]
         self.transcripts, self.others, self.others_done = transcripts, others, others_done
+        self._index_of = None
         if not self._filled:
             self.with_groups = with_groups
             self.other_columns = list(others)  # until the list knows its width
@@ -70,11 +71,30 @@ class TranscriptList(DataTable):
             self.fit()
             return
         for t in transcripts:
-            cells = [("done", f"{t['n_decided']}/{t['n_passages']}")]
-            cells += [(f"coder:{c}", self._other_cell(c, t["id"])) for c in self.other_columns]
-            for column, value in cells:
-                if self.get_cell(str(t["id"]), column) != value:
-                    self.update_cell(str(t["id"]), column, value)
+            self._update_row(t, self.other_columns)
+
+    def update_counts(self, transcript_ids: set[int], coders: set[str] | None = None) -> None:
+        """Redraw the progress cells of ``transcript_ids`` only (the coder's own and, in
+        ``coders``, the other coders'), from the dicts given to :meth:`show` (which the screen
+        keeps up to date): a decision costs one or two cells, whatever the study's size."""
+        by_id = self._by_id()
+        others = [c for c in self.other_columns if coders is None or c in coders]
+        for tid in transcript_ids:
+            t = by_id.get(tid)
+            if t is not None:
+                self._update_row(t, others)
+
+    def _by_id(self) -> dict[int, dict]:
+        if self._index_of is None:
+            self._index_of = {t["id"]: t for t in self.transcripts}
+        return self._index_of
+
+    def _update_row(self, t: dict, others: list[str]) -> None:
+        cells = [("done", f"{t['n_decided']}/{t['n_passages']}")]
+        cells += [(f"coder:{c}", self._other_cell(c, t["id"])) for c in others]
+        for column, value in cells:
+            if self.get_cell(str(t["id"]), column) != value:
+                self.update_cell(str(t["id"]), column, value)
 
     def select(self, transcript_id: int) -> None:
         """Put the cursor on the row of ``transcript_id``."""
@@ -82,9 +102,9 @@ class TranscriptList(DataTable):
         if self.cursor_row != row:
             self.move_cursor(row=row)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_line_table_row_selected(self, event: LineTable.RowSelected) -> None:
         event.stop()
-        self.post_message(self.Opened(int(event.row_key.value)))
+        self.post_message(self.Opened(int(event.row_key)))
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit()
@@ -92,9 +112,12 @@ class TranscriptList(DataTable):
     def _other_cell(self, coder: str, transcript_id: int) -> str:
         return str(self.others_done.get(coder, {}).get(transcript_id, 0))
 
+    def _done_width(self) -> int:
+        return max([4] + [cell_len(f"{t['n_passages']}/{t['n_passages']}") for t in self.transcripts])
+
     def _other_widths(self) -> list[int]:
-        return [max(cell_len(cut_end(c, OTHER_NAME_CELLS)),
-                    *(cell_len(self._other_cell(c, t["id"])) for t in self.transcripts)) for c in self.others]
+        most = max([0] + [t["n_passages"] for t in self.transcripts])
+        return [max(cell_len(cut_end(c, OTHER_NAME_CELLS)), cell_len(str(most))) for c in self.others]
 
     def _fill(self, widths: tuple[int, int] | None = None) -> None:
         """(Re)fill the table; with ``widths`` = (name, group) cells, names are shortened in
@@ -103,9 +126,11 @@ class TranscriptList(DataTable):
         name_w, group_w = widths or (10**6, 10**6)
         self.clear(columns=True)
         self.add_column("interviewee" if name_w >= 11 else "name", key="interviewee")
-        self.add_column("you" if self.others else "done", key="done")
-        for c in self.other_columns:
-            self.add_column(cut_end(c, OTHER_NAME_CELLS), key=f"coder:{c}")
+        # progress columns as wide as their widest value can become, so "12/26" is never cut
+        self.add_column("you" if self.others else "done", key="done", width=self._done_width())
+        for c, w in zip(self.others, self._other_widths()):
+            if c in self.other_columns:
+                self.add_column(cut_end(c, OTHER_NAME_CELLS), key=f"coder:{c}", width=w)
         if self.with_groups:
             self.add_column("group", key="group")
         for t in self.transcripts:
@@ -127,7 +152,7 @@ class TranscriptList(DataTable):
         rest are :attr:`hidden_others`."""
         if self.size.width == 0:
             return
-        done_w = max([4] + [cell_len(f"{t['n_passages']}/{t['n_passages']}") for t in self.transcripts])
+        done_w = self._done_width()
         group_nat = max([5] + [cell_len(t["grp"] or "") for t in self.transcripts]) if self.with_groups else 0
         name_nat = max([4] + [cell_len(t["interviewee"]) for t in self.transcripts])
         scrollbar = self.styles.scrollbar_size_vertical if len(self.transcripts) > self.size.height - 1 else 0

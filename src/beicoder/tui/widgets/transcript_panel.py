@@ -31,6 +31,13 @@ class TranscriptPanel(Vertical):
         self.list.show(transcripts, others, others_done, with_groups)
         self._show_note()
 
+    def update_counts(self, transcript_ids: set[int], coders: set[str]) -> None:
+        """Redraw the progress of ``transcript_ids`` only (see :meth:`TranscriptList.update_counts`),
+        and the note when it lists one of ``coders``."""
+        self.list.update_counts(transcript_ids, coders)
+        if set(self.list.hidden_others) & coders:
+            self._show_note()
+
     def on_transcript_list_columns_changed(self, event: TranscriptList.ColumnsChanged) -> None:
         event.stop()
         self._show_note()
