@@ -152,3 +152,35 @@ def test_patterns_negative_cues_and_level_cues():
     assert [(e.keyword, e.matched) for e in r1[0].evidence] == [("pattern INFO#1", "翻了账本")]
     (r2,) = suggester.suggest(["听说他核实过。"])
     assert r2 == []
+
+
+def test_lazy_words_are_exactly_the_words_of_one_jieba_pass(dictionary):
+    import jieba
+
+    from beicoder.core.suggest import lexicon
+    from beicoder.core.suggest.lexicon import JIEBA_HMM, LazyWords
+
+    assert f"({lexicon._JIEBA_BLOCK.pattern})" == jieba.re_han_default.pattern  # jieba's own blocks
+    texts = [t for t, _ in dictionary.examples[:60]] + [
+        "我去查了银行流水账和他家的水电费单据。",
+        "ｃａｓｈ ｆｌｏｗ２０２３年，A-B 测试 100% ok\r\n第二行\t\t还有😀表情",
+        "   ", "。。。", "abc", "第一句。\n\n第二句，有逗号；还有（括号）和“引号”", "𠀀扩展B字符也在里面",
+    ]
+    for text in texts:
+        folded = lexicon.fold(text)
+        whole = jieba.lcut(folded, HMM=JIEBA_HMM)
+        starts = [sum(map(len, whole[:k])) for k in range(len(whole))]
+        spans = list(zip(starts, starts[1:] + [len(folded)]))
+        lazy = LazyWords(folded)
+        assert lazy.all_words() == spans, text
+        for i in range(len(folded)):  # the word holding each character, from a fresh start
+            assert LazyWords(folded).word_at(i) == next((a, b) for a, b in spans if a <= i < b)
+
+
+def test_jieba_runs_only_where_a_keyword_or_a_pattern_can_match(dictionary):
+    suggester = LexiconSuggester(dictionary)
+    nothing = "今天天气不错，我们一起吃了顿饭，聊了很多家常。" * 5
+    assert suggester.suggest([nothing]) == [[]] and suggester.segmented_chars == 0
+    (result,) = suggester.suggest(["今天天气不错，" * 5 + "我查了他的银行流水。"])
+    assert codes_of(result)["INFO"].evidence[0].token == "银行流水"
+    assert 0 < suggester.segmented_chars <= len("我查了他的银行流水")  # one block of the passage
