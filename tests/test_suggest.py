@@ -184,3 +184,37 @@ def test_jieba_runs_only_where_a_keyword_or_a_pattern_can_match(dictionary):
     (result,) = suggester.suggest(["今天天气不错，" * 5 + "我查了他的银行流水。"])
     assert codes_of(result)["INFO"].evidence[0].token == "银行流水"
     assert 0 < suggester.segmented_chars <= len("我查了他的银行流水")  # one block of the passage
+
+
+ENGLISH = ("competencies:\n  - code: INFO\n    name_en: Information seeking\n    levels: [{level: 1, indicator_en: x}]\n"
+           "    keywords: [cash flow, site-visit, bank statement]\n"
+           "  - code: EXP\n    name_en: Expertise\n    levels: [{level: 1, indicator_en: x}]\n"
+           "    keywords: [cashflow, balance sheet]\n")
+
+
+@pytest.mark.parametrize("text,matched", [
+    ("I checked his cash flow.", "cash flow"),
+    ("I checked his cash\nflow for the year.", "cash\nflow"),
+    ("I checked his cash  \t flow.", "cash  \t flow"),
+    ("I checked his cash-flow.", "cash-flow"),
+    ("I checked his cash -\nflow.", "cash -\nflow"),
+    ("I checked his CASH\r\nFLOW.", "CASH\r\nFLOW"),
+    ("I checked his ｃａｓｈ　ｆｌｏｗ.", "ｃａｓｈ　ｆｌｏｗ"),
+])
+def test_english_multi_word_keywords_match_across_white_space_and_hyphens(text, matched):
+    (result,) = LexiconSuggester(parse_dictionary(ENGLISH, "en.yaml")).suggest([text])
+    (info,) = [s for s in result if s.code == "INFO"]
+    (ev,) = info.evidence
+    assert (ev.keyword, ev.matched, text[ev.start:ev.end]) == ("cash flow", matched, matched)
+    assert "EXP" not in {s.code for s in result}  # the joined form is another keyword
+
+
+def test_english_keywords_listed_joined_or_hyphenated():
+    suggester = LexiconSuggester(parse_dictionary(ENGLISH, "en.yaml"))
+    text = "Her cashflow was thin, so I did a site visit and read the bank\nstatement and balance-sheet."
+    found = sorted((code, e.keyword, e.matched) for code, e in suggester.find(text))
+    assert found == [("EXP", "balance sheet", "balance-sheet"), ("EXP", "cashflow", "cashflow"),
+                     ("INFO", "bank statement", "bank\nstatement"), ("INFO", "site-visit", "site visit")]
+    for _, e in suggester.find(text):
+        assert text[e.start:e.end] == e.matched
+    assert suggester.find("a cash register and a flow chart; cashew flowers") == []
