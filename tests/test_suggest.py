@@ -186,7 +186,8 @@ def test_jieba_runs_only_where_a_keyword_or_a_pattern_can_match(dictionary):
     assert 0 < suggester.segmented_chars <= len("我查了他的银行流水")  # one block of the passage
 
 
-ENGLISH = ("competencies:\n  - code: INFO\n    name_en: Information seeking\n    levels: [{level: 1, indicator_en: x}]\n"
+ENGLISH = ("competencies:\n  - code: INFO\n    name_en: Information seeking\n"
+           "    levels: [{level: 1, indicator_en: x}]\n"
            "    keywords: [cash flow, site-visit, bank statement]\n"
            "  - code: EXP\n    name_en: Expertise\n    levels: [{level: 1, indicator_en: x}]\n"
            "    keywords: [cashflow, balance sheet]\n")
@@ -218,3 +219,28 @@ def test_english_keywords_listed_joined_or_hyphenated():
     for _, e in suggester.find(text):
         assert text[e.start:e.end] == e.matched
     assert suggester.find("a cash register and a flow chart; cashew flowers") == []
+
+
+@pytest.mark.parametrize("text,code,matched", [
+    # ^(他|她)?怕(老婆)?$: the optional 他/她 was once taken as the word a match starts with
+    ("他怕老婆知道，就一直不肯签。", "IU", "怕老婆知道"),
+    ("她怕被家里人知道。", "IU", "怕被家里人知道"),
+    # ^我?(忍|憋|压|火压|咽)$: jieba makes 我忍 one word, which the optional 我 allows
+    ("我忍了下来", "SCT", "我忍了下来"),
+    ("我劝他先别贷那么多", "CSO", "劝他先别"),
+])
+def test_patterns_whose_first_token_is_a_regex_with_optional_parts(dictionary, text, code, matched):
+    (result,) = LexiconSuggester(dictionary).suggest([text])
+    ev = [e for s in result if s.code == code for e in s.evidence if e.keyword.startswith("pattern ")]
+    assert [e.matched for e in ev] == [matched] and text[ev[0].start:ev[0].end] == matched
+
+
+def test_simple_token_regexes_are_read_for_the_words_a_match_needs():
+    from beicoder.core.suggest.lexicon import _parse_regex
+
+    assert _parse_regex("^我?(定|定下|设)$") == (("定", "定下", "设"), 1, 3)
+    assert _parse_regex("^(他|她)?怕(老婆)?$") == (("怕",), 1, 4)
+    assert _parse_regex("^(退|退回)") == (("退", "退回"), 0, None)
+    assert _parse_regex("怕") == (("怕",), None, None)  # searched anywhere in the word
+    assert _parse_regex("^ab(c|d)$") == (("ab",), 0, 3)
+    assert _parse_regex("^[0-9]+(户|家)?$") is None

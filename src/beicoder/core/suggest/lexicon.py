@@ -211,26 +211,69 @@ def _boundaries(folded: str) -> tuple[list[int], list[int]]:
     return ([m.start() for m in _CLAUSE_END.finditer(folded)], [m.start() for m in _SENTENCE_END.finditer(folded)])
 
 
-_SIMPLE_REGEX = re.compile(r"^\^?(?:[^\W\d_]\?)*(\((?:[^\W\d_]+\|)*[^\W\d_]+\)|[^\W\d_]+)")
+_REGEX_ITEM = re.compile(r"(\((?:[^\W\d_]+\|)*[^\W\d_]+\)|[^\W\d_])(\?)?")
+
+
+def _parse_regex(regex: str) -> tuple[tuple[str, ...], int | None, int | None] | None:
+    """A simple token regex (spaCy searches it in the word) as ``(words, slack, longest)``:
+    the word must contain one of ``words``, starting at most ``slack`` characters into the
+    word (None: anywhere), and the word is at most ``longest`` characters (None: any length).
+    Simple means: an optional ``^``, then letters (or Han characters) and groups of
+    alternatives ``(a|b)``, each possibly optional (``?``), then an optional ``$``:
+    ``^我?(忍|憋)$`` gives ((忍, 憋), 1, 3), ``^(他|她)?怕(老婆)?$`` gives ((怕,), 1, 4),
+    ``^(退|退回)`` gives ((退, 退回), 0, None). None for anything else (``[0-9]+``)."""
+    body = regex
+    start, end = body.startswith("^"), body.endswith("$") and not body.endswith("\\$")
+    body = body[1 if start else 0:len(body) - 1 if end else len(body)]
+    items: list[tuple[tuple[str, ...], bool]] = []
+    pos = 0
+    while pos < len(body):
+        m = _REGEX_ITEM.match(body, pos)
+        if not m:
+            return None
+        items.append((tuple(m.group(1).strip("()").split("|")), bool(m.group(2))))
+        pos = m.end()
+    first = next((k for k, (_, optional) in enumerate(items) if not optional), None)
+    if first is None:
+        return None
+    words = items[first][0]
+    k = first + 1
+    while k < len(items) and not items[k][1] and len(items[k][0]) == 1:  # literal letters after it
+        words = tuple(w + items[k][0][0] for w in words)
+        k += 1
+    slack = sum(max(map(len, alts)) for alts, _ in items[:first]) if start else None
+    longest = sum(max(map(len, alts)) for alts, _ in items) if start and end else None
+    return words, slack, longest
+
+
+def _token_info(tok: dict) -> tuple[tuple[str, ...], int | None, int | None, bool]:
+    """What a pattern token says of the word it matches: ``(words, slack, longest, exact)``.
+    ``words``: the word contains one of them (empty: unknown), starting at most ``slack``
+    characters in (None: anywhere); ``longest``: its most characters (None: unknown);
+    ``exact``: the word is one of ``words``, whole (a ``TEXT``/``ORTH`` string or ``IN``
+    list). A simple ``REGEX`` is read by :func:`_parse_regex`."""
+    for key in ("TEXT", "ORTH", "LOWER", "NORM"):
+        val = tok.get(key)
+        exact = key in ("TEXT", "ORTH")
+        if isinstance(val, str):
+            return (val,), 0, len(val) if exact else None, exact
+        if isinstance(val, dict):
+            if isinstance(val.get("IN"), list) and val["IN"]:
+                words = tuple(str(v) for v in val["IN"])
+                exact = exact and set(val) == {"IN"}
+                return words, 0, max(map(len, words)) if exact else None, exact
+            regex = val.get("REGEX")
+            if isinstance(regex, str) and len(val) == 1:
+                parsed = _parse_regex(regex)
+                if parsed:
+                    return parsed[0], parsed[1], parsed[2] if exact else None, False
+    return (), None, None, False
 
 
 def _token_words(tok: dict) -> tuple[str, ...]:
-    """Words one of which a text must contain for the pattern token ``tok`` to match: from
-    ``TEXT``/``ORTH`` (a string or an ``IN`` list), or a simple ``REGEX`` such as
-    ``^我?(忍|憋)$`` (optional characters dropped, the alternatives kept). Empty: unknown."""
-    for key in ("TEXT", "ORTH", "LOWER", "NORM"):
-        val = tok.get(key)
-        if isinstance(val, str):
-            return (val,)
-        if isinstance(val, dict):
-            if isinstance(val.get("IN"), list) and val["IN"]:
-                return tuple(str(v) for v in val["IN"])
-            regex = val.get("REGEX")
-            if isinstance(regex, str):
-                m = _SIMPLE_REGEX.match(regex)
-                if m:
-                    return tuple(m.group(1).strip("()").split("|"))
-    return ()
+    """Words one of which a word must contain for the pattern token ``tok`` to match it
+    (see :func:`_token_info`); empty: unknown."""
+    return _token_info(tok)[0]
 
 
 def _required_words(pattern) -> tuple[tuple[str, ...], ...]:
@@ -279,33 +322,22 @@ def _spaced_regex(folded_keyword: str):
     return re.compile(_BETWEEN_WORDS.join(re.escape(w) for w in words))
 
 
-def _exact_words(tok: dict) -> tuple[str, ...]:
-    """The words the pattern token ``tok`` is one of, when it is an exact ``TEXT``/``ORTH``
-    string or ``IN`` list (so a matching word is one of them, whole); empty otherwise."""
-    for key in ("TEXT", "ORTH"):
-        val = tok.get(key)
-        if isinstance(val, str):
-            return (val,)
-        if isinstance(val, dict) and set(val) == {"IN"} and isinstance(val["IN"], list) and val["IN"]:
-            return tuple(str(v) for v in val["IN"])
-    return ()
-
-
 def _reach(pattern) -> list[tuple[tuple[str, ...], int]]:
     """For a pattern that starts with an obligatory token, the words each later obligatory
-    exact token (see :func:`_exact_words`) can be, with the furthest its start can lie from
-    the start of a match: the sum of the longest words of the tokens before it, as long as
-    each of those is exact and taken at most once (``OP`` none or ``?``). A match starting at
-    character ``a`` needs one of those words to start within ``a + reach``."""
+    token with known words (see :func:`_token_info`) must contain, with the furthest from
+    the start of a match that such a word can start: the longest words of the tokens before
+    it (each taken at most once, ``OP`` none or ``?``) plus how far into its own word it can
+    lie. A match starting at character ``a`` needs one of those words to start within
+    ``a + reach``; the list stops at the first token whose length is unknown."""
     out = []
     reach = 0
     for k, tok in enumerate(pattern):
-        words = _exact_words(tok)
-        if k and words and tok.get("OP") in (None, "1"):
-            out.append((words, reach))
-        if not words or tok.get("OP") not in (None, "1", "?"):
+        words, slack, longest, _ = _token_info(tok)
+        if k and words and slack is not None and tok.get("OP") in (None, "1"):
+            out.append((words, reach + slack))
+        if longest is None or tok.get("OP") not in (None, "1", "?"):
             break
-        reach += max(len(w) for w in words)
+        reach += longest
     return out
 
 
@@ -322,15 +354,21 @@ class _Pattern:
         self.required = _required_words(pattern)
         self.required_sets = [frozenset(group) for group in self.required]
         first = pattern[0]
-        self.anchor = tuple(dict.fromkeys(_token_words(first))) if first.get("OP") in (None, "+", "1") else ()
+        words, slack, _, exact = _token_info(first)
+        self.anchor = tuple(dict.fromkeys(words)) if first.get("OP") in (None, "+", "1") else ()
+        # the first word of a match: one of the anchor words (exact) or holding one, starting
+        # at most anchor_slack characters before it (None: anywhere in the word)
+        self.anchor_exact = exact
+        self.anchor_slack = slack
         self.reach = _reach(pattern) if self.anchor else []
         self.length = len(pattern)
         self._matcher = None
 
     def may_start_at(self, folded: str, a: int) -> bool:
-        """False when no match can start at character ``a`` of ``folded``: a later
-        obligatory word is not within its reach (see :func:`_reach`), or the obligatory
-        words are not all there in order."""
+        """False when no match can start at or before character ``a`` of ``folded`` with its
+        first word holding the anchor word found at ``a``: a later obligatory word is not
+        within its reach of ``a`` (see :func:`_reach`), or the obligatory words are not all
+        there in order from ``a``."""
         for words, reach in self.reach:
             if not any(folded.find(w, a, a + reach + len(w)) >= 0 for w in words):
                 return False
@@ -478,11 +516,17 @@ class LexiconSuggester:
                 continue
             found: list[tuple[int, int]] = []
             if pat.anchor:
-                starts = sorted({i for w in pat.anchor for i in _occurrences(folded, w) if pat.may_start_at(folded, i)})
-                for i in starts:
-                    a, b = words.word_at(i)
-                    if a != i or folded[a:b] not in pat.anchor:
-                        continue  # the anchor is part of a longer word, or a word starts inside it
+                starts = set()
+                for w in pat.anchor:
+                    for i in _occurrences(folded, w):
+                        if not pat.may_start_at(folded, i):  # text alone rules it out (a match starts at i or before)
+                            continue
+                        a, b = words.word_at(i)
+                        if b < i + len(w) or (pat.anchor_exact and (a != i or b != i + len(w))):
+                            continue  # not a word that can be the first of a match
+                        if pat.anchor_slack is None or i - a <= pat.anchor_slack:
+                            starts.add(a)
+                for i in sorted(starts):
                     window = []
                     for span in words.words_from(i):
                         window.append(span)
