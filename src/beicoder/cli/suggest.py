@@ -10,12 +10,13 @@ from .common import db_option, open_store
 @click.command()
 @db_option
 def suggest(db):
-    """Suggest codes for every passage (jieba + spaCy keyword matching) and store the evidence;
-    coders' saved models score the passages they have not seen."""
+    """Suggest codes for every passage (keywords and spaCy token patterns) and store the
+    evidence; coders' saved models score the passages they have not seen."""
     from ..core.suggest.study import suggest_everything
+    from .progress import bar
 
-    with open_store(db) as store:
-        run = suggest_everything(store, db)
+    with open_store(db) as store, bar("suggesting") as report:
+        run = suggest_everything(store, db, progress=report)
     click.echo(f"suggested codes for {run.passages} passages: {run.suggestions} keyword suggestions "
                f"on {run.passages_with} passages")
     for m in run.models:

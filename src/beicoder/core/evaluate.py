@@ -10,18 +10,24 @@ passage is refused. Metrics come from scikit-learn
 denominator, such as recall of a code the gold never uses, is NaN and prints as –).
 
 Prediction rules: lexicon suggests a code when any non-negated keyword or pattern matches
-(score > 0); the model when its probability is at least ``MODEL_THRESHOLD``; the blend when
-``LEXICON_WEIGHT * lexicon + (1 - LEXICON_WEIGHT) * model`` is at least ``BLEND_THRESHOLD``,
-a code without a keyword match only on passages of ``MODEL_ONLY_MIN_CHARS`` characters or more
-(constants of :mod:`beicoder.core.suggest.learned`).
+(score > 0); the model when its calibrated probability reaches the model's own threshold; the
+blend when ``LEXICON_WEIGHT * lexicon + (1 - LEXICON_WEIGHT) * model`` reaches the model's
+blend threshold, a code without a keyword match only on passages of ``MODEL_ONLY_MIN_CHARS``
+characters or more (:mod:`beicoder.core.suggest.learned`; each model chooses its thresholds on
+out-of-fold scores of its own training data, never on the passages scored here).
 Top-3 recall: the share of the gold (passage, code) pairs whose code is among the three
-highest-scoring codes (score > 0) of the suggester for that passage.
+highest-scoring codes (score > 0) of the suggester for that passage. Multi-code passages
+(two or three gold codes) get their own recall, and the recall of their further codes (see
+:func:`multi_code_recall`): the second code of a passage is the one most often missed.
+
+The learning curve (:func:`learning_curve`) trains on a coder's first N decided passages in
+reading order and scores the passages after a fixed point, the same for every N.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -127,36 +133,77 @@ def read_gold(path: str | Path, codes: Sequence[str]) -> list[GoldItem]:
 
 @dataclass
 class Scored:
-    """Scores of every suggester for a list of passages, with the gold codes."""
+    """Scores of every suggester for a list of passages, with the gold codes, and the
+    threshold each passage's model set for the model and the blend (a model chooses its own
+    on its training data; see :mod:`beicoder.core.suggest.learned`)."""
 
     gold: list[set[str]]
     scores: dict[str, list[dict[str, float]]]  # suggester -> per passage: code -> score
+    thresholds: dict[str, list[float]] = field(default_factory=dict)  # "model"/"blend" -> per passage
 
 
 def score_passages(texts: Sequence[str], dictionary, model) -> dict[str, list[dict[str, float]]]:
     """Lexicon, model and blended scores (code -> score) for each text; ``model`` is a
-    :class:`~beicoder.core.suggest.learned.LearnedSuggester` or None."""
+    :class:`~beicoder.core.suggest.learned.LearnedSuggester` or None. The texts are folded
+    once for both."""
     from .suggest.learned import blend
-    from .suggest.lexicon import LexiconSuggester
+    from .suggest.lexicon import LexiconSuggester, fold
 
-    prepared = model.prepare(texts) if model is not None else None
-    lex = [{s.code: s.score for s in sugg} for sugg in LexiconSuggester(dictionary).suggest(texts, prepared)]
+    folded = [fold(t) for t in texts]
+    lexicon = LexiconSuggester(dictionary)
+    lex = [{s.code: s.score for s in lexicon.suggest_one(t, f)} for t, f in zip(texts, folded)]
     out = {"lexicon": lex}
     if model is not None:
-        mod = model.scores(texts, prepared)
+        mod = model.scores(texts, folded)
         out["model"] = mod
         out["blend"] = [blend(a, b, length=len(t)) for a, b, t in zip(lex, mod, texts)]
     return out
 
 
-def predicted(suggester: str, scores: dict[str, float]) -> set[str]:
-    """The codes a suggester suggests, by the rules in the module docstring."""
+def _scored(gold: list[set[str]], scores: dict, model=None, n: int = 0) -> Scored:
+    """A :class:`Scored` whose model and blend thresholds are ``model``'s, for ``n`` passages."""
+    thresholds = {"model": [model.model_threshold] * n, "blend": [model.blend_threshold] * n} if model else {}
+    return Scored(gold, scores, thresholds)
+
+
+def predicted(suggester: str, scores: dict[str, float], threshold: float | None = None) -> set[str]:
+    """The codes a suggester suggests, by the rules in the module docstring: the lexicon
+    every code it scores above 0, the model and the blend every code from ``threshold`` on
+    (default ``MODEL_THRESHOLD`` or ``BLEND_THRESHOLD``)."""
     if suggester == "lexicon":
         return {c for c, s in scores.items() if s > 0}
     from .suggest.learned import BLEND_THRESHOLD, MODEL_THRESHOLD
 
-    threshold = MODEL_THRESHOLD if suggester == "model" else BLEND_THRESHOLD
+    if threshold is None:
+        threshold = MODEL_THRESHOLD if suggester == "model" else BLEND_THRESHOLD
     return {c for c, s in scores.items() if s >= threshold}
+
+
+def predictions(scored: Scored, suggester: str) -> list[set[str]]:
+    """What ``suggester`` suggests for each passage of ``scored`` (each with its model's
+    threshold)."""
+    limits = scored.thresholds.get(suggester) or [None] * len(scored.gold)
+    return [predicted(suggester, s, t) for s, t in zip(scored.scores[suggester], limits)]
+
+
+def multi_code_recall(gold: Sequence[set[str]], pred: Sequence[set[str]]) -> tuple[float, float, int]:
+    """Recall on the passages with two or more gold codes: ``(recall of all their codes,
+    recall of their further codes, passages)``. A passage's further codes are all its gold
+    codes but one: the suggester's first find counts as the passage's main code and each
+    other code it finds as a further hit (three gold codes of which two are found: one of two
+    further codes). NaN without multi-code passages."""
+    hit = total = further_hit = further_total = n = 0
+    for labels, got in zip(gold, pred):
+        if len(labels) < 2:
+            continue
+        n += 1
+        found = len(labels & got)
+        hit += found
+        total += len(labels)
+        further_hit += max(found - 1, 0)
+        further_total += len(labels) - 1
+    nan = float("nan")
+    return (hit / total if total else nan, further_hit / further_total if further_total else nan, n)
 
 
 def top_k_recall(gold: Sequence[set[str]], scores: Sequence[dict[str, float]], k: int = 3) -> float:
@@ -176,7 +223,8 @@ def metrics(scored: Scored, codes: Sequence[str]):
     Returns:
         DataFrame with one row per suggester x (code, ``micro``, ``macro``), columns:
         suggester, code, precision, recall, f1, support (gold passages with the code; for
-        micro/macro all gold codes), top3_recall (on the micro row; NaN elsewhere).
+        micro/macro all gold codes), top3_recall, multi_recall, further_recall (see
+        :func:`multi_code_recall`) and multi_passages (on the micro row; NaN elsewhere).
     """
     import numpy as np
     import pandas as pd
@@ -189,17 +237,21 @@ def metrics(scored: Scored, codes: Sequence[str]):
     for name in SUGGESTERS:
         if name not in scored.scores:
             continue
-        y_pred = mlb.transform([predicted(name, s) for s in scored.scores[name]])
+        pred = predictions(scored, name)
+        y_pred = mlb.transform(pred)
         p, r, f, n = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=np.nan,
                                                      labels=list(range(len(codes))))
+        empty = {"top3_recall": np.nan, "multi_recall": np.nan, "further_recall": np.nan, "multi_passages": np.nan}
         for i, code in enumerate(codes):
             rows.append({"suggester": name, "code": code, "precision": p[i], "recall": r[i], "f1": f[i],
-                         "support": int(n[i]), "top3_recall": np.nan})
+                         "support": int(n[i]), **empty})
+        multi, further, n_multi = multi_code_recall(scored.gold, pred)
         for avg in ("micro", "macro"):
             p_, r_, f_, _ = precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=np.nan)
+            extra = ({"top3_recall": top_k_recall(scored.gold, scored.scores[name]), "multi_recall": multi,
+                      "further_recall": further, "multi_passages": n_multi} if avg == "micro" else empty)
             rows.append({"suggester": name, "code": avg, "precision": p_, "recall": r_, "f1": f_,
-                         "support": int(y_true.sum()),
-                         "top3_recall": top_k_recall(scored.gold, scored.scores[name]) if avg == "micro" else np.nan})
+                         "support": int(y_true.sum()), **extra})
     return pd.DataFrame(rows)
 
 
@@ -271,6 +323,7 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
     examples = [(text, set(codes)) for text, codes in dictionary.examples] if dictionary_examples else []
     gold: list[set[str]] = []
     scores: dict[str, list[dict[str, float]]] = {name: [] for name in SUGGESTERS}
+    limits: dict[str, list[float]] = {"model": [], "blend": []}
     for k in range(folds):
         train_set = [(p.text, labels.get(p.id, set())) for p in passages if assign[owner[p.id]] != k]
         test_set = [p for p in passages if assign[owner[p.id]] == k]
@@ -285,10 +338,12 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
         fold_scores = score_passages([p.text for p in test_set], dictionary, model)
         for name in SUGGESTERS:
             scores[name].extend(fold_scores[name])
+        limits["model"].extend([model.model_threshold] * len(test_set))
+        limits["blend"].extend([model.blend_threshold] * len(test_set))
         gold.extend(labels.get(p.id, set()) for p in test_set)
         if progress:
             progress(k + 1, folds)
-    return Scored(gold, scores)
+    return Scored(gold, scores, limits)
 
 
 def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dictionary_examples: bool = True,
@@ -312,7 +367,8 @@ def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dict
         raise GoldFileError(f"{source}: {len(seen)} gold passage(s) are also training passages "
                             f"({', '.join(seen[:5])}{', ...' if len(seen) > 5 else ''}); score only unseen passages")
     model = LearnedSuggester(train_model(examples, dictionary, dictionary_examples=dictionary_examples), dictionary)
-    return Scored([it.codes for it in items], score_passages([it.text for it in items], dictionary, model))
+    return _scored([it.codes for it in items], score_passages([it.text for it in items], dictionary, model), model,
+                   len(items))
 
 
 @dataclass
