@@ -274,9 +274,25 @@ MIN_SHARED = 15
 NEAR_COPY = 90
 
 
+def _may_be_near(shorter_counts, longer_present, lengths):
+    """For every (row, column) pair: can the row's key (its bigram counts ``shorter_counts``)
+    lie within partial_ratio ``NEAR_COPY`` of the column's (its bigrams ``longer_present``)?
+    A similarity of 90 % leaves an Indel distance of at most 0.2 m for a key of m characters,
+    and each edit breaks at most two of its m - 1 bigrams, so at least m - 1 - 0.4 m of them
+    are in the other key: pairs short of that cannot be near copies (``lengths``: m per row)."""
+    shared = (shorter_counts @ longer_present.T).toarray()
+    return shared >= (lengths - 1 - 0.4 * lengths)[:, None] - 1e-9
+
+
 def seen_in(texts: Sequence[str], training_texts: Sequence[str]) -> list[int]:
-    """Indices of ``texts`` that are also training texts, by the rule above."""
-    from rapidfuzz import fuzz, process
+    """Indices of ``texts`` that are also training texts, by the rule above. Pairs that
+    share too few character bigrams to be near copies are ruled out before rapidfuzz
+    compares them (see :func:`_may_be_near`), which changes no result."""
+    import numpy as np
+    from rapidfuzz import fuzz
+    from scipy.sparse import csr_matrix
+
+    from .suggest.ngrams import ngram_keys
 
     train_keys = [_key(t) for t in training_texts]
     exact = set(train_keys)
@@ -285,9 +301,23 @@ def seen_in(texts: Sequence[str], training_texts: Sequence[str]) -> list[int]:
     long_train = [k for k in train_keys if len(k) >= MIN_SHARED]
     long_texts = [(i, k) for i, k in enumerate(keys) if len(k) >= MIN_SHARED and i not in out]
     if long_train and long_texts:
-        similar = process.cdist([k for _, k in long_texts], long_train, scorer=fuzz.partial_ratio,
-                                score_cutoff=NEAR_COPY, workers=1)
-        out.update(i for (i, _), row in zip(long_texts, similar) if row.max() >= NEAR_COPY)
+        a_keys, a_doc = ngram_keys([k for _, k in long_texts], 2, 2)
+        b_keys, b_doc = ngram_keys(long_train, 2, 2)
+        vocab, inverse = np.unique(np.concatenate([a_keys, b_keys]), return_inverse=True)
+        a_feat, b_feat = inverse[:len(a_keys)], inverse[len(a_keys):]
+        shape_a, shape_b = (len(long_texts), len(vocab)), (len(long_train), len(vocab))
+        a_counts = csr_matrix((np.ones(len(a_feat)), (a_doc, a_feat)), shape=shape_a)
+        b_counts = csr_matrix((np.ones(len(b_feat)), (b_doc, b_feat)), shape=shape_b)
+        a_present, b_present = (a_counts > 0).astype(np.float64), (b_counts > 0).astype(np.float64)
+        a_len = np.array([len(k) for _, k in long_texts], dtype=np.float64)
+        b_len = np.array([len(k) for k in long_train], dtype=np.float64)
+        text_shorter = a_len[:, None] <= b_len[None, :]
+        near = np.where(text_shorter, _may_be_near(a_counts, b_present, a_len),
+                        _may_be_near(b_counts, a_present, b_len).T)
+        for row, col in zip(*np.nonzero(near)):
+            i, key = long_texts[row]
+            if i not in out and fuzz.partial_ratio(key, long_train[col], score_cutoff=NEAR_COPY) >= NEAR_COPY:
+                out.add(i)
     return sorted(out)
 
 

@@ -355,6 +355,7 @@ def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int 
     folded = _folded(texts)
     vocabulary = Vocabulary.fit(folded, n_min, n_max, int(settings.get("min_df", MIN_DF)))
     X = vocabulary.matrix(folded)
+    del folded
     report(1, steps)
     # out-of-fold decision values, for the calibration and the thresholds
     fold = _inner_folds(len(data), seed)
@@ -373,17 +374,19 @@ def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int 
     p = _sigmoid(z * slope + offset)
     y_inner = Y[inner]
     model_threshold = best_threshold(p, y_inner)
+    coef, intercept = _fit_codes(X, Y, seed, c)
+    n_features = X.shape[1]
+    del X  # the lexicon (spaCy, jieba) loads below: the matrix and the solver's copy are gone by then
+    report(INNER_FOLDS + 2, steps)
     lexicon = LexiconSuggester(dictionary)
     lex = np.array([[s.get(code, 0.0) for code in codes] for s in lexicon.scores([texts[i] for i in inner])])
     short = np.array([len(texts[i]) < MODEL_ONLY_MIN_CHARS for i in inner])
     blended = weight * lex + (1 - weight) * p
     blended[short[:, None] & (lex <= 0)] = 0.0
     blend_threshold = best_threshold(blended, y_inner)
-    report(INNER_FOLDS + 2, steps)
-    coef, intercept = _fit_codes(X, Y, seed, c)
     report(steps, steps)
     info = {"ngrams": [n_min, n_max], "min_df": int(settings.get("min_df", MIN_DF)), "C": c,
-            "lexicon_weight": weight, "features": len(vocabulary), "calibrated_on": len(inner),
+            "lexicon_weight": weight, "features": n_features, "calibrated_on": len(inner),
             "inner_folds": INNER_FOLDS}
     return CharModel(codes, vocabulary, coef, intercept, slope, offset, model_threshold, blend_threshold, info)
 
@@ -488,29 +491,49 @@ class LearnedSuggester:
         characters), token (the n-gram as folded) and drop (log-odds it adds), for at most
         ``top`` n-grams adding at least ``min_drop``, largest first; every occurrence listed.
         """
+        import numpy as np
+
+        from .ngrams import key_text
+
         folded = list(folded) if folded is not None else _folded(texts)
-        out: list[dict[str, list[dict]]] = []
-        for text, fold_text, codes in zip(texts, folded, wanted):
-            found: dict[str, list[dict]] = {}
-            for code in codes:
+        model = self.model
+        column = {code: j for j, code in enumerate(self.codes)}
+        out: list[dict[str, list[dict]]] = [{code: [] for code in codes} for codes in wanted]
+        for k in range(0, len(folded), 2000):
+            part = folded[k:k + 2000]
+            want = np.zeros((len(part), len(self.codes)), dtype=bool)
+            for i, codes in enumerate(wanted[k:k + 2000]):
+                want[i, [column[c] for c in codes]] = True
+            if not want.any():
+                continue
+            d, f, v = model.vocabulary.entries(part)
+            add = v[:, None] * model.coef[f] * model.slope  # log-odds each n-gram adds, per code
+            keep = (add >= min_drop) & want[d] & (model.vocabulary.keys[f] >= 1 << 21)[:, None]  # 2+ characters
+            entry, code = np.nonzero(keep)
+            order = np.lexsort((-add[entry, code], code, d[entry]))
+            entry, code = entry[order], code[order]
+            groups = np.flatnonzero(np.r_[True, (d[entry][1:] != d[entry][:-1]) | (code[1:] != code[:-1])])
+            for g, start in enumerate(groups):
+                end = groups[g + 1] if g + 1 < len(groups) else len(entry)
+                i = int(d[entry[start]])
                 chosen: list[tuple[float, str]] = []
-                for add, gram in self.model.contributions(fold_text, code):
-                    if add < min_drop or len(chosen) >= top:
+                for e in entry[start:end]:
+                    if len(chosen) >= top:
                         break
-                    if len(gram) < 2 or " " in gram or not any(ch.isalpha() for ch in gram):
+                    gram = key_text(model.vocabulary.keys[f[e]])
+                    if " " in gram or not any(ch.isalpha() for ch in gram):
                         continue
-                    if any(gram in g or g in gram for _, g in chosen):
+                    if any(gram in h or h in gram for _, h in chosen):
                         continue
-                    chosen.append((add, gram))
-                evs = []
-                for add, gram in chosen:
-                    i = fold_text.find(gram)
-                    while i >= 0:
-                        evs.append({"start": i, "end": i + len(gram), "keyword": "model",
-                                    "matched": text[i:i + len(gram)], "token": gram, "drop": round(add, 3)})
-                        i = fold_text.find(gram, i + 1)
-                found[code] = evs
-            out.append(found)
+                    chosen.append((float(add[e, code[start]]), gram))
+                text, fold_text = texts[k + i], part[i]
+                evs = out[k + i][self.codes[code[start]]]
+                for drop, gram in chosen:
+                    at = fold_text.find(gram)
+                    while at >= 0:
+                        evs.append({"start": at, "end": at + len(gram), "keyword": "model",
+                                    "matched": text[at:at + len(gram)], "token": gram, "drop": round(drop, 3)})
+                        at = fold_text.find(gram, at + 1)
         return out
 
 

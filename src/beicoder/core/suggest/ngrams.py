@@ -140,6 +140,25 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def _chunk(self, part: Sequence[str]):
+        """TF-IDF entries of at most ``CHUNK`` texts: ``(doc, feature, value)``, sorted."""
+        import numpy as np
+
+        keys, doc = ngram_keys(part, self.n_min, self.n_max)
+        if len(self.keys):
+            feat = np.searchsorted(self.keys, keys)
+            feat[feat == len(self.keys)] = 0
+            known = self.keys[feat] == keys
+        else:
+            feat, known = keys, np.zeros(len(keys), dtype=bool)
+        width = max(len(self.keys), 1)
+        pairs, counts = np.unique(doc[known] * width + feat[known], return_counts=True)
+        del keys, doc, feat, known
+        d, f = pairs // width, pairs % width
+        value = (1.0 + np.log(counts)) * self.idf[f]
+        norm = np.sqrt(np.bincount(d, weights=value * value, minlength=len(part)))
+        return d, f, value / norm[d]
+
     def entries(self, folded: Sequence[str]):
         """The TF-IDF entries of the ``folded`` texts: ``(doc, feature, value)`` arrays, one
         per (text, feature) present, sorted by text, rows of unit length."""
@@ -147,31 +166,32 @@ class Vocabulary:
 
         ds, fs, vs = [], [], []
         for k in range(0, len(folded), CHUNK):
-            part = folded[k:k + CHUNK]
-            keys, doc = ngram_keys(part, self.n_min, self.n_max)
-            if len(self.keys):
-                feat = np.searchsorted(self.keys, keys)
-                feat[feat == len(self.keys)] = 0
-                known = self.keys[feat] == keys
-            else:
-                feat, known = keys, np.zeros(len(keys), dtype=bool)
-            width = max(len(self.keys), 1)
-            pairs, counts = np.unique(doc[known] * width + feat[known], return_counts=True)
-            d, f = pairs // width, pairs % width
-            value = (1.0 + np.log(counts)) * self.idf[f]
-            norm = np.sqrt(np.bincount(d, weights=value * value, minlength=len(part)))
+            d, f, v = self._chunk(folded[k:k + CHUNK])
             ds.append(d + k)
             fs.append(f)
-            vs.append(value / norm[d])
+            vs.append(v)
         if not ds:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(ds), np.concatenate(fs), np.concatenate(vs)
 
     def matrix(self, folded: Sequence[str]):
-        """The TF-IDF matrix of the ``folded`` texts (scipy CSR, one row per text)."""
+        """The TF-IDF matrix of the ``folded`` texts (scipy CSR of float32, one row per text;
+        built a chunk of texts at a time, so a large study needs little more than the
+        matrix)."""
         import numpy as np
         from scipy.sparse import csr_matrix
 
-        d, f, v = self.entries(folded)
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(d, minlength=len(folded)))])
-        return csr_matrix((v, f.astype(np.int32), indptr), shape=(len(folded), len(self.keys)))
+        fs, vs, rows = [], [], [np.zeros(1, dtype=np.int64)]
+        for k in range(0, len(folded), CHUNK):
+            part = folded[k:k + CHUNK]
+            d, f, v = self._chunk(part)
+            fs.append(f.astype(np.int32))
+            vs.append(v.astype(np.float32))  # liblinear reads float32 as it is: half the memory
+            rows.append(np.bincount(d, minlength=len(part)))
+            del d, f, v
+        indptr = np.cumsum(np.concatenate(rows))
+        indices = np.concatenate(fs) if fs else np.zeros(0, dtype=np.int32)
+        del fs
+        data = np.concatenate(vs) if vs else np.zeros(0, dtype=np.float32)
+        del vs
+        return csr_matrix((data, indices, indptr), shape=(len(folded), len(self.keys)), copy=False)
