@@ -27,9 +27,9 @@ reading order and scores the passages after a fixed point, the same for every N.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from . import BeicoderError
 from .textutil import read_utf8

@@ -6,8 +6,9 @@ a dictionary code, a score in [0, 1] and the evidence (the matched spans) that e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 
 @dataclass
