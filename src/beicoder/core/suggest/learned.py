@@ -250,6 +250,16 @@ class CharModel:
     blend_threshold: float = BLEND_THRESHOLD
     info: dict = field(default_factory=dict)
 
+    def entries(self, part: Sequence[str]):
+        """The TF-IDF entries of ``part`` (see :meth:`~.ngrams.Vocabulary.entries`); the last
+        part read is remembered, so scoring and explaining the same passages read them once."""
+        last = getattr(self, "_last", None)
+        if last is not None and last[0] == list(part):
+            return last[1]
+        out = self.vocabulary.entries(part)
+        self._last = (list(part), out)
+        return out
+
     def decision(self, folded: Sequence[str]):
         """Calibrated log-odds of every code (columns in ``codes`` order) for the ``folded``
         texts, a numpy array."""
@@ -258,10 +268,10 @@ class CharModel:
         out = np.empty((len(folded), len(self.codes)))
         for k in range(0, len(folded), 2000):
             part = folded[k:k + 2000]
-            d, f, v = self.vocabulary.entries(part)
+            d, f, v = self.entries(part)
             z = np.tile(self.intercept, (len(part), 1))
             for j in range(len(self.codes)):
-                z[:, j] += np.bincount(d - k, weights=v * self.coef[f, j], minlength=len(part))
+                z[:, j] += np.bincount(d, weights=v * self.coef[f, j], minlength=len(part))
             out[k:k + len(part)] = z * self.slope + self.offset
         return out
 
@@ -506,21 +516,33 @@ class LearnedSuggester:
                 want[i, [column[c] for c in codes]] = True
             if not want.any():
                 continue
-            d, f, v = model.vocabulary.entries(part)
+            d, f, v = model.entries(part)
             add = v[:, None] * model.coef[f] * model.slope  # log-odds each n-gram adds, per code
             keep = (add >= min_drop) & want[d] & (model.vocabulary.keys[f] >= 1 << 21)[:, None]  # 2+ characters
             entry, code = np.nonzero(keep)
             order = np.lexsort((-add[entry, code], code, d[entry]))
             entry, code = entry[order], code[order]
-            groups = np.flatnonzero(np.r_[True, (d[entry][1:] != d[entry][:-1]) | (code[1:] != code[:-1])])
-            for g, start in enumerate(groups):
-                end = groups[g + 1] if g + 1 < len(groups) else len(entry)
+            if not len(entry):
+                continue
+            first = np.r_[True, (d[entry][1:] != d[entry][:-1]) | (code[1:] != code[:-1])]
+            groups = np.flatnonzero(first)
+            # a few more candidates than wanted per (passage, code): some are set aside below
+            rank = np.arange(len(entry)) - np.repeat(groups, np.diff(np.r_[groups, len(entry)]))
+            near = rank < 4 * top
+            spelled: dict[int, str] = {}
+            group_of = np.cumsum(first) - 1
+            ends = np.r_[groups[1:], len(entry)]
+            for g in np.unique(group_of[near]):
+                start, end = groups[g], min(ends[g], groups[g] + 4 * top)
                 i = int(d[entry[start]])
                 chosen: list[tuple[float, str]] = []
                 for e in entry[start:end]:
                     if len(chosen) >= top:
                         break
-                    gram = key_text(model.vocabulary.keys[f[e]])
+                    feature = int(f[e])
+                    gram = spelled.get(feature)
+                    if gram is None:
+                        gram = spelled[feature] = key_text(model.vocabulary.keys[feature])
                     if " " in gram or not any(ch.isalpha() for ch in gram):
                         continue
                     if any(gram in h or h in gram for _, h in chosen):
@@ -563,7 +585,7 @@ def model_source(coder: str) -> str:
 
 
 def store_model_suggestions(store, model: LearnedSuggester, coder: str, passage_ids: Sequence[int] | None = None,
-                            batch: int = 1000, floor: float = 0.01,
+                            batch: int = 1000, floor: float = 0.05,
                             progress: Callable[[int, int], None] | None = None) -> int:
     """Score passages (all by default) with ``coder``'s model and store, per passage, every
     code with probability >= ``floor`` under source ``model:CODER``, with the model's evidence
