@@ -517,8 +517,16 @@ class LearnedSuggester:
             if not want.any():
                 continue
             d, f, v = model.entries(part)
+            # only n-grams of 2+ characters that can add min_drop to some code, in passages
+            # that want evidence, are weighed code by code
+            most = getattr(model, "_most", None)
+            if most is None:
+                most = model._most = np.where(model.vocabulary.keys >= 1 << 21,
+                                              (model.coef * model.slope).max(axis=1), -np.inf)
+            sel = np.flatnonzero((v * most[f] >= min_drop) & want.any(axis=1)[d])
+            d, f, v = d[sel], f[sel], v[sel]
             add = v[:, None] * model.coef[f] * model.slope  # log-odds each n-gram adds, per code
-            keep = (add >= min_drop) & want[d] & (model.vocabulary.keys[f] >= 1 << 21)[:, None]  # 2+ characters
+            keep = (add >= min_drop) & want[d]
             entry, code = np.nonzero(keep)
             order = np.lexsort((-add[entry, code], code, d[entry]))
             entry, code = entry[order], code[order]
@@ -586,20 +594,23 @@ def model_source(coder: str) -> str:
 
 def store_model_suggestions(store, model: LearnedSuggester, coder: str, passage_ids: Sequence[int] | None = None,
                             batch: int = 1000, floor: float = 0.05,
-                            progress: Callable[[int, int], None] | None = None) -> int:
+                            progress: Callable[[int, int], None] | None = None,
+                            folded: dict[int, str] | None = None) -> int:
     """Score passages (all by default) with ``coder``'s model and store, per passage, every
     code with probability >= ``floor`` under source ``model:CODER``, with the model's evidence
     (:meth:`LearnedSuggester.explain`) for the codes at the model's threshold or above.
-    ``progress(done, total)`` is called after each batch. Returns passages done."""
+    ``progress(done, total)`` is called after each batch; ``folded`` (passage id -> its
+    :func:`~beicoder.core.suggest.lexicon.fold`) spares folding them again. Returns passages
+    done."""
     wanted = None if passage_ids is None else set(passage_ids)
     passages = [p for p in store.passages() if wanted is None or p.id in wanted]
     for k in range(0, len(passages), batch):
         chunk = passages[k:k + batch]
         texts = [p.text for p in chunk]
-        folded = _folded(texts)
-        scores = model.scores(texts, folded)
+        forms = [folded[p.id] for p in chunk] if folded and all(p.id in folded for p in chunk) else _folded(texts)
+        scores = model.scores(texts, forms)
         evidence = model.explain(texts, [[c for c, v in cats.items() if v >= model.model_threshold]
-                                         for cats in scores], folded=folded)
+                                         for cats in scores], folded=forms)
         rows = [{"passage_id": p.id, "code": code, "score": round(score, 4), "evidence": ev.get(code, [])}
                 for p, cats, ev in zip(chunk, scores, evidence)
                 for code, score in cats.items() if score >= floor]
@@ -625,12 +636,13 @@ def pending_model_passages(store, db_path: str | Path, coder: str, dictionary) -
 
 
 def refresh_model_suggestions(store, db_path: str | Path, coder: str, dictionary,
-                              progress: Callable[[int, int], None] | None = None) -> int | None:
+                              progress: Callable[[int, int], None] | None = None,
+                              folded: dict[int, str] | None = None) -> int | None:
     """Score with ``coder``'s saved model the passages it has not scored with this
     dictionary version (new transcripts, for instance). Returns the number of passages
     scored (0 when none was missing), or None when the coder has no model or it was
     trained with another version of the dictionary (retrain then). ``progress(done,
-    total)`` is called as passages are scored.
+    total)`` is called as passages are scored; ``folded``: see :func:`store_model_suggestions`.
 
     Raises:
         ModelError: the model's files are damaged."""
@@ -640,7 +652,7 @@ def refresh_model_suggestions(store, db_path: str | Path, coder: str, dictionary
     if not ids:
         return 0
     model = LearnedSuggester.load(model_dir(db_path, coder), dictionary)
-    return store_model_suggestions(store, model, coder, ids, progress=progress)
+    return store_model_suggestions(store, model, coder, ids, progress=progress, folded=folded)
 
 
 def blended_suggestions(rows: list[dict], coder: str, has_model: bool, length: int | None = None,

@@ -510,6 +510,8 @@ class LexiconSuggester:
         hits: list[tuple[str, Evidence]] = []
         present = {w for _, w in self._pattern_words.iter(folded)} if len(self._pattern_words) else set()
         for pat in self._patterns:
+            if pat.required_sets and present.isdisjoint(pat.required_sets[-1]):
+                continue  # the last obligatory word, the rarest as a rule, is not there
             if any(present.isdisjoint(group) for group in pat.required_sets):
                 continue
             if not _in_order(folded, pat.required):
@@ -626,12 +628,14 @@ def suggestion_rows(passage_ids: Sequence[int], results: Sequence[Sequence[Sugge
 
 
 def suggest_study(store, dictionary, passage_ids: Sequence[int] | None = None, batch: int = 500,
-                  progress: Callable[[int, int], None] | None = None) -> int:
+                  progress: Callable[[int, int], None] | None = None, folded: dict[int, str] | None = None) -> int:
     """Run the lexicon suggester over the study's passages and store the results.
 
     ``passage_ids`` defaults to every passage not yet suggested with this dictionary version.
     Commits every ``batch`` passages (so a long run can be interrupted without losing work);
-    ``progress(done, total)`` is called after each batch. Returns the number of passages done.
+    ``progress(done, total)`` is called after each batch. ``folded``, when given, receives
+    each passage's :func:`fold` (passage id -> text), for a model scoring the same passages.
+    Returns the number of passages done.
     """
     suggester = LexiconSuggester(dictionary)
     if passage_ids is None:
@@ -642,7 +646,10 @@ def suggest_study(store, dictionary, passage_ids: Sequence[int] | None = None, b
     done = 0
     for k in range(0, len(ids), batch):
         chunk = ids[k:k + batch]
-        results = suggester.suggest([texts[i] for i in chunk])
+        forms = [fold(texts[i]) for i in chunk]
+        results = [suggester.suggest_one(texts[i], f) for i, f in zip(chunk, forms)]
+        if folded is not None:
+            folded.update(zip(chunk, forms))
         store.replace_suggestions(suggester.name, suggestion_rows(chunk, results), chunk, dictionary.sha256)
         done += len(chunk)
         if progress:

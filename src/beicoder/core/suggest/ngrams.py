@@ -140,20 +140,28 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def lookup(self, keys):
+        """The feature index of each n-gram number in ``keys``, -1 for n-grams that are not
+        features (a numpy array)."""
+        import numpy as np
+
+        if not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        feat = np.searchsorted(self.keys, keys)
+        feat[feat == len(self.keys)] = 0
+        return np.where(self.keys[feat] == keys, feat, -1)
+
     def _chunk(self, part: Sequence[str]):
         """TF-IDF entries of at most ``CHUNK`` texts: ``(doc, feature, value)``, sorted."""
         import numpy as np
 
         keys, doc = ngram_keys(part, self.n_min, self.n_max)
-        if len(self.keys):
-            feat = np.searchsorted(self.keys, keys)
-            feat[feat == len(self.keys)] = 0
-            known = self.keys[feat] == keys
-        else:
-            feat, known = keys, np.zeros(len(keys), dtype=bool)
+        feat = self.lookup(keys)
+        known = feat >= 0
+        del keys
         width = max(len(self.keys), 1)
         pairs, counts = np.unique(doc[known] * width + feat[known], return_counts=True)
-        del keys, doc, feat, known
+        del doc, feat, known
         d, f = pairs // width, pairs % width
         value = (1.0 + np.log(counts)) * self.idf[f]
         norm = np.sqrt(np.bincount(d, weights=value * value, minlength=len(part)))

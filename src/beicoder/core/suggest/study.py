@@ -79,7 +79,8 @@ def suggest_everything(store, db_path: str | Path, progress: Callable[[int, int]
     coders = store.coders()
     pending = {who: len(pending_model_passages(store, db_path, who, dictionary) or []) for who in coders}
     total = len(ids) + sum(pending.values())
-    done = suggest_study(store, dictionary, ids, progress=_scaled(progress, 0, len(ids), total))
+    folded: dict[int, str] = {}  # each passage folded once, for the lexicon and the models
+    done = suggest_study(store, dictionary, ids, progress=_scaled(progress, 0, len(ids), total), folded=folded)
     rows, with_any = store.suggestion_counts("lexicon")
     run = SuggestRun(done, rows, with_any)
     start = len(ids)
@@ -87,7 +88,8 @@ def suggest_everything(store, db_path: str | Path, progress: Callable[[int, int]
         refresh = ModelRefresh(who, model_dir(db_path, who))
         try:
             refresh.scored = refresh_model_suggestions(store, db_path, who, dictionary,
-                                                       progress=_scaled(progress, start, pending[who], total))
+                                                       progress=_scaled(progress, start, pending[who], total),
+                                                       folded=folded)
         except Exception as exc:  # noqa: BLE001 - a damaged model must not stop the others
             refresh.error = str(exc)
         start += pending[who]
