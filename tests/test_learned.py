@@ -283,3 +283,36 @@ def test_read_model_meta_says_what_the_tui_shows(tmp_path):
     assert (info.path, info.decisions, info.dictionary_examples, info.stale) == (folder, 12, 400, False)
     assert info.learned_passages == {1, 2, 3} and info.trained_at.startswith("2026")
     assert read_model_meta(db, "amy", type("D", (), {"sha256": "other"})()).stale
+
+
+def test_next_best_names_the_code_left_out_when_it_is_close():
+    from beicoder.core.suggest.learned import next_best
+    from beicoder.tui.widgets.evidence_panel import evidence_text
+
+    rows = [{"code": "INFO", "score": 0.65, "source": "lexicon", "level": None, "level_cue": None, "evidence": []},
+            {"code": "INFO", "score": 0.6, "source": "model:amy"},
+            {"code": "IU", "score": 0.40, "source": "model:amy", "evidence": [{"matched": "犹豫"}]},
+            {"code": "RB", "score": 0.20, "source": "model:amy"}]
+    # blend 0.3 lexicon + 0.7 model: INFO 0.615 shown; IU 0.28 and RB 0.14 below the threshold 0.35
+    shown = blended_suggestions(rows, "amy", True, length=120, blend_threshold=0.35)
+    assert [r["code"] for r in shown] == ["INFO"]
+    best = next_best(rows, "amy", True, length=120, blend_threshold=0.35)
+    assert (best["code"], best["score"]) == ("IU", 0.28)  # within 0.1 of 0.35; RB is not
+    assert next_best(rows, "amy", True, length=120, blend_threshold=0.45) is None  # IU 0.17 short of it
+    assert next_best(rows, "amy", False, length=120) is None  # no model: the lexicon's scores are all shown
+    text = str(evidence_text(shown, ["INFO", "IU", "RB"], "none", False, best))
+    assert "also close: IU 0.28 (犹豫)" in text
+
+
+def test_thresholds_saved_with_the_model_are_read_back(demo_db, tmp_path):
+    db = tmp_path / "s.db"
+    db.write_bytes(demo_db.read_bytes())
+    store = Store(db)
+    dictionary = store.dictionary()
+    meta = train(store, "reference", dictionary, db).meta
+    store.close()
+    info = read_model_meta(db, "reference", dictionary)
+    assert 0.05 <= meta["model_threshold"] <= 0.95 and 0.05 <= meta["blend_threshold"] <= 0.95
+    assert (info.model_threshold, info.blend_threshold) == (meta["model_threshold"], meta["blend_threshold"])
+    model = LearnedSuggester.load(model_dir(db, "reference"), dictionary)
+    assert model.blend_threshold == meta["blend_threshold"] and meta["training"]["ngrams"] == [1, 3]

@@ -439,3 +439,159 @@ def evaluate_study(store, coder: str, gold: str | Path | None = None, folds: int
         design = (f"{folds}-fold cross-validation over interviewees on {len(scored.gold)} passages decided by "
                   f"{coder}{also}")
     return Evaluation(metrics(scored, dictionary.codes), design)
+
+
+CURVE_SIZES = (25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800)
+HELD_OUT_SHARE = 0.2  # the last fifth of a coder's decided passages, in reading order
+HELD_OUT_MIN = 20
+
+
+@dataclass
+class LearningCurve:
+    """What :func:`learning_curve` measured: per training size a point ``{"n", "model",
+    "blend"}`` (each a dict of precision, recall, f1, top3_recall on the held-out passages),
+    the ``lexicon``'s figures on the same passages, the number ``held_out`` and ``design``,
+    one sentence saying what was trained and scored."""
+
+    coder: str
+    points: list[dict]
+    lexicon: dict
+    held_out: int
+    design: str
+
+    def as_dict(self) -> dict:
+        """The curve as plain data (for its JSON file)."""
+        return {"coder": self.coder, "points": self.points, "lexicon": self.lexicon, "held_out": self.held_out,
+                "design": self.design}
+
+
+def _figures(gold: Sequence[set[str]], pred: Sequence[set[str]], scores: Sequence[dict[str, float]]) -> dict:
+    """Micro precision, recall, F1 and top-3 recall (NaN where a denominator is 0)."""
+    nan = float("nan")
+    tp = sum(len(g & p) for g, p in zip(gold, pred))
+    n_pred, n_gold = sum(map(len, pred)), sum(map(len, gold))
+    precision = tp / n_pred if n_pred else nan
+    recall = tp / n_gold if n_gold else nan
+    f1 = 2 * tp / (n_pred + n_gold) if n_pred + n_gold else nan
+    return {"precision": precision, "recall": recall, "f1": f1, "top3_recall": top_k_recall(gold, scores)}
+
+
+def learning_curve(store, coder: str, dictionary_examples: bool = True, sizes: Sequence[int] = CURVE_SIZES,
+                   progress=None) -> LearningCurve:
+    """How the model and the blend improve as ``coder`` decides more passages: for each N of
+    ``sizes`` below the number available (and then all of them), a model trained on the
+    coder's first N decided passages in reading order (and the dictionary's examples, unless
+    ``dictionary_examples`` is False; an example that copies a held-out passage is left out)
+    scores the held-out tail: the last ``HELD_OUT_SHARE`` of the decided passages, at least
+    ``HELD_OUT_MIN``, the same for every N. ``progress(done, total)`` is called per point.
+
+    Raises:
+        BeicoderError: too few decided passages for a tail and a first point.
+    """
+    import math
+
+    from .store import normalize_coder
+    from .suggest.learned import LearnedSuggester, ModelError, examples_from_study, train_model
+
+    coder = normalize_coder(coder)
+    dictionary = store.dictionary()
+    decided = examples_from_study(store, coder)
+    tail_n = max(HELD_OUT_MIN, math.ceil(HELD_OUT_SHARE * len(decided)))
+    pool, tail = decided[:len(decided) - tail_n], decided[len(decided) - tail_n:]
+    steps = [n for n in sizes if n < len(pool)] + ([len(pool)] if pool else [])
+    steps = [n for n in steps if n >= 10]
+    if not steps:
+        raise BeicoderError(f"a learning curve needs at least {10 + HELD_OUT_MIN} decided passages by {coder} "
+                            f"(there are {len(decided)})")
+    examples = [(text, set(codes)) for text, codes in dictionary.examples] if dictionary_examples else []
+    copies = set(seen_in([t for t, _ in examples], [t for t, _ in tail])) if examples else set()
+    extra = [ex for i, ex in enumerate(examples) if i not in copies]
+    texts = [t for t, _ in tail]
+    gold = [set(c) for _, c in tail]
+    base = score_passages(texts, dictionary, None)
+    lexicon = _figures(gold, [predicted("lexicon", s) for s in base["lexicon"]], base["lexicon"])
+    points = []
+    for k, n in enumerate(steps):
+        try:
+            model = LearnedSuggester(train_model(pool[:n], dictionary, extra=extra), dictionary)
+        except ModelError:
+            continue  # none of the first n passages has a code yet
+        scores = score_passages(texts, dictionary, model)
+        point = {"n": n}
+        for name, limit in (("model", model.model_threshold), ("blend", model.blend_threshold)):
+            point[name] = _figures(gold, [predicted(name, s, limit) for s in scores[name]], scores[name])
+        points.append(point)
+        if progress:
+            progress(k + 1, len(steps))
+    also = f" and the dictionary's {len(extra)} example passages" if extra else ""
+    design = (f"models trained on {coder}'s first N decided passages in reading order{also}, scored on the last "
+              f"{len(tail)} of {len(decided)}")
+    return LearningCurve(coder, points, lexicon, len(tail), design)
+
+
+def curve_path(db_path: str | Path, coder: str, suffix: str = ".json") -> Path:
+    """Where ``coder``'s last learning curve is kept beside the study: ``STUDY.db.curve-CODER``
+    with ``suffix`` (``.json`` for the figures, ``.png`` for the chart); the coder's part of
+    the name is made as for the model's folder."""
+    from .suggest.learned import model_dir
+
+    folder = model_dir(db_path, coder)
+    return folder.with_name(folder.name.replace(".model-", ".curve-", 1) + suffix)
+
+
+def save_learning_curve(curve: LearningCurve, db_path: str | Path) -> Path:
+    """Write ``curve`` as JSON beside the study (see :func:`curve_path`); returns the path."""
+    import json
+
+    path = curve_path(db_path, curve.coder)
+    path.write_text(json.dumps(curve.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def last_curve_point(db_path: str | Path, coder: str) -> dict | None:
+    """The last point of ``coder``'s saved learning curve with the lexicon's figures
+    (``{"n", "model", "blend", "lexicon", "held_out"}``), or None when there is none or it
+    cannot be read."""
+    import json
+
+    try:
+        data = json.loads(curve_path(db_path, coder).read_text(encoding="utf-8"))
+        point = dict(data["points"][-1])
+        point.update(lexicon=data["lexicon"], held_out=int(data["held_out"]))
+        return point
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def plot_learning_curve(curve: LearningCurve, path: str | Path) -> Path:
+    """Draw ``curve`` as a PNG at ``path``: micro-F1 of the model and the blend and the
+    blend's top-3 recall against the number of decided passages trained on (log scale), the
+    lexicon's F1 as a dashed line. Returns the path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    ns = [p["n"] for p in curve.points]
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    ax.plot(ns, [p["blend"]["f1"] for p in curve.points], "o-", color="#1f77b4", label="blend: micro-F1")
+    ax.plot(ns, [p["model"]["f1"] for p in curve.points], "s--", color="#ff7f0e", label="model alone: micro-F1")
+    ax.plot(ns, [p["blend"]["top3_recall"] for p in curve.points], "^:", color="#2ca02c",
+            label="blend: top-3 recall")
+    ax.axhline(curve.lexicon["f1"], color="grey", linestyle="--", linewidth=1,
+               label=f"lexicon: micro-F1 {curve.lexicon['f1']:.2f}")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ns)
+    ax.set_xticklabels([str(n) for n in ns])
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("decided passages the model learned from (first N in reading order)")
+    ax.set_ylabel(f"on the last {curve.held_out} passages")
+    who = f" ({curve.coder})" if curve.coder.isascii() else ""  # a CJK name needs a CJK font
+    ax.set_title(f"Learning curve of the suggestions{who}", fontsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -117,6 +117,7 @@ class CodingScreen(NarrowFooter, Screen):
         self.model: ModelInfo | None = read_model_meta(db_path, coder, self.dictionary)
         self.model_state = self._model_label()
         self.offered_at = 0
+        self.next_best: dict | None = None  # the best code left out of the passage shown, when close
 
     # -- the coder's model, as its metadata says ------------------------------------------------
     @property
@@ -329,8 +330,21 @@ class CodingScreen(NarrowFooter, Screen):
         if n - self.trained_on >= RETRAIN_EVERY and n - self.offered_at >= RETRAIN_EVERY:
             self.offered_at = n
             what = "retrain your model" if self.trained_on else "train a model on your decisions"
-            self.notify(f"{n - self.trained_on} new decisions: press T to {what} (runs in the background)",
-                        timeout=8)
+            self.notify(f"{n - self.trained_on} new decisions: press T to {what} (runs in the background)"
+                        + self._curve_note(), timeout=8)
+
+    def _curve_note(self) -> str:
+        """What the coder's last learning curve ('beicoder evaluate --learning-curve') found at
+        its last point, or nothing when there is none."""
+        from ...core.evaluate import last_curve_point
+
+        point = last_curve_point(self.db_path, self.coder)
+        if point is None:
+            return ""
+        blend, lexicon = point["blend"], point["lexicon"]
+        return (f"; your last learning curve: trained on {point['n']} decisions, the blend found {blend['recall']:.0%} "
+                f"of the codes of your last {point['held_out']} passages at F1 {blend['f1']:.2f} (lexicon "
+                f"{lexicon['f1']:.2f})")
 
     # -- navigation -----------------------------------------------------------------------------
     def open_transcript(self, transcript_id: int, index: int = 0) -> None:
@@ -407,7 +421,7 @@ class CodingScreen(NarrowFooter, Screen):
     def shown_suggestions(self, passage_id: int) -> list[dict]:
         """What the coder sees for a passage: the lexicon's suggestions, blended with the
         coder's model where it has scored the passage (see core.suggest.learned)."""
-        from ...core.suggest.learned import blended_suggestions, model_source
+        from ...core.suggest.learned import blended_suggestions, model_source, next_best
 
         rows = self.store.suggestions_for(passage_id)
         has_model = self.store.has_suggestions_from(passage_id, model_source(self.coder), self.dictionary.sha256)
@@ -416,7 +430,10 @@ class CodingScreen(NarrowFooter, Screen):
             length = len(passage.text)
         else:
             length = len(self.store.passage(passage_id).text)
-        return blended_suggestions(rows, self.coder, has_model, length)
+        thresholds = {"blend_threshold": self.model.blend_threshold,
+                      "model_threshold": self.model.model_threshold} if self.trained_on else {}
+        self.next_best = next_best(rows, self.coder, has_model, length, **thresholds)
+        return blended_suggestions(rows, self.coder, has_model, length, **thresholds)
 
     def proposed_levels(self, suggestions: list[dict], codings: dict) -> dict[str, tuple[int, str]]:
         """Proposed level and why, for each of the passage's codes that has no level yet: the
@@ -614,6 +631,7 @@ class CodingScreen(NarrowFooter, Screen):
         view = self.query_one(PassageView)
         if p is None:
             view.show_message("no passages in this transcript")  # not the previous transcript's
+            self.next_best = None
             self._show_panes([], {}, False)
             return
         t = next(t for t in self.transcripts if t["id"] == self.transcript_id)
@@ -632,4 +650,4 @@ class CodingScreen(NarrowFooter, Screen):
     def _show_panes(self, suggestions: list[dict], codings: dict, learned: bool) -> None:
         self.query_one(CodesPanel).show(self.code_order, self.competencies, suggestions, codings)
         empty = "none" if self.nlp_state == READY else self.nlp_state
-        self.query_one(EvidencePanel).show(suggestions, self.code_order, empty, learned)
+        self.query_one(EvidencePanel).show(suggestions, self.code_order, empty, learned, self.next_best)
