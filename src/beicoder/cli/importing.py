@@ -39,8 +39,11 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label, names_path):
     no-op (it is not pseudonymised again with another names file)."""
     from ..core.importing import import_files
 
-    report = import_files(db, files, meta=meta, dictionary_path=dictionary_path,
-                          interviewee_label=interviewee_label, names_path=names_path)
+    from .progress import bar
+
+    with bar("importing") as progress:
+        report = import_files(db, files, meta=meta, dictionary_path=dictionary_path,
+                              interviewee_label=interviewee_label, names_path=names_path, progress=progress)
     render.import_report(report, db)
     if report.failed:
         sys.exit(2)

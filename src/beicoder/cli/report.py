@@ -24,8 +24,14 @@ def report(db, coder, out, reliability_coders, **method):
 
     out_folder(out, create=False)  # write_report makes it
     rule = make_rule(**method)
+    from .progress import bar
+
     with open_store(db) as store:
-        rep = build_report(store, pick_coder(store, coder), rule, method["normalize"],
-                           reliability_coders.split() if reliability_coders else None)
-    for path in write_report(rep, out):
+        who = pick_coder(store, coder)
+        with bar("report") as progress:
+            rep = build_report(store, who, rule, method["normalize"],
+                               reliability_coders.split() if reliability_coders else None, progress=progress)
+            progress(6, 7, "writing")
+            written = write_report(rep, out)
+    for path in written:
         click.echo(f"wrote {path}")

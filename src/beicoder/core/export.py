@@ -320,11 +320,12 @@ class Exported:
     coders_scored: int = 0
 
 
-def export_study(store, fmt: str, out: str | Path, coder: str | None = None) -> Exported:
+def export_study(store, fmt: str, out: str | Path, coder: str | None = None, progress=None) -> Exported:
     """Export the study in ``store`` to ``out`` as ``fmt``: ``csv`` (every decision, see
     :func:`codings_frame`; it loads back with :func:`import_codings`), ``xlsx`` (the
     decisions and each coder's scores, one sheet each), ``qdc`` (the REFI-QDA codebook) or
     ``qdpx`` (the whole REFI-QDA project). ``coder`` limits it to one coder's decisions.
+    ``progress(done, total)`` is called as the steps are done.
 
     Raises:
         OutputError: ``out`` may not be written (a folder, a study database, no such folder).
@@ -348,19 +349,27 @@ def export_study(store, fmt: str, out: str | Path, coder: str | None = None) -> 
 
         path = write_project(store, out, [coder] if coder else None)
         return Exported(fmt, path, codings=len(store.coding_rows(coder)), sources=len(store.transcripts()))
+    report = progress or (lambda done, total: None)
+    who_all = [coder] if coder else store.coders()
+    steps = 2 + (len(who_all) if fmt == "xlsx" else 0)
+    report(0, steps)
     frame = codings_frame(store, coder)
     n_codes = int((frame["code"] != "").sum())
+    report(1, steps)
     if fmt == "csv":
         return Exported(fmt, write_csv(frame, out), codings=n_codes, no_code=len(frame) - n_codes)
     from .analysis import AnalysisError, compute_scores, study_frames
 
     sheets = {"codings": frame}
-    for who in ([coder] if coder else store.coders()):
+    for k, who in enumerate(who_all, start=2):
         try:
             codings, interviewees, codes = study_frames(store, who)
         except AnalysisError:
             continue
+        finally:
+            report(k, steps)
         sheets[f"scores {who}"] = compute_scores(codings, interviewees, codes)
-    return Exported(fmt, write_xlsx(sheets, out), codings=n_codes, no_code=len(frame) - n_codes,
-                    coders_scored=len(sheets) - 1)
+    written = write_xlsx(sheets, out)
+    report(steps, steps)
+    return Exported(fmt, written, codings=n_codes, no_code=len(frame) - n_codes, coders_scored=len(sheets) - 1)
 

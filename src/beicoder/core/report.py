@@ -81,8 +81,10 @@ def _blinding_text(b: dict) -> str:
     return f"partly blind ({b['blind']} of {b['sessions']} coding sessions blind)"
 
 
-def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False, reliability_coders=None) -> dict:
-    """Compute everything the report shows.
+def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False, reliability_coders=None,
+                 progress=None) -> dict:
+    """Compute everything the report shows; ``progress(done, total)`` is called as its parts
+    are done.
 
     ``normalize`` makes the rate the primary score (unless ``rule.primary`` names another
     than frequency). ``reliability_coders``: the coders whose agreement is reported (default:
@@ -104,10 +106,14 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
     codings, interviewees, codes = study_frames(store, coder)
     names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
     names_en = {c["code"]: c["name_en"] or c["name_zh"] for c in store.codes()}
+    report = progress or (lambda done, total: None)
+    report(1, 6)
     scores = compute_scores(codings, interviewees, codes)
     comparison = compare_groups(scores, codes, rule)
+    report(2, 6)
     length, correlations = length_control(scores, interviewees)
     models = count_models(scores, codes, rule)
+    report(3, 6)
     groups = [normalize_group(g) for g in interviewees["group"]]
     n_o, n_a = groups.count("outstanding"), groups.count("average")
     power = power_note(n_o, n_a, rule, len(codes))
@@ -115,6 +121,7 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
         classification, classification_note = classify_groups(scores, codes, rule.primary), ""
     except AnalysisError as exc:
         classification, classification_note = None, str(exc)
+    report(4, 6)
     others = list(reliability_coders) if reliability_coders else \
         [c for c in store.coders() if c not in ("consensus", "reference")]
     reliability, rel_note = None, ""
@@ -125,6 +132,7 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
             others = table.coders
         except ReliabilityError as exc:
             rel_note = str(exc)
+    report(5, 6)
     dictionary = store.dictionary()
     blinding = store.blinding(coder)
     provenance = {
