@@ -38,7 +38,6 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label, names_path):
     those of the pseudonymised text. The file's sha256 is kept: importing the file again is a
     no-op (it is not pseudonymised again with another names file)."""
     from ..core.importing import import_files
-
     from .progress import bar
 
     with bar("importing") as progress:

@@ -192,7 +192,8 @@ def _import_transcripts(db: Path, files: list[Path], meta_rows, dictionary, inte
     from .study import import_parsed, meta_warnings, parse_files
 
     n = len(files)
-    parsed = parse_files(files, interviewee_label, progress=(lambda done, _: progress(done, 2 * n)) if progress else None)
+    parsed = parse_files(files, interviewee_label,
+                         progress=(lambda done, _: progress(done, 2 * n)) if progress else None)
     if names:
         from .privacy import pseudonymize
 
