@@ -89,6 +89,29 @@ class CharCandidate:
         return out_model, out_blend, probs
 
 
+def segment(folded_texts, vocab, extras):
+    """jieba words of each folded text as spaCy Docs, ``extras`` (one list per text) appended
+    (how the textcat model read a passage)."""
+    from spacy.tokens import Doc
+
+    from beicoder.core.suggest.lexicon import JIEBA_HMM, _quiet_jieba
+
+    jieba = _quiet_jieba()
+    return [Doc(vocab, words=jieba.lcut(text, HMM=JIEBA_HMM) + list(extra))
+            for text, extra in zip(folded_texts, extras)]
+
+
+def hit_tokens(hits):
+    """One token per code and per keyword of the non-negated keyword matches ``hits``."""
+    tokens = []
+    for code, ev in hits:
+        if not ev.negated:
+            for tok in (f"⟦{code}⟧", f"⟦{ev.keyword}⟧"):
+                if tok not in tokens:
+                    tokens.append(tok)
+    return tokens
+
+
 class TextcatCandidate:
     """The model beicoder had before this change, rebuilt here for the comparison."""
 
@@ -98,7 +121,7 @@ class TextcatCandidate:
         import spacy
         from spacy.training import Example
 
-        from beicoder.core.suggest.lexicon import LexiconSuggester, fold, segment, zh_pipeline
+        from beicoder.core.suggest.lexicon import LexiconSuggester, zh_pipeline
 
         zh_pipeline()
         spacy.util.fix_random_seed(0)
@@ -120,16 +143,14 @@ class TextcatCandidate:
             rng.shuffle(order)
             for start in range(0, len(order), 16):
                 nlp.update([data[i] for i in order[start:start + 16]], sgd=optimizer, drop=0.0)
-        self._fold, self._segment = fold, segment
         return nlp
 
     def _docs(self, nlp, texts):
-        from beicoder.core.suggest.lexicon import fold, segment
+        from beicoder.core.suggest.lexicon import fold
 
         folded = [fold(t) for t in texts]
         hits = [self.lexicon._find(t, f) for t, f in zip(texts, folded)]
-        docs, _ = segment(folded, nlp.vocab, [self.lexicon.hit_tokens(h) for h in hits])
-        return docs
+        return segment(folded, nlp.vocab, [hit_tokens(h) for h in hits])
 
     def probabilities(self, nlp, texts):
         textcat = nlp.get_pipe("textcat_multilabel")
@@ -186,17 +207,17 @@ def main(argv=None) -> int:
     print(f"{sum(1 for r in rows if r[2] == 'study')} study passages, {sum(1 for r in rows if r[2] == 'example')} "
           f"dictionary examples, 5 folds")
     candidates = [] if args.no_textcat else [TextcatCandidate()]
-    candidates.append(CharCandidate("char 1-3, min_df 2, C 1, lexicon 0.3"))
+    candidates.append(CharCandidate("char 1-3, min_df 2, C 2, lexicon 0.3 (chosen)"))
     if not args.quick:
-        for c in (0.25, 0.5, 2.0, 4.0):
+        for c in (0.25, 0.5, 1.0, 4.0):
             candidates.append(CharCandidate(f"char 1-3, min_df 2, C {c}, lexicon 0.3", C=c))
-        candidates.append(CharCandidate("char 1-2, min_df 2, C 1, lexicon 0.3", ngrams=(1, 2)))
-        candidates.append(CharCandidate("char 1-4, min_df 2, C 1, lexicon 0.3", ngrams=(1, 4)))
-        candidates.append(CharCandidate("char 2-3, min_df 2, C 1, lexicon 0.3", ngrams=(2, 3)))
-        candidates.append(CharCandidate("char 1-3, min_df 1, C 1, lexicon 0.3", min_df=1))
-        candidates.append(CharCandidate("char 1-3, min_df 3, C 1, lexicon 0.3", min_df=3))
+        candidates.append(CharCandidate("char 1-2, min_df 2, C 2, lexicon 0.3", ngrams=(1, 2)))
+        candidates.append(CharCandidate("char 1-4, min_df 2, C 2, lexicon 0.3", ngrams=(1, 4)))
+        candidates.append(CharCandidate("char 2-3, min_df 2, C 2, lexicon 0.3", ngrams=(2, 3)))
+        candidates.append(CharCandidate("char 1-3, min_df 1, C 2, lexicon 0.3", min_df=1))
+        candidates.append(CharCandidate("char 1-3, min_df 3, C 2, lexicon 0.3", min_df=3))
         for w in (0.0, 0.15, 0.45):
-            candidates.append(CharCandidate(f"char 1-3, min_df 2, C 1, lexicon {w}", lexicon_weight=w))
+            candidates.append(CharCandidate(f"char 1-3, min_df 2, C 2, lexicon {w}", lexicon_weight=w))
     header = (f"{'candidate':<40}{'model':>7}{'blend':>7}{'study m':>9}{'study b':>9}{'exam m':>8}{'exam b':>8}"
               f"{'multi b':>9}{'s':>6}")
     print(header)

@@ -181,26 +181,6 @@ class LazyWords:
         return list(self.words_from(0)) if self.text else []
 
 
-def segment(folded_texts: Sequence[str], vocab=None, extras: Sequence[Sequence[str]] | None = None):
-    """jieba words of each (folded) text as spaCy Docs, one whole jieba pass per text (for the
-    learned model); ``extras`` (one list per text) are tokens appended after the words.
-    Returns ``(docs, starts)``, ``starts`` each word's character offset."""
-    from itertools import accumulate
-
-    from spacy.tokens import Doc
-
-    jieba = _quiet_jieba()
-    vocab = vocab or zh_pipeline().vocab
-    docs, starts = [], []
-    for k, text in enumerate(folded_texts):
-        words = jieba.lcut(text, HMM=JIEBA_HMM)
-        offsets = list(accumulate(map(len, words), initial=0))
-        offsets.pop()
-        docs.append(Doc(vocab, words=words + extras[k] if extras else words))
-        starts.append(offsets)
-    return docs, starts
-
-
 def keyword_weight(keyword: str) -> float:
     """Weight of one distinct keyword in a code's score (see the module docstring)."""
     return 0.35 + 0.1 * min(len(keyword), 4)
@@ -554,15 +534,13 @@ class LexiconSuggester:
         doc = Doc(self._vocabulary(), words=[folded[a:b] for a, b in spans])
         return [(s, e) for _, s, e in pat.matcher(doc.vocab)(doc)]
 
-    def suggest(self, texts: Sequence[str], prepared=None) -> list[list[Suggestion]]:
+    def suggest(self, texts: Sequence[str]) -> list[list[Suggestion]]:
         """Suggestions for each text, best first (score, then dictionary order).
 
         A code is suggested when at least one of its matches is not negated. Each evidence
         span is annotated with the jieba word(s) that contain it (``Evidence.token``); jieba
         segments only the blocks of the text that a match or a pattern reaches (see
-        :class:`LazyWords`). ``prepared``, when given, starts with the folded texts."""
-        if prepared is not None:
-            return [self.suggest_one(text, folded) for text, folded in zip(texts, prepared[0])]
+        :class:`LazyWords`)."""
         return [self.suggest_one(text) for text in texts]
 
     def suggest_one(self, text: str, folded: str | None = None) -> list[Suggestion]:
@@ -594,18 +572,6 @@ class LexiconSuggester:
             suggestions.append(sugg)
         suggestions.sort(key=lambda s: (-s.score, self._order[s.code]))
         return suggestions
-
-    @staticmethod
-    def hit_tokens(hits: list[tuple[str, Evidence]]) -> list[str]:
-        """Tokens standing for the non-negated keyword matches ``hits`` (from :meth:`find`):
-        one ``⟦CODE⟧`` per code and one ``⟦keyword⟧`` per keyword, for the learned model."""
-        tokens: list[str] = []
-        for code, ev in hits:
-            if not ev.negated:
-                for tok in (f"⟦{code}⟧", f"⟦{ev.keyword}⟧"):
-                    if tok not in tokens:
-                        tokens.append(tok)
-        return tokens
 
     def scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """Code -> score for each text (the scores of :meth:`suggest`)."""
