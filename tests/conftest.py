@@ -139,22 +139,25 @@ def shared_models(monkeypatch):
     dictionary, seed, epochs) in the session and hands the same pipeline to later calls.
 
     Every caller still runs its whole path (``train`` saves and reloads, the CLI and the TUI's
-    background worker train through it, evaluation scores with the result); only spaCy's
-    training loop is not repeated. Training is deterministic, so this changes no result:
+    background worker train through it, evaluation scores with the result); only the fit
+    itself is not repeated. Training is deterministic, so this changes no result:
     test_training_is_deterministic checks that with the real function, which a test binding
-    ``train_model`` at import time keeps calling.
+    ``train_model`` at import time keeps calling. ``progress`` is called once at the end.
     """
     from beicoder.core.suggest import learned
 
     real = learned.train_model
 
-    def train_model(examples, dictionary, seed=learned.SEED, epochs=None, dictionary_examples=True, extra=None):
+    def train_model(examples, dictionary, seed=learned.SEED, epochs=None, dictionary_examples=True, extra=None,
+                    progress=None, settings=None):
         added = extra if extra is not None else (
             [(text, set(labels)) for text, labels in dictionary.examples] if dictionary_examples else [])
-        key = (dictionary.sha256, tuple(dictionary.codes), seed, epochs or learned.EPOCHS,
+        key = (dictionary.sha256, tuple(dictionary.codes), seed, tuple(sorted((settings or {}).items())),
                _content(examples), _content(added))
         if key not in _TRAINED:
-            _TRAINED[key] = real(examples, dictionary, seed, epochs, dictionary_examples, extra)
+            _TRAINED[key] = real(examples, dictionary, seed, epochs, dictionary_examples, extra, settings=settings)
+        if progress is not None:
+            progress(1, 1)
         return _TRAINED[key]
 
     monkeypatch.setattr(learned, "train_model", train_model)

@@ -119,3 +119,26 @@ def test_study_reliability_of_two_coders(demo_copy):
         result = study_reliability(store, ["reference", "amy"])
     assert result.table.coders == ["reference", "amy"] and len(result.table.units) == 5
     assert set(result.report) >= {"summary", "per_code", "per_transcript", "disagreements"}
+
+
+def test_long_flows_report_progress_and_the_cli_draws_no_bar_off_a_terminal(tiny_study, monkeypatch):
+    from click.testing import CliRunner
+
+    from beicoder.cli import main, progress
+    from beicoder.core.store import Store
+    from beicoder.core.suggest.study import suggest_everything
+
+    calls = []
+    with Store(tiny_study) as store:
+        run = suggest_everything(store, tiny_study, progress=lambda done, total: calls.append((done, total)))
+    total = run.passages
+    assert calls[-1] == (total, total) and all(b == total for _, b in calls)
+    assert [a for a, _ in calls] == sorted(a for a, _ in calls)
+    result = CliRunner().invoke(main, ["suggest", "--db", str(tiny_study)])
+    assert result.exit_code == 0 and result.stderr == ""  # not a terminal: no bar
+    drawn = []
+    monkeypatch.setattr(progress, "on_terminal", lambda: True)
+    with progress.bar("suggesting") as report:
+        report(1, 4)
+        drawn.append("ok")
+    assert drawn == ["ok"]

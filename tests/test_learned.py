@@ -118,13 +118,15 @@ def test_cli_train_then_evaluate_on_the_demo(demo_db, tmp_path):
     assert "3-fold cross-validation over interviewees on 288 passages decided by reference" in result.stdout
     assert "micro-F1: lexicon" in result.stdout
     lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "suggester,code,precision,recall,f1,support,top3_recall" and len(lines) == 1 + 3 * 10
+    assert lines[0] == ("suggester,code,precision,recall,f1,support,top3_recall,multi_recall,further_recall,"
+                        "multi_passages") and len(lines) == 1 + 3 * 10
+    assert "passages with two or three codes (" in result.stdout
 
 
 @pytest.mark.usefixtures("shared_models")
 def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_path):
     examples, dictionary = demo_examples
-    assert len(dictionary.examples) == 400
+    assert len(dictionary.examples) == 511
     held_out = [text for text, _ in examples[200:210]]
     coder_only = LearnedSuggester(train_model(examples[:20], dictionary, dictionary_examples=False), dictionary)
     with_manual = LearnedSuggester(train_model(examples[:20], dictionary), dictionary)
@@ -138,7 +140,7 @@ def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_
     db = tmp_path / "s.db"
     db.write_bytes(demo_db.read_bytes())
     store = Store(db)
-    assert train(store, "reference", dictionary, db).meta["dictionary_examples"] == 400
+    assert train(store, "reference", dictionary, db).meta["dictionary_examples"] == 511
     assert train(store, "reference", dictionary, db, dictionary_examples=False).meta["dictionary_examples"] == 0
     store.close()
 
@@ -204,11 +206,11 @@ def test_evaluate_refuses_to_overwrite_its_gold_file_and_folds_with_gold(demo_db
     assert result.exit_code == 2 and "--folds is for cross-validation" in result.output
 
 
-def test_model_evidence_is_the_words_whose_removal_lowers_the_score(demo_examples):
+def test_model_evidence_is_the_ngrams_that_add_most_to_the_log_odds(demo_examples):
     import numpy as np
-    from spacy.tokens import Doc
 
     from beicoder.core.suggest.learned import EVIDENCE_MIN_DROP
+    from beicoder.core.suggest.lexicon import fold
 
     examples, dictionary = demo_examples
     model = LearnedSuggester(train_model(examples[:150], dictionary), dictionary)
@@ -218,33 +220,34 @@ def test_model_evidence_is_the_words_whose_removal_lowers_the_score(demo_example
              "我就先不問了，改問她兒子在做什麼。"]
     wanted = [dictionary.codes] * len(texts)
     explained = model.explain(texts, wanted)
-    prepared = model.prepare(texts)
     checked = 0
     for k, text in enumerate(texts):
-        doc, offs = prepared[1][k], prepared[2][k]
-        tokens = [t.text for t in doc]
-        base = model._log_odds([doc])[0]
+        folded = fold(text)
+        logit = model.model.decision([folded])[0]
         for code, evs in explained[k].items():
-            assert len({e["token"] for e in evs}) <= 3
+            j = model.codes.index(code)
+            parts = dict((g, add) for add, g in model.model.contributions(folded, code))
+            # the contributions add up to the calibrated log-odds, whose logistic is the score
+            total = sum(parts.values()) + model.model.intercept[j] * model.model.slope[j] + model.model.offset[j]
+            assert total == pytest.approx(logit[j], abs=1e-6)
+            assert 1 / (1 + np.exp(-logit[j])) == pytest.approx(model.scores([text])[0][code], abs=1e-9)
+            grams = list(dict.fromkeys(e["token"] for e in evs))
+            assert len(grams) <= 3
             for e in evs:
                 assert e["keyword"] == "model" and text[e["start"]:e["end"]] == e["matched"]
-                assert e["token"] not in {"的", "我", "了", "他"}  # stop words are never evidence
-                # independently: the doc without every occurrence of the word
-                kept = [t for i, t in enumerate(tokens) if i >= len(offs) or t != e["token"]]
-                without = model._log_odds([Doc(doc.vocab, words=kept)])[0]
-                drop = base[model.codes.index(code)] - without[model.codes.index(code)]
-                assert drop == pytest.approx(e["drop"], abs=1e-3) and drop >= EVIDENCE_MIN_DROP
+                assert folded[e["start"]:e["end"]] == e["token"] and len(e["token"]) >= 2
+                assert e["drop"] == pytest.approx(parts[e["token"]], abs=1e-3) and e["drop"] >= EVIDENCE_MIN_DROP
                 checked += 1
+            # every occurrence is listed, and no chosen n-gram holds another
+            for g in grams:
+                assert sum(1 for e in evs if e["token"] == g) == folded.count(g)
+                assert not any(g != h and g in h for h in grams)
             drops = [e["drop"] for e in evs]
             assert drops == sorted(drops, reverse=True)
     assert checked >= 10
-    # the Traditional passage: evidence in its own characters, the jieba word in Simplified
+    # the Traditional passage: evidence in its own characters, the n-gram in Simplified
     trad = [e for evs in explained[-1].values() for e in evs]
     assert trad and any(e["matched"] != e["token"] for e in trad)
-    # the log-odds are the classifier's own: their logistic is its probability
-    probs = model.scores(texts[:1])[0]
-    assert [1 / (1 + np.exp(-x)) for x in model._log_odds(prepared[1][:1])[0]] == pytest.approx(
-        [probs[c] for c in model.codes], abs=1e-6)
 
 
 @pytest.mark.usefixtures("shared_models")
@@ -257,8 +260,7 @@ def test_cli_train_normalises_the_coder_and_suggest_survives_a_damaged_model(dem
     con = sqlite3.connect(db)
     assert {r[0] for r in con.execute("SELECT DISTINCT source FROM suggested")} == {"model:reference"}
     con.close()
-    for f in (model_dir(db, "reference") / "textcat_multilabel").rglob("model"):
-        f.write_bytes(b"")  # damaged
+    (model_dir(db, "reference") / "model.npz").write_bytes(b"")  # damaged
     con = sqlite3.connect(db)
     con.execute("DELETE FROM suggested WHERE source = 'model:reference' AND passage_id = 1")
     con.commit()
@@ -301,3 +303,36 @@ def test_read_model_meta_says_what_the_tui_shows(tmp_path):
     assert (info.path, info.decisions, info.dictionary_examples, info.stale) == (folder, 12, 400, False)
     assert info.learned_passages == {1, 2, 3} and info.trained_at.startswith("2026")
     assert read_model_meta(db, "amy", type("D", (), {"sha256": "other"})()).stale
+
+
+def test_next_best_names_the_code_left_out_when_it_is_close():
+    from beicoder.core.suggest.learned import next_best
+    from beicoder.tui.widgets.evidence_panel import evidence_text
+
+    rows = [{"code": "INFO", "score": 0.65, "source": "lexicon", "level": None, "level_cue": None, "evidence": []},
+            {"code": "INFO", "score": 0.6, "source": "model:amy"},
+            {"code": "IU", "score": 0.40, "source": "model:amy", "evidence": [{"matched": "犹豫"}]},
+            {"code": "RB", "score": 0.20, "source": "model:amy"}]
+    # blend 0.3 lexicon + 0.7 model: INFO 0.615 shown; IU 0.28 and RB 0.14 below the threshold 0.35
+    shown = blended_suggestions(rows, "amy", True, length=120, blend_threshold=0.35)
+    assert [r["code"] for r in shown] == ["INFO"]
+    best = next_best(rows, "amy", True, length=120, blend_threshold=0.35)
+    assert (best["code"], best["score"]) == ("IU", 0.28)  # within 0.1 of 0.35; RB is not
+    assert next_best(rows, "amy", True, length=120, blend_threshold=0.45) is None  # IU 0.17 short of it
+    assert next_best(rows, "amy", False, length=120) is None  # no model: the lexicon's scores are all shown
+    text = str(evidence_text(shown, ["INFO", "IU", "RB"], "none", False, best))
+    assert "also close: IU 0.28 (犹豫)" in text
+
+
+def test_thresholds_saved_with_the_model_are_read_back(demo_db, tmp_path):
+    db = tmp_path / "s.db"
+    db.write_bytes(demo_db.read_bytes())
+    store = Store(db)
+    dictionary = store.dictionary()
+    meta = train(store, "reference", dictionary, db).meta
+    store.close()
+    info = read_model_meta(db, "reference", dictionary)
+    assert 0.05 <= meta["model_threshold"] <= 0.95 and 0.05 <= meta["blend_threshold"] <= 0.95
+    assert (info.model_threshold, info.blend_threshold) == (meta["model_threshold"], meta["blend_threshold"])
+    model = LearnedSuggester.load(model_dir(db, "reference"), dictionary)
+    assert model.blend_threshold == meta["blend_threshold"] and meta["training"]["ngrams"] == [1, 3]

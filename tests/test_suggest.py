@@ -153,3 +153,95 @@ def test_patterns_negative_cues_and_level_cues():
     assert [(e.keyword, e.matched) for e in r1[0].evidence] == [("pattern INFO#1", "翻了账本")]
     (r2,) = suggester.suggest(["听说他核实过。"])
     assert r2 == []
+
+
+def test_lazy_words_are_exactly_the_words_of_one_jieba_pass(dictionary):
+    import jieba
+
+    from beicoder.core.suggest import lexicon
+    from beicoder.core.suggest.lexicon import JIEBA_HMM, LazyWords
+
+    assert f"({lexicon._JIEBA_BLOCK.pattern})" == jieba.re_han_default.pattern  # jieba's own blocks
+    texts = [t for t, _ in dictionary.examples[:60]] + [
+        "我去查了银行流水账和他家的水电费单据。",
+        "ｃａｓｈ ｆｌｏｗ２０２３年，A-B 测试 100% ok\r\n第二行\t\t还有😀表情",
+        "   ", "。。。", "abc", "第一句。\n\n第二句，有逗号；还有（括号）和“引号”", "𠀀扩展B字符也在里面",
+    ]
+    for text in texts:
+        folded = lexicon.fold(text)
+        whole = jieba.lcut(folded, HMM=JIEBA_HMM)
+        starts = [sum(map(len, whole[:k])) for k in range(len(whole))]
+        spans = list(zip(starts, starts[1:] + [len(folded)]))
+        lazy = LazyWords(folded)
+        assert lazy.all_words() == spans, text
+        for i in range(len(folded)):  # the word holding each character, from a fresh start
+            assert LazyWords(folded).word_at(i) == next((a, b) for a, b in spans if a <= i < b)
+
+
+def test_jieba_runs_only_where_a_keyword_or_a_pattern_can_match(dictionary):
+    suggester = LexiconSuggester(dictionary)
+    nothing = "今天天气不错，我们一起吃了顿饭，聊了很多家常。" * 5
+    assert suggester.suggest([nothing]) == [[]] and suggester.segmented_chars == 0
+    (result,) = suggester.suggest(["今天天气不错，" * 5 + "我查了他的银行流水。"])
+    assert codes_of(result)["INFO"].evidence[0].token == "银行流水"
+    assert 0 < suggester.segmented_chars <= len("我查了他的银行流水")  # one block of the passage
+
+
+ENGLISH = ("competencies:\n  - code: INFO\n    name_en: Information seeking\n"
+           "    levels: [{level: 1, indicator_en: x}]\n"
+           "    keywords: [cash flow, site-visit, bank statement]\n"
+           "  - code: EXP\n    name_en: Expertise\n    levels: [{level: 1, indicator_en: x}]\n"
+           "    keywords: [cashflow, balance sheet]\n")
+
+
+@pytest.mark.parametrize("text,matched", [
+    ("I checked his cash flow.", "cash flow"),
+    ("I checked his cash\nflow for the year.", "cash\nflow"),
+    ("I checked his cash  \t flow.", "cash  \t flow"),
+    ("I checked his cash-flow.", "cash-flow"),
+    ("I checked his cash -\nflow.", "cash -\nflow"),
+    ("I checked his CASH\r\nFLOW.", "CASH\r\nFLOW"),
+    ("I checked his ｃａｓｈ　ｆｌｏｗ.", "ｃａｓｈ　ｆｌｏｗ"),
+])
+def test_english_multi_word_keywords_match_across_white_space_and_hyphens(text, matched):
+    (result,) = LexiconSuggester(parse_dictionary(ENGLISH, "en.yaml")).suggest([text])
+    (info,) = [s for s in result if s.code == "INFO"]
+    (ev,) = info.evidence
+    assert (ev.keyword, ev.matched, text[ev.start:ev.end]) == ("cash flow", matched, matched)
+    assert "EXP" not in {s.code for s in result}  # the joined form is another keyword
+
+
+def test_english_keywords_listed_joined_or_hyphenated():
+    suggester = LexiconSuggester(parse_dictionary(ENGLISH, "en.yaml"))
+    text = "Her cashflow was thin, so I did a site visit and read the bank\nstatement and balance-sheet."
+    found = sorted((code, e.keyword, e.matched) for code, e in suggester.find(text))
+    assert found == [("EXP", "balance sheet", "balance-sheet"), ("EXP", "cashflow", "cashflow"),
+                     ("INFO", "bank statement", "bank\nstatement"), ("INFO", "site-visit", "site visit")]
+    for _, e in suggester.find(text):
+        assert text[e.start:e.end] == e.matched
+    assert suggester.find("a cash register and a flow chart; cashew flowers") == []
+
+
+@pytest.mark.parametrize("text,code,matched", [
+    # ^(他|她)?怕(老婆)?$: the optional 他/她 was once taken as the word a match starts with
+    ("他怕老婆知道，就一直不肯签。", "IU", "怕老婆知道"),
+    ("她怕被家里人知道。", "IU", "怕被家里人知道"),
+    # ^我?(忍|憋|压|火压|咽)$: jieba makes 我忍 one word, which the optional 我 allows
+    ("我忍了下来", "SCT", "我忍了下来"),
+    ("我劝他先别贷那么多", "CSO", "劝他先别"),
+])
+def test_patterns_whose_first_token_is_a_regex_with_optional_parts(dictionary, text, code, matched):
+    (result,) = LexiconSuggester(dictionary).suggest([text])
+    ev = [e for s in result if s.code == code for e in s.evidence if e.keyword.startswith("pattern ")]
+    assert [e.matched for e in ev] == [matched] and text[ev[0].start:ev[0].end] == matched
+
+
+def test_simple_token_regexes_are_read_for_the_words_a_match_needs():
+    from beicoder.core.suggest.lexicon import _parse_regex
+
+    assert _parse_regex("^我?(定|定下|设)$") == (("定", "定下", "设"), 1, 3)
+    assert _parse_regex("^(他|她)?怕(老婆)?$") == (("怕",), 1, 4)
+    assert _parse_regex("^(退|退回)") == (("退", "退回"), 0, None)
+    assert _parse_regex("怕") == (("怕",), None, None)  # searched anywhere in the word
+    assert _parse_regex("^ab(c|d)$") == (("ab",), 0, 3)
+    assert _parse_regex("^[0-9]+(户|家)?$") is None

@@ -1,4 +1,5 @@
-"""``beicoder evaluate``: the suggesters against a coder, cross-validated or on a gold file."""
+"""``beicoder evaluate``: the suggesters against a coder, cross-validated, on a gold file, or
+as a learning curve."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 from ..core import BeicoderError
 from . import render
 from .common import db_option, open_store, pick_coder
-from .llm import llm_config, llm_options, notice, progress_printer
+from .llm import llm_config, llm_options, notice
 
 
 @click.command()
@@ -18,20 +19,34 @@ from .llm import llm_config, llm_options, notice, progress_printer
 @click.option("--gold", type=click.Path(path_type=Path),
               help="Score this gold file (id,text,codes) instead of cross-validating.")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 50), help="Folds over interviewees.")
+@click.option("--learning-curve", "curve", is_flag=True,
+              help="Train on the coder's first 25, 50, 100, 200, ... decided passages and score the last fifth.")
+@click.option("--plot", type=click.Path(path_type=Path),
+              help="With --learning-curve: the chart's PNG file (default: beside the study, STUDY.db.curve-CODER.png).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the table as CSV (UTF-8 with BOM).")
 @click.option("--no-dictionary-examples", is_flag=True,
               help="Train the model on the coder's decisions only, not also on the dictionary's example passages.")
 @llm_options
-def evaluate(db, coder, gold, folds, out, no_dictionary_examples, **llm):
-    """Precision, recall and F1 per code (micro and macro) and top-3 recall of the lexicon,
-    learned and blended suggesters: cross-validated over interviewees, or on a gold file (with
-    --llm URL --llm-model NAME, also of a local language model)."""
+def evaluate(db, coder, gold, folds, curve, plot, out, no_dictionary_examples, **llm):
+    """Precision, recall and F1 per code (micro and macro), top-3 recall and recall on
+    passages with two or three codes, of the lexicon, learned and blended suggesters:
+    cross-validated over interviewees, on a gold file, or (--learning-curve) as the coder's
+    decisions accumulate. With --llm URL --llm-model NAME, a local language model is scored
+    on the gold file too."""
     from ..core.evaluate import GoldFileError, evaluate_study
     from ..core.export import check_output, write_csv
+    from .progress import bar
 
-    if gold and click.get_current_context().get_parameter_source("folds").name != "DEFAULT":
+    source = click.get_current_context().get_parameter_source
+    if gold and source("folds").name != "DEFAULT":
         raise click.UsageError("--folds is for cross-validation; "
                                "a --gold file is scored by a model trained on the whole study")
+    if curve and (gold or source("folds").name != "DEFAULT"):
+        raise click.UsageError("--learning-curve scores the coder's last passages; it takes no --gold or --folds")
+    if plot and not curve:
+        raise click.UsageError("--plot draws the learning curve; add --learning-curve")
+    if plot and plot.suffix.lower() != ".png":
+        raise BeicoderError(f"{plot}: the chart is a PNG; give a file name ending in .png")
     config = llm_config(**llm)
     if config is not None and not gold:
         raise BeicoderError("--llm is scored on a gold file: give --gold FILE")
@@ -43,10 +58,15 @@ def evaluate(db, coder, gold, folds, out, no_dictionary_examples, **llm):
             raise BeicoderError(f"{out}: is the gold file; write the table to another file")
     with open_store(db) as store:
         who = pick_coder(store, coder)
+        if curve:
+            _learning_curve(store, who, db, plot, out, not no_dictionary_examples)
+            return
         try:
-            result = evaluate_study(store, who, gold, folds, dictionary_examples=not no_dictionary_examples,
-                                    progress=lambda k, n: click.echo(f"  fold {k}/{n} done", err=True),
-                                    llm=config, llm_progress=progress_printer(), llm_notice=notice)
+            with bar("cross-validating" if not gold else "training") as report:
+                result = evaluate_study(store, who, gold, folds, dictionary_examples=not no_dictionary_examples,
+                                        progress=report, llm=config,
+                                        llm_progress=lambda done, total, _run: report(done, total, "language model"),
+                                        llm_notice=notice)
         except GoldFileError as exc:
             for p in exc.problems:
                 click.echo(f"beicoder: {p}", err=True)
@@ -54,4 +74,25 @@ def evaluate(db, coder, gold, folds, out, no_dictionary_examples, **llm):
     render.evaluation(result.table, result.design)
     if out:
         write_csv(result.table, out)
+        click.echo(f"wrote {out}")
+
+
+def _learning_curve(store, coder, db, plot, out, dictionary_examples):
+    import pandas as pd
+
+    from ..core.evaluate import curve_path, learning_curve, plot_learning_curve, save_learning_curve
+    from ..core.export import write_csv
+    from .progress import bar
+
+    with bar("learning curve") as report:
+        curve = learning_curve(store, coder, dictionary_examples=dictionary_examples, progress=report)
+    render.learning_curve(curve)
+    saved = save_learning_curve(curve, db)
+    chart = plot_learning_curve(curve, plot or curve_path(db, coder, ".png"))
+    click.echo(f"wrote {chart} and {saved}")
+    if out:
+        rows = [{"trained_on": p["n"], "suggester": name, **p[name]}
+                for p in curve.points for name in ("model", "blend")]
+        rows.append({"trained_on": None, "suggester": "lexicon", **curve.lexicon})
+        write_csv(pd.DataFrame(rows), out)
         click.echo(f"wrote {out}")

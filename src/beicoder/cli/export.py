@@ -26,8 +26,10 @@ def export(fmt, out, db, coder):
     from ..core.export import check_output, export_study
 
     check_output(out)  # before the study is opened: never a study file, never a folder
-    with open_store(db) as store:
-        done = export_study(store, fmt, out, coder)
+    from .progress import bar
+
+    with open_store(db) as store, bar("exporting") as progress:
+        done = export_study(store, fmt, out, coder, progress=progress)
     if fmt == "qdc":
         click.echo(f"wrote the codebook ({done.codes} codes) to {done.path}")
     elif fmt == "qdpx":

@@ -46,10 +46,12 @@ def import_cmd(files, meta, db, dictionary_path, interviewee_label, names_path, 
     --speaker-label NAME=interviewer|interviewee, or listed in the dictionary file under
     speaker_labels."""
     from ..core.importing import import_files
+    from .progress import bar
 
-    report = import_files(db, files, meta=meta, dictionary_path=dictionary_path,
-                          interviewee_label=interviewee_label, names_path=names_path,
-                          speaker_labels=speaker_labels)
+    with bar("importing") as progress:
+        report = import_files(db, files, meta=meta, dictionary_path=dictionary_path,
+                              interviewee_label=interviewee_label, names_path=names_path,
+                              speaker_labels=speaker_labels, progress=progress)
     render.import_report(report, db)
     if report.failed:
         sys.exit(2)

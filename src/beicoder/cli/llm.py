@@ -54,16 +54,3 @@ def llm_config(llm_url, llm_model, allow_remote, llm_timeout, llm_concurrency):
 def notice(text: str) -> None:
     """Print the first-use notice (what is sent and where) on stderr."""
     click.echo(f"beicoder: {text}", err=True)
-
-
-def progress_printer(label: str = "llm"):
-    """A ``progress(done, total, run)`` that prints about every tenth of the way on stderr."""
-    shown = {"at": 0}
-
-    def progress(done: int, total: int, _run) -> None:
-        step = max(1, total // 10)
-        if done == total or done - shown["at"] >= step:
-            shown["at"] = done
-            click.echo(f"  {label} {done}/{total}", err=True)
-
-    return progress

@@ -128,8 +128,32 @@ def evaluation(table, design: str) -> None:
         t.add_row(r["suggester"], r["code"], num(r["precision"]), num(r["recall"]), num(r["f1"]),
                   str(r["support"]), num(r["top3_recall"]), style=style)
     console.print(t)
-    micro = table[table["code"] == "micro"].set_index("suggester")["f1"]
-    console.print("micro-F1: " + ", ".join(f"{name} {num(value, 3)}" for name, value in micro.items()))
+    micro = table[table["code"] == "micro"].set_index("suggester")
+    console.print("micro-F1: " + ", ".join(f"{name} {num(value, 3)}" for name, value in micro["f1"].items()))
+    if "multi_recall" in micro and micro["multi_passages"].notna().any() and micro["multi_passages"].max() > 0:
+        n_multi = int(micro["multi_passages"].max())
+        console.print(f"passages with two or three codes ({n_multi}): recall of all their codes " + ", ".join(
+            f"{name} {num(r.multi_recall)}" for name, r in micro.iterrows()) + "; of their further codes " + ", ".join(
+            f"{name} {num(r.further_recall)}" for name, r in micro.iterrows()))
+
+
+def learning_curve(curve) -> None:
+    """The table of :func:`~beicoder.core.evaluate.learning_curve`: one row per training size."""
+    from rich.table import Table
+
+    console = _console(100)
+    console.print(f"Learning curve: {curve.design}")
+    t = Table(box=None, header_style="bold")
+    for col in ("trained on", "model P", "R", "F1", "top-3", "blend P", "R", "F1", "top-3"):
+        t.add_column(col, justify="right")
+    for point in curve.points:
+        m, b = point["model"], point["blend"]
+        t.add_row(f"{point['n']}", num(m["precision"]), num(m["recall"]), num(m["f1"]), num(m["top3_recall"]),
+                  num(b["precision"]), num(b["recall"]), num(b["f1"]), num(b["top3_recall"]))
+    console.print(t)
+    lex = curve.lexicon
+    console.print(f"lexicon on the same {curve.held_out} passages: P {num(lex['precision'])}, R {num(lex['recall'])}, "
+                  f"F1 {num(lex['f1'])}, top-3 {num(lex['top3_recall'])}")
 
 
 def comparison(analysis) -> None:

@@ -27,10 +27,17 @@ def report(db, coder, out, reliability_coders, discover, **method):
 
     out_folder(out, create=False)  # write_report makes it
     rule = make_rule(**method)
+    from .progress import bar
+
     with open_store(db) as store:
-        rep = build_report(store, pick_coder(store, coder), rule, method["normalize"],
-                           reliability_coders.split() if reliability_coders else None, discover)
-    for path in write_report(rep, out):
+        who = pick_coder(store, coder)
+        with bar("report") as progress:
+            rep = build_report(store, who, rule, method["normalize"],
+                               reliability_coders.split() if reliability_coders else None, discover,
+                               progress=progress)
+            progress(6, 7, "writing")
+            written = write_report(rep, out)
+    for path in written:
         click.echo(f"wrote {path}")
     if rep["discovery"] is not None:
         from ..core.discover import save_discovery

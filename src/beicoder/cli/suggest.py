@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from .common import db_option, open_store, pick_coder
-from .llm import llm_config, llm_options, notice, progress_printer
+from .llm import llm_config, llm_options, notice
 
 
 @click.command()
@@ -16,15 +16,17 @@ from .llm import llm_config, llm_options, notice, progress_printer
               help="With --llm: whose decided passages the prompts show as examples "
                    "(default: the coder with most decisions, if any).")
 def suggest(db, coder, **llm):
-    """Suggest codes for every passage (jieba + spaCy keyword matching) and store the evidence;
-    coders' saved models score the passages they have not seen. With --llm URL --llm-model
-    NAME, a language model at a local endpoint also codes every passage it has not coded,
-    each quote checked against the passage."""
+    """Suggest codes for every passage (keywords and spaCy token patterns) and store the
+    evidence; coders' saved models score the passages they have not seen. With --llm URL
+    --llm-model NAME, a language model at a local endpoint also codes every passage it has
+    not coded, each quote checked against the passage."""
     from ..core.suggest.study import suggest_everything
+    from .progress import bar
 
     config = llm_config(**llm)
     with open_store(db) as store:
-        run = suggest_everything(store, db)
+        with bar("suggesting") as report:
+            run = suggest_everything(store, db, progress=report)
         click.echo(f"suggested codes for {run.passages} passages: {run.suggestions} keyword suggestions "
                    f"on {run.passages_with} passages")
         for m in run.models:
@@ -42,9 +44,11 @@ def suggest(db, coder, **llm):
 
 def _suggest_llm(store, config, coder) -> None:
     from ..core.suggest.llm import suggest_study_llm
+    from .progress import bar
 
     who = pick_coder(store, coder) if coder or store.coders() else None
-    done = suggest_study_llm(store, config, who, progress=progress_printer(), notice=notice)
+    with bar("language model") as report:
+        done = suggest_study_llm(store, config, who, progress=lambda n, total, _run: report(n, total), notice=notice)
     click.echo(done.summary())
     if done.failed:
         click.echo(f"{done.failed} passages failed and stay without {done.source} suggestions; "

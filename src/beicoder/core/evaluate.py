@@ -10,22 +10,28 @@ passage is refused. Metrics come from scikit-learn
 denominator, such as recall of a code the gold never uses, is NaN and prints as –).
 
 Prediction rules: lexicon suggests a code when any non-negated keyword or pattern matches
-(score > 0); the model when its probability is at least ``MODEL_THRESHOLD``; the blend when
-``LEXICON_WEIGHT * lexicon + (1 - LEXICON_WEIGHT) * model`` is at least ``BLEND_THRESHOLD``,
-a code without a keyword match only on passages of ``MODEL_ONLY_MIN_CHARS`` characters or more
-(constants of :mod:`beicoder.core.suggest.learned`).
+(score > 0); the model when its calibrated probability reaches the model's own threshold; the
+blend when ``LEXICON_WEIGHT * lexicon + (1 - LEXICON_WEIGHT) * model`` reaches the model's
+blend threshold, a code without a keyword match only on passages of ``MODEL_ONLY_MIN_CHARS``
+characters or more (:mod:`beicoder.core.suggest.learned`; each model chooses its thresholds on
+out-of-fold scores of its own training data, never on the passages scored here).
 With a local LLM (``evaluate_study(..., llm=config)``, gold files only) the ``llm`` suggester
 suggests every code it gave with at least one quote verified in the passage (see
 :mod:`beicoder.core.suggest.llm`).
 Top-3 recall: the share of the gold (passage, code) pairs whose code is among the three
-highest-scoring codes (score > 0) of the suggester for that passage.
+highest-scoring codes (score > 0) of the suggester for that passage. Multi-code passages
+(two or three gold codes) get their own recall, and the recall of their further codes (see
+:func:`multi_code_recall`): the second code of a passage is the one most often missed.
+
+The learning curve (:func:`learning_curve`) trains on a coder's first N decided passages in
+reading order and scores the passages after a fixed point, the same for every N.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import BeicoderError
@@ -137,36 +143,77 @@ def read_gold_file(path: str | Path, codes: Sequence[str]) -> tuple[list[GoldIte
 
 @dataclass
 class Scored:
-    """Scores of every suggester for a list of passages, with the gold codes."""
+    """Scores of every suggester for a list of passages, with the gold codes, and the
+    threshold each passage's model set for the model and the blend (a model chooses its own
+    on its training data; see :mod:`beicoder.core.suggest.learned`)."""
 
     gold: list[set[str]]
     scores: dict[str, list[dict[str, float]]]  # suggester -> per passage: code -> score
+    thresholds: dict[str, list[float]] = field(default_factory=dict)  # "model"/"blend" -> per passage
 
 
 def score_passages(texts: Sequence[str], dictionary, model) -> dict[str, list[dict[str, float]]]:
     """Lexicon, model and blended scores (code -> score) for each text; ``model`` is a
-    :class:`~beicoder.core.suggest.learned.LearnedSuggester` or None."""
+    :class:`~beicoder.core.suggest.learned.LearnedSuggester` or None. The texts are folded
+    once for both."""
     from .suggest.learned import blend
-    from .suggest.lexicon import LexiconSuggester
+    from .suggest.lexicon import LexiconSuggester, fold
 
-    prepared = model.prepare(texts) if model is not None else None
-    lex = [{s.code: s.score for s in sugg} for sugg in LexiconSuggester(dictionary).suggest(texts, prepared)]
+    folded = [fold(t) for t in texts]
+    lexicon = LexiconSuggester(dictionary)
+    lex = [{s.code: s.score for s in lexicon.suggest_one(t, f)} for t, f in zip(texts, folded)]
     out = {"lexicon": lex}
     if model is not None:
-        mod = model.scores(texts, prepared)
+        mod = model.scores(texts, folded)
         out["model"] = mod
         out["blend"] = [blend(a, b, length=len(t)) for a, b, t in zip(lex, mod, texts)]
     return out
 
 
-def predicted(suggester: str, scores: dict[str, float]) -> set[str]:
-    """The codes a suggester suggests, by the rules in the module docstring."""
+def _scored(gold: list[set[str]], scores: dict, model=None, n: int = 0) -> Scored:
+    """A :class:`Scored` whose model and blend thresholds are ``model``'s, for ``n`` passages."""
+    thresholds = {"model": [model.model_threshold] * n, "blend": [model.blend_threshold] * n} if model else {}
+    return Scored(gold, scores, thresholds)
+
+
+def predicted(suggester: str, scores: dict[str, float], threshold: float | None = None) -> set[str]:
+    """The codes a suggester suggests, by the rules in the module docstring: the lexicon
+    every code it scores above 0, the model and the blend every code from ``threshold`` on
+    (default ``MODEL_THRESHOLD`` or ``BLEND_THRESHOLD``)."""
     if suggester in ("lexicon", "llm"):
         return {c for c, s in scores.items() if s > 0}
     from .suggest.learned import BLEND_THRESHOLD, MODEL_THRESHOLD
 
-    threshold = MODEL_THRESHOLD if suggester == "model" else BLEND_THRESHOLD
+    if threshold is None:
+        threshold = MODEL_THRESHOLD if suggester == "model" else BLEND_THRESHOLD
     return {c for c, s in scores.items() if s >= threshold}
+
+
+def predictions(scored: Scored, suggester: str) -> list[set[str]]:
+    """What ``suggester`` suggests for each passage of ``scored`` (each with its model's
+    threshold)."""
+    limits = scored.thresholds.get(suggester) or [None] * len(scored.gold)
+    return [predicted(suggester, s, t) for s, t in zip(scored.scores[suggester], limits)]
+
+
+def multi_code_recall(gold: Sequence[set[str]], pred: Sequence[set[str]]) -> tuple[float, float, int]:
+    """Recall on the passages with two or more gold codes: ``(recall of all their codes,
+    recall of their further codes, passages)``. A passage's further codes are all its gold
+    codes but one: the suggester's first find counts as the passage's main code and each
+    other code it finds as a further hit (three gold codes of which two are found: one of two
+    further codes). NaN without multi-code passages."""
+    hit = total = further_hit = further_total = n = 0
+    for labels, got in zip(gold, pred):
+        if len(labels) < 2:
+            continue
+        n += 1
+        found = len(labels & got)
+        hit += found
+        total += len(labels)
+        further_hit += max(found - 1, 0)
+        further_total += len(labels) - 1
+    nan = float("nan")
+    return (hit / total if total else nan, further_hit / further_total if further_total else nan, n)
 
 
 def top_k_recall(gold: Sequence[set[str]], scores: Sequence[dict[str, float]], k: int = 3) -> float:
@@ -186,7 +233,8 @@ def metrics(scored: Scored, codes: Sequence[str]):
     Returns:
         DataFrame with one row per suggester x (code, ``micro``, ``macro``), columns:
         suggester, code, precision, recall, f1, support (gold passages with the code; for
-        micro/macro all gold codes), top3_recall (on the micro row; NaN elsewhere).
+        micro/macro all gold codes), top3_recall, multi_recall, further_recall (see
+        :func:`multi_code_recall`) and multi_passages (on the micro row; NaN elsewhere).
     """
     import numpy as np
     import pandas as pd
@@ -199,17 +247,21 @@ def metrics(scored: Scored, codes: Sequence[str]):
     for name in (*SUGGESTERS, "llm"):  # the local LLM only when it was scored (gold files)
         if name not in scored.scores:
             continue
-        y_pred = mlb.transform([predicted(name, s) for s in scored.scores[name]])
+        pred = predictions(scored, name)
+        y_pred = mlb.transform(pred)
         p, r, f, n = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=np.nan,
                                                      labels=list(range(len(codes))))
+        empty = {"top3_recall": np.nan, "multi_recall": np.nan, "further_recall": np.nan, "multi_passages": np.nan}
         for i, code in enumerate(codes):
             rows.append({"suggester": name, "code": code, "precision": p[i], "recall": r[i], "f1": f[i],
-                         "support": int(n[i]), "top3_recall": np.nan})
+                         "support": int(n[i]), **empty})
+        multi, further, n_multi = multi_code_recall(scored.gold, pred)
         for avg in ("micro", "macro"):
             p_, r_, f_, _ = precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=np.nan)
+            extra = ({"top3_recall": top_k_recall(scored.gold, scored.scores[name]), "multi_recall": multi,
+                      "further_recall": further, "multi_passages": n_multi} if avg == "micro" else empty)
             rows.append({"suggester": name, "code": avg, "precision": p_, "recall": r_, "f1": f_,
-                         "support": int(y_true.sum()),
-                         "top3_recall": top_k_recall(scored.gold, scored.scores[name]) if avg == "micro" else np.nan})
+                         "support": int(y_true.sum()), **extra})
     return pd.DataFrame(rows)
 
 
@@ -232,9 +284,25 @@ MIN_SHARED = 15
 NEAR_COPY = 90
 
 
+def _may_be_near(shorter_counts, longer_present, lengths):
+    """For every (row, column) pair: can the row's key (its bigram counts ``shorter_counts``)
+    lie within partial_ratio ``NEAR_COPY`` of the column's (its bigrams ``longer_present``)?
+    A similarity of 90 % leaves an Indel distance of at most 0.2 m for a key of m characters,
+    and each edit breaks at most two of its m - 1 bigrams, so at least m - 1 - 0.4 m of them
+    are in the other key: pairs short of that cannot be near copies (``lengths``: m per row)."""
+    shared = (shorter_counts @ longer_present.T).toarray()
+    return shared >= (lengths - 1 - 0.4 * lengths)[:, None] - 1e-9
+
+
 def seen_in(texts: Sequence[str], training_texts: Sequence[str]) -> list[int]:
-    """Indices of ``texts`` that are also training texts, by the rule above."""
-    from rapidfuzz import fuzz, process
+    """Indices of ``texts`` that are also training texts, by the rule above. Pairs that
+    share too few character bigrams to be near copies are ruled out before rapidfuzz
+    compares them (see :func:`_may_be_near`), which changes no result."""
+    import numpy as np
+    from rapidfuzz import fuzz
+    from scipy.sparse import csr_matrix
+
+    from .suggest.ngrams import ngram_keys
 
     train_keys = [_key(t) for t in training_texts]
     exact = set(train_keys)
@@ -243,9 +311,23 @@ def seen_in(texts: Sequence[str], training_texts: Sequence[str]) -> list[int]:
     long_train = [k for k in train_keys if len(k) >= MIN_SHARED]
     long_texts = [(i, k) for i, k in enumerate(keys) if len(k) >= MIN_SHARED and i not in out]
     if long_train and long_texts:
-        similar = process.cdist([k for _, k in long_texts], long_train, scorer=fuzz.partial_ratio,
-                                score_cutoff=NEAR_COPY, workers=1)
-        out.update(i for (i, _), row in zip(long_texts, similar) if row.max() >= NEAR_COPY)
+        a_keys, a_doc = ngram_keys([k for _, k in long_texts], 2, 2)
+        b_keys, b_doc = ngram_keys(long_train, 2, 2)
+        vocab, inverse = np.unique(np.concatenate([a_keys, b_keys]), return_inverse=True)
+        a_feat, b_feat = inverse[:len(a_keys)], inverse[len(a_keys):]
+        shape_a, shape_b = (len(long_texts), len(vocab)), (len(long_train), len(vocab))
+        a_counts = csr_matrix((np.ones(len(a_feat)), (a_doc, a_feat)), shape=shape_a)
+        b_counts = csr_matrix((np.ones(len(b_feat)), (b_doc, b_feat)), shape=shape_b)
+        a_present, b_present = (a_counts > 0).astype(np.float64), (b_counts > 0).astype(np.float64)
+        a_len = np.array([len(k) for _, k in long_texts], dtype=np.float64)
+        b_len = np.array([len(k) for k in long_train], dtype=np.float64)
+        text_shorter = a_len[:, None] <= b_len[None, :]
+        near = np.where(text_shorter, _may_be_near(a_counts, b_present, a_len),
+                        _may_be_near(b_counts, a_present, b_len).T)
+        for row, col in zip(*np.nonzero(near)):
+            i, key = long_texts[row]
+            if i not in out and fuzz.partial_ratio(key, long_train[col], score_cutoff=NEAR_COPY) >= NEAR_COPY:
+                out.add(i)
     return sorted(out)
 
 
@@ -280,6 +362,7 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
     examples = [(text, set(codes)) for text, codes in dictionary.examples] if dictionary_examples else []
     gold: list[set[str]] = []
     scores: dict[str, list[dict[str, float]]] = {name: [] for name in SUGGESTERS}
+    limits: dict[str, list[float]] = {"model": [], "blend": []}
     for k in range(folds):
         train_set = [(p.text, labels.get(p.id, set())) for p in passages if assign[owner[p.id]] != k]
         test_set = [p for p in passages if assign[owner[p.id]] == k]
@@ -294,10 +377,12 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
         fold_scores = score_passages([p.text for p in test_set], dictionary, model)
         for name in SUGGESTERS:
             scores[name].extend(fold_scores[name])
+        limits["model"].extend([model.model_threshold] * len(test_set))
+        limits["blend"].extend([model.blend_threshold] * len(test_set))
         gold.extend(labels.get(p.id, set()) for p in test_set)
         if progress:
             progress(k + 1, folds)
-    return Scored(gold, scores)
+    return Scored(gold, scores, limits)
 
 
 def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dictionary_examples: bool = True,
@@ -320,7 +405,8 @@ def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dict
         raise GoldFileError(f"{source}: {len(seen)} gold passage(s) are also training passages "
                             f"({', '.join(seen[:5])}{', ...' if len(seen) > 5 else ''}); score only unseen passages")
     model = LearnedSuggester(train_model(examples, dictionary, dictionary_examples=dictionary_examples), dictionary)
-    return Scored([it.codes for it in items], score_passages([it.text for it in items], dictionary, model))
+    return _scored([it.codes for it in items], score_passages([it.text for it in items], dictionary, model), model,
+                   len(items))
 
 
 @dataclass
@@ -375,3 +461,158 @@ def evaluate_study(store, coder: str, gold: str | Path | None = None, folds: int
         design = (f"{folds}-fold cross-validation over interviewees on {len(scored.gold)} passages decided by "
                   f"{coder}{also}")
     return Evaluation(metrics(scored, dictionary.codes), design)
+
+
+CURVE_SIZES = (25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800)
+HELD_OUT_SHARE = 0.2  # the last fifth of a coder's decided passages, in reading order
+HELD_OUT_MIN = 20
+
+
+@dataclass
+class LearningCurve:
+    """What :func:`learning_curve` measured: per training size a point ``{"n", "model",
+    "blend"}`` (each a dict of precision, recall, f1, top3_recall on the held-out passages),
+    the ``lexicon``'s figures on the same passages, the number ``held_out`` and ``design``,
+    one sentence saying what was trained and scored."""
+
+    coder: str
+    points: list[dict]
+    lexicon: dict
+    held_out: int
+    design: str
+
+    def as_dict(self) -> dict:
+        """The curve as plain data (for its JSON file)."""
+        return {"coder": self.coder, "points": self.points, "lexicon": self.lexicon, "held_out": self.held_out,
+                "design": self.design}
+
+
+def _figures(gold: Sequence[set[str]], pred: Sequence[set[str]], scores: Sequence[dict[str, float]]) -> dict:
+    """Micro precision, recall, F1 and top-3 recall (NaN where a denominator is 0)."""
+    nan = float("nan")
+    tp = sum(len(g & p) for g, p in zip(gold, pred))
+    n_pred, n_gold = sum(map(len, pred)), sum(map(len, gold))
+    precision = tp / n_pred if n_pred else nan
+    recall = tp / n_gold if n_gold else nan
+    f1 = 2 * tp / (n_pred + n_gold) if n_pred + n_gold else nan
+    return {"precision": precision, "recall": recall, "f1": f1, "top3_recall": top_k_recall(gold, scores)}
+
+
+def learning_curve(store, coder: str, dictionary_examples: bool = True, sizes: Sequence[int] = CURVE_SIZES,
+                   progress=None) -> LearningCurve:
+    """How the model and the blend improve as ``coder`` decides more passages: for each N of
+    ``sizes`` below the number available (and then all of them), a model trained on the
+    coder's first N decided passages in reading order (and the dictionary's examples, unless
+    ``dictionary_examples`` is False; an example that copies a held-out passage is left out)
+    scores the held-out tail: the last ``HELD_OUT_SHARE`` of the decided passages, at least
+    ``HELD_OUT_MIN``, the same for every N. ``progress(done, total)`` is called per point.
+
+    Raises:
+        BeicoderError: too few decided passages for a tail and a first point.
+    """
+    import math
+
+    from .suggest.learned import LearnedSuggester, ModelError, examples_from_study, train_model
+
+    coder = store.resolve_coder(coder)
+    dictionary = store.dictionary()
+    decided = examples_from_study(store, coder)
+    tail_n = max(HELD_OUT_MIN, math.ceil(HELD_OUT_SHARE * len(decided)))
+    pool, tail = decided[:len(decided) - tail_n], decided[len(decided) - tail_n:]
+    steps = [n for n in sizes if n < len(pool)] + ([len(pool)] if pool else [])
+    steps = [n for n in steps if n >= 10]
+    if not steps:
+        raise BeicoderError(f"a learning curve needs at least {10 + HELD_OUT_MIN} decided passages by {coder} "
+                            f"(there are {len(decided)})")
+    examples = [(text, set(codes)) for text, codes in dictionary.examples] if dictionary_examples else []
+    copies = set(seen_in([t for t, _ in examples], [t for t, _ in tail])) if examples else set()
+    extra = [ex for i, ex in enumerate(examples) if i not in copies]
+    texts = [t for t, _ in tail]
+    gold = [set(c) for _, c in tail]
+    base = score_passages(texts, dictionary, None)
+    lexicon = _figures(gold, [predicted("lexicon", s) for s in base["lexicon"]], base["lexicon"])
+    points = []
+    for k, n in enumerate(steps):
+        try:
+            model = LearnedSuggester(train_model(pool[:n], dictionary, extra=extra), dictionary)
+        except ModelError:
+            continue  # none of the first n passages has a code yet
+        scores = score_passages(texts, dictionary, model)
+        point = {"n": n}
+        for name, limit in (("model", model.model_threshold), ("blend", model.blend_threshold)):
+            point[name] = _figures(gold, [predicted(name, s, limit) for s in scores[name]], scores[name])
+        points.append(point)
+        if progress:
+            progress(k + 1, len(steps))
+    also = f" and the dictionary's {len(extra)} example passages" if extra else ""
+    design = (f"models trained on {coder}'s first N decided passages in reading order{also}, scored on the last "
+              f"{len(tail)} of {len(decided)}")
+    return LearningCurve(coder, points, lexicon, len(tail), design)
+
+
+def curve_path(db_path: str | Path, coder: str, suffix: str = ".json") -> Path:
+    """Where ``coder``'s last learning curve is kept beside the study: ``STUDY.db.curve-CODER``
+    with ``suffix`` (``.json`` for the figures, ``.png`` for the chart); the coder's part of
+    the name is made as for the model's folder."""
+    from .suggest.learned import model_dir
+
+    folder = model_dir(db_path, coder)
+    return folder.with_name(folder.name.replace(".model-", ".curve-", 1) + suffix)
+
+
+def save_learning_curve(curve: LearningCurve, db_path: str | Path) -> Path:
+    """Write ``curve`` as JSON beside the study (see :func:`curve_path`); returns the path."""
+    import json
+
+    path = curve_path(db_path, curve.coder)
+    path.write_text(json.dumps(curve.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def last_curve_point(db_path: str | Path, coder: str) -> dict | None:
+    """The last point of ``coder``'s saved learning curve with the lexicon's figures
+    (``{"n", "model", "blend", "lexicon", "held_out"}``), or None when there is none or it
+    cannot be read."""
+    import json
+
+    try:
+        data = json.loads(curve_path(db_path, coder).read_text(encoding="utf-8"))
+        point = dict(data["points"][-1])
+        point.update(lexicon=data["lexicon"], held_out=int(data["held_out"]))
+        return point
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def plot_learning_curve(curve: LearningCurve, path: str | Path) -> Path:
+    """Draw ``curve`` as a PNG at ``path``: micro-F1 of the model and the blend and the
+    blend's top-3 recall against the number of decided passages trained on (log scale), the
+    lexicon's F1 as a dashed line. Returns the path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    ns = [p["n"] for p in curve.points]
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    ax.plot(ns, [p["blend"]["f1"] for p in curve.points], "o-", color="#1f77b4", label="blend: micro-F1")
+    ax.plot(ns, [p["model"]["f1"] for p in curve.points], "s--", color="#ff7f0e", label="model alone: micro-F1")
+    ax.plot(ns, [p["blend"]["top3_recall"] for p in curve.points], "^:", color="#2ca02c",
+            label="blend: top-3 recall")
+    ax.axhline(curve.lexicon["f1"], color="grey", linestyle="--", linewidth=1,
+               label=f"lexicon: micro-F1 {curve.lexicon['f1']:.2f}")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ns)
+    ax.set_xticklabels([str(n) for n in ns])
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("decided passages the model learned from (first N in reading order)")
+    ax.set_ylabel(f"on the last {curve.held_out} passages")
+    who = f" ({curve.coder})" if curve.coder.isascii() else ""  # a CJK name needs a CJK font
+    ax.set_title(f"Learning curve of the suggestions{who}", fontsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

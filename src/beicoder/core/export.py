@@ -420,13 +420,14 @@ class Exported:
     memos: int = 0
 
 
-def export_study(store, fmt: str, out: str | Path, coder: str | None = None) -> Exported:
+def export_study(store, fmt: str, out: str | Path, coder: str | None = None, progress=None) -> Exported:
     """Export the study in ``store`` to ``out`` as ``fmt``: ``csv`` (every decision and memo,
     see :func:`codings_frame`; it loads back with :func:`import_codings`), ``xlsx`` (the
     decisions and each coder's scores, one sheet each, with the ``sheets`` and ``columns``
     sheets explaining them; see :mod:`beicoder.core.workbook`), ``qdc`` (the REFI-QDA
     codebook) or ``qdpx`` (the whole REFI-QDA project, memos as Notes). ``coder`` (resolved
-    by identity) limits it to one coder's decisions. Returns an :class:`Exported`.
+    by identity) limits it to one coder's decisions. ``progress(done, total)`` is called as
+    the steps are done. Returns an :class:`Exported`.
 
     Raises:
         OutputError: ``out`` may not be written (a folder, a study database, no such folder).
@@ -456,22 +457,30 @@ def export_study(store, fmt: str, out: str | Path, coder: str | None = None) -> 
         marks = store.marks(coder)
         return Exported(fmt, path, codings=len(store.coding_rows(coder)), sources=len(store.transcripts()),
                         no_code=sum(1 for m in marks if m["no_code"]), memos=sum(1 for m in marks if m["memo"]))
+    report = progress or (lambda done, total: None)
+    who_all = [coder] if coder else store.coders()
+    steps = 2 + (len(who_all) if fmt == "xlsx" else 0)
+    report(0, steps)
     frame = codings_frame(store, coder)
     n_codes = int((frame["decision"] == "code").sum())
     n_none = int((frame["decision"] == "no code").sum())
     memos = len(frame.loc[frame["memo"] != "", ["passage", "transcript", "interviewee", "coder"]].drop_duplicates())
+    report(1, steps)
     if fmt == "csv":
         return Exported(fmt, write_csv(frame, out), codings=n_codes, no_code=n_none, memos=memos)
     from .analysis import AnalysisError, compute_scores, study_frames
 
     sheets = [Sheet("codings", frame, "every decision (one row per coding, no-code decision or memo on an "
                     "undecided passage)", "codings")]
-    for who in ([coder] if coder else store.coders()):
+    for k, who in enumerate(who_all, start=2):
         try:
             codings, interviewees, codes = study_frames(store, who)
         except AnalysisError:
             continue
+        finally:
+            report(k, steps)
         sheets.append(Sheet(f"scores {who}", compute_scores(codings, interviewees, codes),
                             f"scores per interviewee and code of coder {who}", "scores"))
-    return Exported(fmt, write_xlsx(sheets, out), codings=n_codes, no_code=n_none, memos=memos,
-                    coders_scored=len(sheets) - 1)
+    written = write_xlsx(sheets, out)
+    report(steps, steps)
+    return Exported(fmt, written, codings=n_codes, no_code=n_none, memos=memos, coders_scored=len(sheets) - 1)

@@ -117,8 +117,9 @@ def _remove_study(db: Path) -> None:
 
 def import_files(db_path: str | Path, files, meta: str | Path | None = None,
                  dictionary_path: str | Path | None = None, interviewee_label: str | None = None,
-                 names_path: str | Path | None = None, speaker_labels=None) -> ImportReport:
+                 names_path: str | Path | None = None, speaker_labels=None, progress=None) -> ImportReport:
     """Import transcripts and REFI-QDA projects into the study at ``db_path`` (created when missing).
+    ``progress(done, total)`` is called as transcripts are read and stored.
 
     ``files``: transcript files (``.txt``/``.md`` in UTF-8, GB18030/GBK, Big5, UTF-16 or
     Windows-1252, ``.docx``, ``.srt``/``.vtt``) and REFI-QDA projects (``.qdpx``, ``.qde``).
@@ -180,7 +181,8 @@ def import_files(db_path: str | Path, files, meta: str | Path | None = None,
         if projects:
             _import_projects(db, projects, dictionary, report)
         if report.transcripts_given:
-            _import_transcripts(db, transcripts, meta_rows, dictionary, interviewee_label, names, report, roles)
+            _import_transcripts(db, transcripts, meta_rows, dictionary, interviewee_label, names, report, roles,
+                                progress)
     except BaseException:
         if not existed:  # no half-made study file left behind
             _remove_study(db)
@@ -233,12 +235,14 @@ def _import_projects(db: Path, projects: list[Path], dictionary, report: ImportR
 
 
 def _import_transcripts(db: Path, files: list[Path], meta_rows, dictionary, interviewee_label, names,
-                        report: ImportReport, roles=None) -> None:
+                        report: ImportReport, roles=None, progress=None) -> None:
     from .dictionary import load_dictionary
     from .paths import default_dictionary
     from .study import import_parsed, meta_warnings, parse_files
 
-    parsed = parse_files(files, interviewee_label, roles)
+    n = len(files)
+    parsed = parse_files(files, interviewee_label, roles,
+                         progress=(lambda done, _: progress(done, 2 * n)) if progress else None)
     if names:
         from .privacy import pseudonymize
 
@@ -256,6 +260,7 @@ def _import_transcripts(db: Path, files: list[Path], meta_rows, dictionary, inte
         with Store(db, create=True) as store:
             if dictionary is not None or store.dictionary() is None:
                 store.set_dictionary(dictionary or load_dictionary(default_dictionary()))
-            results += import_parsed(store, good, meta_rows)
+            results += import_parsed(store, good, meta_rows,
+                                     progress=(lambda done, _: progress(n + done, 2 * n)) if progress else None)
             report.notes = meta_warnings(meta_rows or [], store)
     report.files = results

@@ -93,8 +93,9 @@ def _blinding_text(b: dict) -> str:
 
 
 def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False, reliability_coders=None,
-                 discover: bool = False) -> dict:
-    """Compute everything the report shows.
+                 discover: bool = False, progress=None) -> dict:
+    """Compute everything the report shows; ``progress(done, total)`` is called as its parts
+    are done.
 
     ``normalize`` makes the rate the primary score (unless ``rule.primary`` names another
     than frequency). ``reliability_coders``: the coders whose agreement is reported (default:
@@ -122,10 +123,14 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
     codings, interviewees, codes = study_frames(store, coder)
     names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
     names_en = {c["code"]: c["name_en"] or c["name_zh"] for c in store.codes()}
+    report = progress or (lambda done, total: None)
+    report(1, 6)
     scores = compute_scores(codings, interviewees, codes)
     comparison = compare_groups(scores, codes, rule)
+    report(2, 6)
     length, correlations = length_control(scores, interviewees)
     models = count_models(scores, codes, rule)
+    report(3, 6)
     groups = [normalize_group(g) for g in interviewees["group"]]
     n_o, n_a = groups.count("outstanding"), groups.count("average")
     power = power_note(n_o, n_a, rule, len(codes))
@@ -133,6 +138,9 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
         classification, classification_note = classify_groups(scores, codes, rule.primary), ""
     except AnalysisError as exc:
         classification, classification_note = None, str(exc)
+    report(4, 6)
+    others = list(reliability_coders) if reliability_coders else \
+        [c for c in store.coders() if c not in ("consensus", "reference")]
     left_out = []
     if reliability_coders:
         others = list(reliability_coders)
@@ -152,6 +160,7 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
             rel_note = str(exc)
     elif reliability_coders:
         raise ReliabilityError("--reliability-coders: name at least two coders")
+    report(5, 6)
     dictionary = store.dictionary()
     blinding = store.blinding(coder)
     provenance = {

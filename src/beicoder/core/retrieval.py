@@ -164,6 +164,7 @@ def _suggested(store, hits: list[dict], coder: str, dictionary) -> dict[int, tup
 
     info = read_model_meta(store.path, coder, dictionary) if dictionary is not None else None
     usable = info is not None and not info.stale and info.decisions > 0
+    thresholds = {"blend_threshold": info.blend_threshold, "model_threshold": info.model_threshold} if usable else {}
     source = model_source(coder)
     ids = [h["passage_id"] for h in hits]
     scored = store.scored_passages(source, dictionary.sha256) if usable else set()
@@ -172,7 +173,7 @@ def _suggested(store, hits: list[dict], coder: str, dictionary) -> dict[int, tup
     for h in hits:
         pid = h["passage_id"]
         mine = [{**r, "level": None, "level_cue": None, "evidence": []} for r in rows.get(pid, [])]
-        shown = blended_suggestions(mine, coder, pid in scored, len(h["text"]))
+        shown = blended_suggestions(mine, coder, pid in scored, len(h["text"]), **thresholds)
         codes = tuple(s["code"] for s in shown if not s.get("muted"))
         if codes:
             out[pid] = codes

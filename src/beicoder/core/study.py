@@ -89,22 +89,26 @@ def read_meta_file(path: str | Path) -> tuple[list[dict], str]:
     return out, encoding
 
 
-def parse_files(paths, interviewee: str | None = None, roles=None
-                ) -> list[tuple[Path, ParsedTranscript | None, FileResult | None]]:
+def parse_files(paths, interviewee: str | None = None, roles=None,
+                progress=None) -> list[tuple[Path, ParsedTranscript | None, FileResult | None]]:
     """Read and parse every file (``roles``: a :class:`~beicoder.core.ingest.SpeakerRoles`
     with the study's own speaker labels); a file that fails yields a FileResult with status
-    ``error``. Out: ``(path, parsed or None, failure or None)`` per file."""
+    ``error``. ``progress(done, total)`` is called after each file. Out: ``(path, parsed or
+    None, failure or None)`` per file."""
     out = []
-    for p in paths:
+    paths = list(paths)
+    for k, p in enumerate(paths, start=1):
         p = Path(p)
         try:
             out.append((p, read_transcript(p, interviewee, roles), None))
         except ImportProblem as exc:
             out.append((p, None, FileResult(p, "error", str(exc))))
+        if progress:
+            progress(k, len(paths))
     return out
 
 
-def import_parsed(store, parsed_files, meta: list[dict] | None = None) -> list[FileResult]:
+def import_parsed(store, parsed_files, meta: list[dict] | None = None, progress=None) -> list[FileResult]:
     """Store parsed transcripts (see :func:`parse_files`) and metadata in ``store``.
 
     The interviewee of a transcript is the file name without extension (``MC01.txt`` ->
@@ -113,11 +117,15 @@ def import_parsed(store, parsed_files, meta: list[dict] | None = None) -> list[F
     transcript is a new version of it, ``updated`` (see :meth:`Store.replace_transcript`:
     decisions on unchanged passages move to their new offsets, the others are set aside for
     review, none is shifted silently or dropped). Each transcript is its own transaction.
+    ``progress(done, total)`` is called after each file.
     """
     if meta:
         store.upsert_interviewees(meta)
     results = []
-    for path, parsed, failure in parsed_files:
+    parsed_files = list(parsed_files)
+    for k, (path, parsed, failure) in enumerate(parsed_files, start=1):
+        if progress:
+            progress(k - 1, len(parsed_files))
         if failure:
             results.append(failure)
             continue

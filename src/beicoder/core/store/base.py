@@ -92,8 +92,6 @@ class StoreBase:
     """
 
     def __init__(self, path: str | Path, create: bool = True):
-        import sqlite_utils  # lazy
-
         self.path = Path(path)
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder, not a study file")
@@ -112,7 +110,6 @@ class StoreBase:
         try:
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("PRAGMA foreign_keys = ON")
-            self.db = sqlite_utils.Database(conn)
             self._migrate(create)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
@@ -124,6 +121,16 @@ class StoreBase:
             if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "readonly" in str(exc)):
                 raise StoreError(describe_sqlite_error(self.path, exc)) from None
             raise StoreError(f"{self.path}: not a beicoder study file ({exc})") from None
+
+    @property
+    def db(self):
+        """The connection as a ``sqlite_utils.Database`` (made on first use: importing
+        sqlite-utils costs a third of a second that most commands never need)."""
+        if getattr(self, "_db", None) is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- running SQL ----------------------------------------------------------------------------
     def _fail(self, exc: BaseException) -> StoreError:
@@ -208,7 +215,7 @@ class StoreBase:
 
         Raises StoreError for a file that is not a beicoder study (other tables, or an empty
         database when ``create`` is False) and for one made by a newer beicoder."""
-        tables = set(self.db.table_names())
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         version = 0
         if "meta" in tables:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()

@@ -13,16 +13,19 @@ does the "suggested" filter of :mod:`beicoder.core.retrieval`.
 from __future__ import annotations
 
 
-def shown_suggestions(rows: list[dict], coder: str, has_model: bool, length: int | None = None) -> list[dict]:
+def shown_suggestions(rows: list[dict], coder: str, has_model: bool, length: int | None = None,
+                      blend_threshold: float | None = None, model_threshold: float | None = None) -> list[dict]:
     """The suggestions of a passage as the coder sees them: the dicts of
     :func:`~beicoder.core.suggest.learned.blended_suggestions` (each with ``muted`` False),
     then, when ``has_model``, one dict per lexicon code the blend left out, in the same form
     with ``muted`` True, its blended ``score``, ``model_score`` and the lexicon's evidence.
     ``rows``: the passage's stored suggestion rows (``Store.suggestions_for``); ``length``:
-    the passage's characters."""
+    the passage's characters; ``blend_threshold`` and ``model_threshold``: the coder's model's
+    own (see :class:`~beicoder.core.suggest.learned.ModelInfo`), as in ``blended_suggestions``."""
     from .learned import blend, blended_suggestions, model_source
 
-    shown = [{**s, "muted": False} for s in blended_suggestions(rows, coder, has_model, length)]
+    shown = [{**s, "muted": False} for s in blended_suggestions(rows, coder, has_model, length,
+                                                                   blend_threshold, model_threshold)]
     if not has_model:
         return shown
     present = {s["code"] for s in shown}

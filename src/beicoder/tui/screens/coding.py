@@ -194,6 +194,7 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         self.finder = FinderState(coder=coder)  # the find view's query and place, kept for "back"
         self.status: tuple[str, int | None] = ("", None)  # what the last key saved, and on which passage
         self.came_from_list = False
+        self.next_best: dict | None = None  # the best code left out of the passage shown, when close
 
     @property
     def usual_levels(self) -> dict[str, int]:
@@ -524,8 +525,21 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         if n - self.trained_on >= RETRAIN_EVERY and n - self.offered_at >= RETRAIN_EVERY:
             self.offered_at = n
             what = "retrain your model" if self.trained_on else "train a model on your decisions"
-            self.notify(f"{n - self.trained_on} new decisions: press T to {what} (runs in the background)",
-                        timeout=8)
+            self.notify(f"{n - self.trained_on} new decisions: press T to {what} (runs in the background)"
+                        + self._curve_note(), timeout=8)
+
+    def _curve_note(self) -> str:
+        """What the coder's last learning curve ('beicoder evaluate --learning-curve') found at
+        its last point, or nothing when there is none."""
+        from ...core.evaluate import last_curve_point
+
+        point = last_curve_point(self.db_path, self.coder)
+        if point is None:
+            return ""
+        blend, lexicon = point["blend"], point["lexicon"]
+        return (f"; your last learning curve: trained on {point['n']} decisions, the blend found {blend['recall']:.0%} "
+                f"of the codes of your last {point['held_out']} passages at F1 {blend['f1']:.2f} (lexicon "
+                f"{lexicon['f1']:.2f})")
 
     # -- navigation -----------------------------------------------------------------------------
     def open_transcript(self, transcript_id: int, index: int = 0) -> None:
@@ -689,17 +703,25 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         """What the coder sees for a passage: the lexicon's suggestions, blended with the
         coder's model where it has scored the passage, the keyword matches the model scored
         low, muted (see :mod:`beicoder.core.suggest.shown`), and the local LLM's when one is
-        configured (see llm_source)."""
-        from ...core.suggest.learned import model_source
+        configured (see llm_source). For the passage on screen, also keeps in ``next_best``
+        the best code left out when its score is close (see ``next_best`` in
+        :mod:`beicoder.core.suggest.learned`)."""
+        from ...core.suggest.learned import model_source, next_best
         from ...core.suggest.shown import shown_suggestions
 
         rows = self.store.suggestions_for(passage_id)
         has_model = self.trained_on > 0 and self.store.has_suggestions_from(
             passage_id, model_source(self.coder), self.dictionary.sha256)
         passage = self.passage if self.passage is not None and self.passage.id == passage_id else None
+        on_screen = passage is not None
         passage = passage or next((p for p in self.passages if p.id == passage_id), None)
         length = len(passage.text) if passage is not None else len(self.store.passage(passage_id).text)
-        return self.with_llm_suggestions(shown_suggestions(rows, self.coder, has_model, length), passage_id)
+        thresholds = {"blend_threshold": self.model.blend_threshold,
+                      "model_threshold": self.model.model_threshold} if self.trained_on else {}
+        if on_screen:
+            self.next_best = next_best(rows, self.coder, has_model, length, **thresholds)
+        return self.with_llm_suggestions(shown_suggestions(rows, self.coder, has_model, length, **thresholds),
+                                         passage_id)
 
     def proposed_levels(self, suggestions: list[dict], codings: dict) -> dict[str, tuple[int, str]]:
         """Proposed level and why, for each of the passage's codes that has no level yet: the
@@ -999,6 +1021,7 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
             view.show_message(f"{t['interviewee']}  ·  no passages" if t else "no passages in this transcript",
                               NO_PASSAGES if t else "")
             self._shown_codes, self._shown_passage = set(), None
+            self.next_best = None
             self._show_panes([], {}, False)
             return
         t = self.by_id[self.transcript_id]
@@ -1032,7 +1055,7 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         panel = self.query_one(CodesPanel)
         panel.show(self.code_order, self.competencies, suggestions, codings)
         empty = "none" if self.nlp_state == READY else self.nlp_state
-        self.query_one(EvidencePanel).show(suggestions, self.code_order, empty, learned)
+        self.query_one(EvidencePanel).show(suggestions, self.code_order, empty, learned, self.next_best)
         self._show_code_info(panel.highlighted_code, codings)
 
     def _show_code_info(self, code: str | None, codings: dict | None = None) -> None:

@@ -9,7 +9,8 @@ from ..linebreak import WrappedText
 from ..text import code_style
 
 
-def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, learned: bool) -> Text:
+def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, learned: bool,
+                  runner_up: dict | None = None) -> Text:
     """Per suggestion (dicts of ``blended_suggestions``): the code, its score, its sources and
     the model's dissenting score, the keywords matched (with the jieba word holding them, or
     why a negated one does not count), the local LLM's quotes (in quotation marks) and reason,
@@ -17,7 +18,9 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
     shown when there is no suggestion; ``learned``: the model learned this passage from the
     coder's decision, so its score there is no second opinion. A ``muted`` suggestion (a
     keyword match the coder's model scores low) is shown dim, its blended score in brackets,
-    marked "not suggested"."""
+    marked "not suggested". ``runner_up``: the best code left out, when its score is close to
+    the threshold (``next_best`` of :mod:`beicoder.core.suggest.learned`): named after the
+    suggestions, since a passage's second code is the one most often missed."""
     out = Text("Evidence\n", style="bold")
     if learned:
         out.append("the model learned this passage from your decision: its score is no second opinion\n",
@@ -53,15 +56,21 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
         if s.get("llm_reason"):
             out.append(f" — llm: {s['llm_reason']}", style="italic")
         out.append("\n")
+    if runner_up:
+        out.append("also close: ", style="dim")
+        out.append(runner_up["code"], style=code_style(code_order, runner_up["code"]))
+        words = "、".join(dict.fromkeys(e["matched"] for e in runner_up.get("model_evidence", [])))
+        out.append(f" {runner_up['score']:.2f}" + (f" ({words})" if words else "") + "\n", style="dim")
     return out
 
 
 class EvidencePanel(Static):
     """The Evidence pane; :meth:`show` takes what :func:`evidence_text` takes."""
 
-    def show(self, suggestions: list[dict], code_order: list[str], empty: str, learned: bool) -> None:
+    def show(self, suggestions: list[dict], code_order: list[str], empty: str, learned: bool,
+             runner_up: dict | None = None) -> None:
         """Draw the evidence of ``suggestions`` (see :func:`evidence_text`), its lines broken
         the Chinese way; a new layout only when its number of lines changes."""
         from .passage_view import update_wrapped
 
-        update_wrapped(self, WrappedText(evidence_text(suggestions, code_order, empty, learned)))
+        update_wrapped(self, WrappedText(evidence_text(suggestions, code_order, empty, learned, runner_up)))
