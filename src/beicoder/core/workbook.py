@@ -379,7 +379,8 @@ def workbook_bytes(sheets: list[Sheet], explain: bool = True) -> bytes:
         for row, n in lines.items():
             if n > 1:  # spreadsheet programs do not all grow a row for wrapped text by themselves
                 ws.row_dimensions[row].height = min(_ROW_MAX_POINTS, n * _LINE_POINTS)
-                for cell in ws[row]:
+                for c in range(1, len(headers) + 1):  # ws[row] would rescan the sheet per row
+                    cell = ws.cell(row=row, column=c)
                     if not cell.alignment.wrap_text:
                         cell.alignment = top
         ws.freeze_panes = "A2"
