@@ -236,6 +236,7 @@ def test_model_evidence_is_the_ngrams_that_add_most_to_the_log_odds(demo_example
             for e in evs:
                 assert e["keyword"] == "model" and text[e["start"]:e["end"]] == e["matched"]
                 assert folded[e["start"]:e["end"]] == e["token"] and len(e["token"]) >= 2
+                assert all(ch.isalnum() for ch in e["token"])  # no punctuation or space shown as evidence
                 assert e["drop"] == pytest.approx(parts[e["token"]], abs=1e-3) and e["drop"] >= EVIDENCE_MIN_DROP
                 checked += 1
             # every occurrence is listed, and no chosen n-gram holds another
@@ -336,3 +337,12 @@ def test_thresholds_saved_with_the_model_are_read_back(demo_db, tmp_path):
     assert (info.model_threshold, info.blend_threshold) == (meta["model_threshold"], meta["blend_threshold"])
     model = LearnedSuggester.load(model_dir(db, "reference"), dictionary)
     assert model.blend_threshold == meta["blend_threshold"] and meta["training"]["ngrams"] == [1, 3]
+
+
+def test_a_learning_curve_chart_in_a_missing_folder_is_refused_before_any_work(demo_db, tmp_path):
+    missing = tmp_path / "no-such-folder" / "curve.png"
+    result = CliRunner().invoke(main, ["evaluate", "--db", str(demo_db), "--coder", "reference",
+                                       "--learning-curve", "--plot", str(missing)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"beicoder: {missing}") and len(result.output.strip().splitlines()) == 1
+    assert not missing.parent.exists() and not list(tmp_path.iterdir())

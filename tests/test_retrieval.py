@@ -175,3 +175,18 @@ def test_cli_passages_and_search(study, tmp_path):
     assert result.exit_code == 2 and "no code 'NOPE'" in result.output
     result = runner.invoke(main, ["passages", "--db", str(db), "--undecided"])
     assert result.exit_code == 2 and "needs a coder" in result.output
+
+
+def test_cli_refuses_a_coder_group_or_level_the_study_does_not_have(study):
+    db, _ = study
+    result = runner.invoke(main, ["passages", "--db", str(db), "--undecided", "--coder", "nobdy"])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"beicoder: {db.name}: no decisions by coder 'nobdy' (coders: amy, bob)"
+    result = runner.invoke(main, ["search", "客戶", "--db", str(db), "--group", "best"])
+    assert result.exit_code == 2
+    assert "no interviewee in group 'best' (groups: average, outstanding)" in result.output
+    result = runner.invoke(main, ["passages", "--db", str(db), "--code", "INFO", "--level", "9"])
+    assert result.exit_code == 2 and "INFO has no level 9 (levels 0–5)" in result.output
+    # a coder's name in another case is the same coder, and a level the code has is fine
+    result = runner.invoke(main, ["passages", "--db", str(db), "--code", "INFO", "--coder", "AMY", "--level", "3"])
+    assert result.exit_code == 0 and "1 coding of INFO at level 3 by amy" in result.output, result.output

@@ -185,3 +185,19 @@ async def test_go_to_from_the_keyboard(study: Path):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CodingScreen)
+
+
+async def test_down_from_the_text_box_goes_into_the_list(study: Path):
+    app = BeicoderApp(str(study), "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("slash", *"水電費單", "down")  # ↓ before the typing pause: the query runs now
+        await settle(app, pilot)
+        assert rows(app) == [("MC01", "2"), ("TW01", "1")]
+        assert isinstance(app.screen.focused, DataTable) and app.screen.focused.cursor_row == 0
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CodingScreen)
+        assert screen.store.transcript_of(screen.passage.id) == next(
+            t["id"] for t in screen.transcripts if t["interviewee"] == "TW01")

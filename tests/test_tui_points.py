@@ -163,11 +163,19 @@ async def test_a_transcript_without_interviewee_passages_says_why(tmp_path: Path
     app = BeicoderApp(str(db), "alice")
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(app, pilot)
+        codes = screen.query_one("#codes")
+        while not str(codes.get_cell("INFO", "score")).strip():  # a passage with a suggestion first
+            await pilot.press("j")
+            await pilot.pause()
         await pilot.press("g", *"MC03", "enter")
         await pilot.pause()
         assert screen.passage is None
         assert str(screen.query_one("#passage").content) == NO_PASSAGES
         assert "MC03" in str(screen.query_one("#where").content)
+        # nothing of the passage shown before stays in the Codes and Evidence panes
+        codes = screen.query_one("#codes")
+        assert all(str(codes.get_cell(c, "score")).strip() == "" for c in screen.code_order)
+        assert "INFO" not in str(screen.query_one("#evidence").content)
 
 
 runner = CliRunner()

@@ -47,6 +47,8 @@ def evaluate(db, coder, gold, folds, curve, plot, out, no_dictionary_examples, *
         raise click.UsageError("--plot draws the learning curve; add --learning-curve")
     if plot and plot.suffix.lower() != ".png":
         raise BeicoderError(f"{plot}: the chart is a PNG; give a file name ending in .png")
+    if plot:
+        check_output(plot)  # a missing folder is refused now, not after the curve was computed
     config = llm_config(**llm)
     if config is not None and not gold:
         raise BeicoderError("--llm is scored on a gold file: give --gold FILE")

@@ -25,13 +25,15 @@ def passages(db, code, coder, group, level, text, status, out):
     """Every passage carrying a code, across interviewees: interviewee, passage number,
     group, coder, level, memo and the passage. With --undecided or --suggested, the passages
     a coder has yet to decide."""
-    from ..core.retrieval import PassageQuery, find_passages
+    from ..core.retrieval import PassageQuery, check_filters, find_passages
 
     if not code and not status and not text:
         raise click.UsageError("name a code (--code ACH), or ask for --undecided or --suggested passages")
     with open_store(db) as store:
-        results = find_passages(store, PassageQuery(code=code, text=text, coder=coder, group=group, level=level,
-                                                    status=status or "any"))
+        query = PassageQuery(code=code, text=text, coder=coder, group=group, level=level,
+                                                    status=status or "any")
+        check_filters(store, query)
+        results = find_passages(store, query)
     _show(results, out)
 
 

@@ -21,10 +21,12 @@ def search(text, db, code, coder, group, out):
     """Passages holding TEXT (every word of it, words separated by spaces), in reading order.
     Chinese of one or two characters works; Simplified and Traditional find each other,
     full-width letters and case do not matter."""
-    from ..core.retrieval import PassageQuery, find_passages
+    from ..core.retrieval import PassageQuery, check_filters, find_passages
 
     if not text.strip():
         raise click.UsageError("give the text to search for")
     with open_store(db) as store:
-        results = find_passages(store, PassageQuery(code=code, text=text, coder=coder, group=group))
+        query = PassageQuery(code=code, text=text, coder=coder, group=group)
+        check_filters(store, query)
+        results = find_passages(store, query)
     _show(results, out)

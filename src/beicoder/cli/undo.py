@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..core.fmt import plural
 from .common import db_option, open_store
 
 
@@ -26,7 +27,7 @@ def undo(db, coder, redo, listing):
         if listing:
             actions = store.actions(coder)
             for a in actions:
-                click.echo(f"{_when(a.at)}  {a.origin:<10} {a.description} ({a.rows} rows)")
+                click.echo(f"{_when(a.at)}  {a.origin:<10} {a.description} ({plural(a.rows, 'row')})")
             if not actions:
                 click.echo(f"nothing to undo for {coder}")
             return
@@ -36,5 +37,5 @@ def undo(db, coder, redo, listing):
         return
     act = done.action
     where = f", passage {done.ordinal} of {done.interviewee}" if done.ordinal is not None else ""
-    click.echo(f"{'redone' if redo else 'undone'}: {act.description} ({act.origin}, {act.rows} rows{where}, "
+    click.echo(f"{'redone' if redo else 'undone'}: {act.description} ({act.origin}, {plural(act.rows, 'row')}{where}, "
                f"made {_when(act.at)} UTC)")

@@ -180,6 +180,33 @@ def _suggested(store, hits: list[dict], coder: str, dictionary) -> dict[int, tup
     return out
 
 
+def check_filters(store, query: PassageQuery) -> None:
+    """Refuse filters that can only be a slip of the keyboard, as a command line is typed:
+    a coder with no decision in the study, a group no interviewee has, a level the code does
+    not have. (The coding screen does not call this: a new coder has no decisions yet.)
+
+    Raises:
+        QueryError: naming the filter and what the study has.
+    """
+    name = store.path.name
+    if query.coder:
+        coder = store.resolve_coder(query.coder)
+        coders = store.coders()
+        if coder not in coders:
+            raise QueryError(f"{name}: no decisions by coder {coder!r} (coders: {', '.join(coders) or 'none yet'})")
+    if query.group is not None:
+        groups = sorted({t["grp"] for t in store.transcripts() if t["grp"]})
+        if query.group not in groups:
+            raise QueryError(f"{name}: no interviewee in group {query.group!r} (groups: {', '.join(groups) or 'none'})")
+    if query.level is not None and query.code:
+        code = resolve_code(store, query.code)
+        dictionary = store.dictionary()
+        levels = next((c.levels for c in dictionary.competencies if c.code == code), None) if dictionary else None
+        numbers = sorted(lv.level for lv in levels) if levels else []
+        if numbers and query.level not in numbers:
+            raise QueryError(f"{name}: {code} has no level {query.level} (levels {numbers[0]}–{numbers[-1]})")
+
+
 def find_passages(store, query: PassageQuery, dictionary=None) -> PassageResults:
     """Run ``query`` on the study ``store`` (see the module docstring); ``dictionary``, the
     study's (read from it when not given), is needed for the ``suggested`` status. Indexes for

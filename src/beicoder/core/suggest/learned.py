@@ -21,7 +21,8 @@ in folds and drives liblinear, so two runs on the same data give the same scores
 
 Evidence: for a linear model the n-grams present are the evidence: each contributes its
 TF-IDF weight times its coefficient to the code's log-odds (times the calibration slope).
-The n-grams of two or more characters with a letter or Han character that contribute most
+The n-grams of two or more letters, digits or Han characters (no punctuation, no space; at
+least one letter or Han character) that contribute most
 (at least ``EVIDENCE_MIN_DROP``, at most ``EVIDENCE_WORDS`` per code, none inside another
 one chosen) are shown, at every place they occur.
 
@@ -552,8 +553,8 @@ class LearnedSuggester:
                     gram = spelled.get(feature)
                     if gram is None:
                         gram = spelled[feature] = key_text(model.vocabulary.keys[feature])
-                    if " " in gram or not any(ch.isalpha() for ch in gram):
-                        continue
+                    if not all(ch.isalnum() for ch in gram) or not any(ch.isalpha() for ch in gram):
+                        continue  # punctuation or a space in it (我去、，店里) is no evidence to show
                     if any(gram in h or h in gram for _, h in chosen):
                         continue
                     chosen.append((float(add[e, code[start]]), gram))

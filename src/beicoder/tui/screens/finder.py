@@ -203,6 +203,20 @@ class FinderScreen(Screen[int | None]):
         self._typing = None
         self.query_one(DataTable).focus()
 
+    def on_key(self, event) -> None:
+        """↓ in the text box goes down into the list (running a query still waiting for the
+        typing to pause), so "type, ↓, ↓, Enter" opens the second passage found."""
+        focused = self.focused
+        if event.key == "down" and isinstance(focused, Input) and focused.id == "find-text":
+            event.stop()
+            event.prevent_default()
+            if self._typing is not None:
+                self._typing.stop()
+                self._typing = None
+                self.state.text = focused.value
+                self.run_query()
+            self.query_one(DataTable).focus()
+
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         field = {"find-code": "code", "find-who": "who", "find-group": "group", "find-level": "level",
