@@ -104,7 +104,7 @@ def test_examples_parse_with_list_string_or_no_codes():
         ("{codes: [], text: 天气不错。}", "{codes: , text: 天气不错。}",
          "test.yaml: example #4: missing codes (write codes: [] for a passage with no code)"),
         ("{codes: [], text: 天气不错。}", "{code: [], text: 天气不错。}",
-         "test.yaml: example #4: unknown key(s) code; an example has text and codes"),
+         "test.yaml: example #4: unknown key(s) code; an example has text, codes and optionally lang"),
         ("{codes: [], text: 天气不错。}", "{codes: [], text: 12345}", "test.yaml: example #4: text must be text"),
         ("text: 天气不错。}", "text: 我觉得做这行要细心。}",
          "test.yaml: example #4: same text as example #3 (script, case and punctuation aside)"),
