@@ -116,10 +116,12 @@ def test_cli_train_then_evaluate_on_the_demo(demo_db, tmp_path):
                                   "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "3-fold cross-validation over interviewees on 288 passages decided by reference" in result.stdout
-    assert "micro-F1: lexicon" in result.stdout
+    assert "micro-F1 (all passages, 288 passages): lexicon" in result.stdout
+    assert "micro-F1 (zh-Hans, 288 passages): lexicon" in result.stdout  # the demo is all Simplified
     lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == ("suggester,code,precision,recall,f1,support,top3_recall,multi_recall,further_recall,"
-                        "multi_passages") and len(lines) == 1 + 3 * 10
+    assert lines[0] == ("language,suggester,code,precision,recall,f1,support,top3_recall,multi_recall,further_recall,"
+                        "multi_passages,passages") and len(lines) == 1 + 2 * 3 * 10
+    assert {line.split(",")[0] for line in lines[1:]} == {"all", "zh-Hans"}
     assert "passages with two or three codes (" in result.stdout
 
 

@@ -43,18 +43,24 @@ NEGATION_WINDOW = 4  # words allowed between a negation cue and the match it neg
 PATTERN_WEIGHT = 0.65
 # letters counted for the language of a passage: CJK characters, and Latin letters (ASCII,
 # accented, full-width)
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U000323af]")
+CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U000323af]")
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f\uff21-\uff3a\uff41-\uff5a]")
 _HYPHENS = set("-\u2010\u2011\u2012\u2013\u2014")
 _CLAUSE_PUNCT = set(",;:.!?，；：。！？")
 _SENTENCE_PUNCT = set(".!?。！？")
 _LEMMA_POS = ("VERB", "NOUN", "ADJ", "ADV")
+# an article or possessive inside a keyword ("check the receipt") stands for at most one word
+# of these in the text: "checked receipts", "checked her receipts", "set myself targets"
+DETERMINERS = frozenset("a an the my your his her its our their this that these those some".split())
+SLOT_WORDS = DETERMINERS | frozenset(
+    "any all every each both another other me him them us it myself himself herself itself ourselves yourself "
+    "yourselves themselves one two three four five six several many few more".split())
 
 
 def is_english(text: str) -> bool:
     """True when ``text`` is read as English: it has Latin letters and its CJK characters are
     under a tenth of its letters (CJK and Latin). Text with neither is not English."""
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK.findall(text))
     if cjk and cjk * 10 >= len(text):
         return False
     latin = len(_LATIN.findall(text))
@@ -155,20 +161,40 @@ class Words:
         return len(self.forms)
 
 
+def _match_at(slots, lemmas: list[str], forms: list[str], run: list[int], k: int, i: int) -> int:
+    """The end (word index) of a match of ``slots[k:]`` starting at word ``i``, or -1; a slot is
+    ``(lemmas accepted, optional)``, an optional one taking no word or one of :data:`SLOT_WORDS`."""
+    if k == len(slots):
+        return i
+    accepted, optional = slots[k]
+    if i < len(lemmas) and run[i] == run[i - 1]:
+        if optional:
+            if forms[i] in SLOT_WORDS:
+                end = _match_at(slots, lemmas, forms, run, k + 1, i + 1)
+                if end >= 0:
+                    return end
+        elif lemmas[i] in accepted:
+            return _match_at(slots, lemmas, forms, run, k + 1, i + 1)
+    return _match_at(slots, lemmas, forms, run, k + 1, i) if optional else -1
+
+
 class _Phrases:
     """Phrases (keywords or cues, base form) matched by lemma over :class:`Words`: each
     phrase is cut into words as a text is, each word standing for its
-    :func:`lemma_alternatives`. Each phrase carries a payload (what it stands for)."""
+    :func:`lemma_alternatives`, except an article or possessive after the first word
+    (:data:`DETERMINERS`), which stands for no word or one of :data:`SLOT_WORDS`. Each phrase
+    carries a payload (what it stands for)."""
 
     def __init__(self, phrases: Sequence[tuple[str, object]]):
-        self._by_first: dict[str, list[tuple[tuple[frozenset[str], ...], str, object]]] = {}
+        self._by_first: dict[str, list[tuple[tuple, str, object]]] = {}
         for phrase, payload in phrases:
             words = Words(phrase)
             if not len(words):
                 continue
-            alts = tuple(lemma_alternatives(f) for f in words.forms)
-            for first in alts[0]:
-                self._by_first.setdefault(first, []).append((alts, phrase, payload))
+            slots = tuple((lemma_alternatives(f), k > 0 and k < len(words) - 1 and f in DETERMINERS)
+                          for k, f in enumerate(words.forms))
+            for first in slots[0][0]:
+                self._by_first.setdefault(first, []).append((slots, phrase, payload))
 
     def __bool__(self) -> bool:
         return bool(self._by_first)
@@ -177,18 +203,11 @@ class _Phrases:
         """Every occurrence in ``words``: ``(first word, end word, phrase, payload)``, the
         words ``first .. end - 1`` in one run (no punctuation between them)."""
         out = []
-        lemmas = words.lemmas
-        n = len(lemmas)
+        lemmas, forms, run = words.lemmas, words.forms, words.run
         for i, lem in enumerate(lemmas):
-            seen = set()
-            for alts, phrase, payload in self._by_first.get(lem, ()):
-                if id(alts) in seen:
-                    continue
-                seen.add(id(alts))
-                end = i + len(alts)
-                if end > n or words.run[end - 1] != words.run[i]:
-                    continue
-                if all(lemmas[i + k] in alts[k] for k in range(1, len(alts))):
+            for slots, phrase, payload in self._by_first.get(lem, ()):
+                end = _match_at(slots, lemmas, forms, run, 1, i + 1)
+                if end >= 0:
                     out.append((i, end, phrase, payload))
         return out
 
