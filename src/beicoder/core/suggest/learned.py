@@ -157,6 +157,30 @@ def _folded(texts: Sequence[str]) -> list[str]:
     return [fold(t) for t in texts]
 
 
+# English words as features: an English passage's lemmas (see .english) are appended to its
+# folded text as one character each (a private-use code point per lemma, by a stable hash),
+# so the character 1- to 3-grams of that run are the passage's lemma 1- to 3-grams; Chinese
+# passages are read as before. Chosen by cross-validation (bench/choose_model.py --english).
+ENGLISH_WORDS = True
+_LEMMA_BASE, _LEMMA_SLOTS = 0xF0000, 0xFFFE  # Supplementary Private Use Area-A
+
+
+def model_form(folded: str) -> str:
+    """What the model reads of a folded passage with English word features: the passage
+    itself and, when it is English (:func:`~.english.is_english`), a space and one
+    private-use character per word, standing for the word's lemma."""
+    from .english import is_english
+
+    if not is_english(folded):
+        return folded
+    import zlib
+
+    from .english import Words
+
+    lemmas = Words(folded).lemmas
+    return folded + " " + "".join(chr(_LEMMA_BASE + zlib.crc32(w.encode("utf-8")) % _LEMMA_SLOTS) for w in lemmas)
+
+
 def _sigmoid(x):
     import numpy as np
 
@@ -259,9 +283,16 @@ class CharModel:
         last = getattr(self, "_last", None)
         if last is not None and last[0] == list(part):
             return last[1]
-        out = self.vocabulary.entries(part)
+        out = self.vocabulary.entries(self._forms(part))
         self._last = (list(part), out)
         return out
+
+    def _forms(self, folded: Sequence[str]) -> list[str]:
+        """The texts the vocabulary reads: ``folded`` with English word features when the
+        model was trained with them (see :func:`model_form`)."""
+        if self.info.get("english_words"):
+            return [model_form(t) for t in folded]
+        return list(folded)
 
     def decision(self, folded: Sequence[str]):
         """Calibrated log-odds of every code (columns in ``codes`` order) for the ``folded``
@@ -284,16 +315,18 @@ class CharModel:
 
     def contributions(self, folded: str, code: str) -> list[tuple[float, str]]:
         """``(log-odds added, n-gram)`` for every n-gram of ``folded`` that is a feature, for
-        ``code`` (calibrated scale), largest first."""
+        ``code`` (calibrated scale), largest first; English word features (see
+        :func:`model_form`) are left out, as they are not characters of the passage."""
         import numpy as np
 
         from .ngrams import key_text
 
         j = self.codes.index(code)
-        _, f, v = self.vocabulary.entries([folded])
+        _, f, v = self.vocabulary.entries(self._forms([folded]))
         add = v * self.coef[f, j] * self.slope[j]
         order = np.argsort(-add, kind="stable")
-        return [(float(add[i]), key_text(self.vocabulary.keys[f[i]])) for i in order]
+        grams = ((float(add[i]), key_text(self.vocabulary.keys[f[i]])) for i in order)
+        return [(a, g) for a, g in grams if not any(_LEMMA_BASE <= ord(ch) < _LEMMA_BASE + _LEMMA_SLOTS for ch in g)]
 
     def save(self, folder: Path) -> None:
         """Write ``model.npz`` into ``folder``."""
@@ -365,7 +398,10 @@ def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int 
     Y = np.array([[code in labels for code in codes] for _, labels in data], dtype=bool)
     steps = INNER_FOLDS + 3
     report = progress or (lambda done, total: None)
+    english_words = bool(settings.get("english_words", ENGLISH_WORDS))
     folded = _folded(texts)
+    if english_words:
+        folded = [model_form(t) for t in folded]
     vocabulary = Vocabulary.fit(folded, n_min, n_max, int(settings.get("min_df", MIN_DF)))
     X = vocabulary.matrix(folded)
     del folded
@@ -399,6 +435,7 @@ def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int 
     blend_threshold = best_threshold(blended, y_inner)
     report(steps, steps)
     info = {"ngrams": [n_min, n_max], "min_df": int(settings.get("min_df", MIN_DF)), "C": c,
+            "english_words": english_words,
             "lexicon_weight": weight, "features": n_features, "calibrated_on": len(inner),
             "inner_folds": INNER_FOLDS}
     return CharModel(codes, vocabulary, coef, intercept, slope, offset, model_threshold, blend_threshold, info)
