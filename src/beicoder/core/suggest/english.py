@@ -59,12 +59,18 @@ SLOT_WORDS = DETERMINERS | frozenset(
 
 def is_english(text: str) -> bool:
     """True when ``text`` is read as English: it has Latin letters and its CJK characters are
-    under a tenth of its letters (CJK and Latin). Text with neither is not English."""
-    cjk = len(CJK.findall(text))
-    if cjk and cjk * 10 >= len(text):
+    under a tenth of its letters (CJK and Latin). Text with neither is not English. Cheap on
+    Chinese text: one search finds no Latin letter, or CJK characters are counted only until
+    there are enough of them."""
+    if _LATIN.search(text) is None:
         return False
     latin = len(_LATIN.findall(text))
-    return latin > 0 and cjk * 10 < cjk + latin
+    # English when 9 * cjk < latin, i.e. cjk <= (latin - 1) // 9
+    enough = (latin - 1) // 9 + 1
+    for count, _ in enumerate(CJK.finditer(text), start=1):
+        if count >= enough:
+            return False
+    return True
 
 
 def english_form(text: str) -> str:
