@@ -49,6 +49,18 @@ def test_english_entries_and_example_languages_load():
     assert d.example_languages == ("en", "zh", "en")  # the third has no lang: its script says en
 
 
+def test_the_bundled_dictionary_has_english_for_every_code():
+    d = bundled_dictionary()
+    assert d.example_languages.count("en") == 199 and d.example_languages.count("zh") == 511
+    english = [labels for labels, lang in zip((c for _, c in d.examples), d.example_languages) if lang == "en"]
+    assert sum(1 for labels in english if not labels) >= len(english) // 3 - 5
+    for comp in d.competencies:
+        assert len(comp.keywords_en) >= 20 and comp.patterns_en, comp.code
+        assert sum(1 for labels in english if comp.code in labels) >= 10, comp.code
+    cues = {c.lower() for c in d.negation_cues_en + d.hypothetical_cues_en}
+    assert {"didn't", "never", "if i had", "should have"} <= cues
+
+
 def test_the_hash_stays_content_based():
     text = SMALL.read_text(encoding="utf-8")
     a = parse_dictionary(text, "a.yaml")
@@ -303,15 +315,17 @@ def test_demo_lang_en_builds_the_english_study(tmp_path):
     folder = demo_study("en")
     if not (folder / "reference_codings.csv").is_file():
         pytest.skip("transcripts/en/ holds no English demo study yet")
+    files = sorted(p.name for p in folder.glob("EN*.txt"))
+    assert len(files) >= 6 and files[:6] == [f"EN{i:02d}.txt" for i in range(1, 7)]
     runner = CliRunner()
     with runner.isolated_filesystem(temp_dir=tmp_path):
         result = runner.invoke(main, ["demo", "--lang", "en", "--no-tui"])
         assert result.exit_code == 0, result.output
-        assert "built beicoder-demo-en.db: 6 transcripts" in result.output
+        assert f"built beicoder-demo-en.db: {len(files)} transcripts" in result.output
         con = sqlite3.connect("beicoder-demo-en.db")
         try:
             assert con.execute("SELECT count(*), min(language), max(language) FROM transcripts").fetchone() == (
-                6, "en", "en")
+                len(files), "en", "en")
             rows = list(csv_rows(folder / "reference_codings.csv"))
             coded = {(r["interviewee"], int(r["passage"]), r["code"]) for r in rows if r["code"]}
             stored = set(con.execute(
@@ -324,7 +338,7 @@ def test_demo_lang_en_builds_the_english_study(tmp_path):
                    JOIN transcripts t ON t.id = p.transcript_id WHERE m.coder = 'reference' AND m.no_code = 1"""))
             assert marked == none
             groups = dict(con.execute("SELECT grp, count(*) FROM interviewees GROUP BY grp"))
-            assert groups == {"outstanding": 3, "average": 3}
+            assert groups == {"outstanding": len(files) // 2, "average": len(files) // 2}  # half outstanding
         finally:
             con.close()
         assert Path("beicoder-demo.db").exists() is False  # the Chinese demo's file is left alone

@@ -75,7 +75,7 @@ async def test_retraining_runs_in_the_background_and_blends_the_model_in(demo_db
         await pilot.press("T", "j")  # coding goes on while the model trains in a thread worker
         await settle(app, pilot)
         assert screen.index == 1
-        assert screen.trained_on == 288 and screen.model_state == "model: 288 decisions + 511 examples"
+        assert screen.trained_on == 288 and screen.model_state == "model: 288 decisions + 710 examples"
         screen.refresh_passage()
         await pilot.pause()
         assert "the model learned this passage from your decision" in str(screen.query_one("#evidence").content)
