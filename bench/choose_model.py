@@ -18,9 +18,11 @@ and all the dictionary's examples, each language's study passages grouped by int
 its examples in blocks of 20, dealt into the five folds language by language (so every fold
 holds both). Candidates: one model over character n-grams as for Chinese alone; one model
 with English word features (each English passage's lemma 1- to 3-grams, see
-``beicoder.core.suggest.learned.model_form``); and one model per language (each scoring the
-passages of its language). Printed: blend and model micro-F1 over all held-out passages, the
-Chinese ones and the English ones, and seconds.
+``beicoder.core.suggest.learned.model_form``); each of them with English passages
+calibrated on their own (one curve per code and language); and one model per language
+(each scoring the passages of its language, with its own calibration and thresholds).
+Printed: blend and model micro-F1 over all held-out passages, the Chinese ones and the
+English ones, and seconds.
 
 Run: python bench/choose_model.py [--quick | --english]
 """
@@ -98,7 +100,7 @@ class PerLanguageCandidate:
     name = "one model per language"
 
     def fit(self, train, dictionary):
-        return {lang: CharCandidate(lang, english_words=lang == "en").fit(
+        return {lang: CharCandidate(lang, english_words=lang == "en", english_calibration=False).fit(
             [r for r in train if r[4] == lang], dictionary) for lang in ("zh", "en")}
 
     def predict(self, models, texts, lexicon_scores, languages):
@@ -149,8 +151,11 @@ def main_bilingual() -> int:
         print(f"{lang}: {sum(1 for r in rows if r[2] == 'study' and r[4] == lang)} study passages, "
               f"{sum(1 for r in rows if r[2] == 'example' and r[4] == lang)} dictionary examples")
     print(f"{'candidate':<44}{'blend':>7}{'zh b':>7}{'en b':>7}{'model':>7}{'zh m':>7}{'en m':>7}{'s':>6}")
-    candidates = [CharCandidate("one model, characters only", english_words=False),
-                  CharCandidate("one model, characters + English words (chosen)", english_words=True),
+    off = {"english_calibration": False}
+    candidates = [CharCandidate("one model, characters only", english_words=False, **off),
+                  CharCandidate("one model, characters + English words", english_words=True, **off),
+                  CharCandidate("one model, English calibrated on its own", english_words=False),
+                  CharCandidate("  + English words (chosen)", english_words=True),
                   PerLanguageCandidate()]
     first = True
     for cand in candidates:

@@ -266,6 +266,33 @@ def test_cli_evaluate_shows_the_language_column(capsys):
     assert "micro-F1 (en, 1 passages): lexicon 1.000" in out
 
 
+# -- the model ---------------------------------------------------------------------------------------------------
+def test_one_model_learns_both_languages_and_calibrates_english_on_its_own(tmp_path):
+    import numpy as np
+
+    from beicoder.core.suggest.learned import CharModel, _is_lemma_char, model_form, train_model
+    from beicoder.core.suggest.lexicon import fold
+
+    d = bundled_dictionary()
+    chinese = [(t, set(c)) for (t, c), lang in zip(d.examples, d.example_languages) if lang == "zh"][:150]
+    english = [(t, set(c)) for (t, c), lang in zip(d.examples, d.example_languages) if lang == "en"][:150]
+    model = train_model(chinese[:20], d, extra=chinese[20:] + english)
+    assert model.info["english_words"] and model.info["english_calibration"]
+    assert model.slope_en is not None and not np.allclose(model.slope_en, model.slope)
+    en_text = "I went to her shop three times and checked the receipts against her M-Pesa statements."
+    zh_text = "我去他家实地走访，还查了他的电费单和银行流水。"
+    assert model_form(fold(zh_text)) == fold(zh_text)
+    form = model_form(fold(en_text))
+    assert form.startswith(fold(en_text) + " ") and sum(map(_is_lemma_char, form)) == 16  # one per word
+    folder = tmp_path / "m"
+    folder.mkdir()
+    model.save(folder)
+    again = CharModel.load(folder, {"codes": model.codes, "training": model.info})
+    texts = [fold(en_text), fold(zh_text)]
+    assert np.allclose(again.probabilities(texts), model.probabilities(texts), atol=1e-5)
+    assert not any(_is_lemma_char(ch) for _, gram in model.contributions(texts[0], "INFO") for ch in gram)
+
+
 # -- every English keyword of the bundled dictionary ---------------------------------------------------------------
 KEYWORD_SENTENCES = REPO / "tests" / "data" / "en_keywords.yaml"
 
