@@ -333,7 +333,7 @@ def test_every_english_keyword_is_found_in_an_inflected_form():
 
 
 # -- the English demo study -----------------------------------------------------------------------------------------
-def test_demo_lang_en_builds_the_english_study(tmp_path):
+def test_demo_lang_en_builds_the_english_study(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from beicoder.cli import main
@@ -344,31 +344,30 @@ def test_demo_lang_en_builds_the_english_study(tmp_path):
         pytest.skip("transcripts/en/ holds no English demo study yet")
     files = sorted(p.name for p in folder.glob("EN*.txt"))
     assert len(files) >= 6 and files[:6] == [f"EN{i:02d}.txt" for i in range(1, 7)]
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        result = runner.invoke(main, ["demo", "--lang", "en", "--no-tui"])
-        assert result.exit_code == 0, result.output
-        assert f"built beicoder-demo-en.db: {len(files)} transcripts" in result.output
-        con = sqlite3.connect("beicoder-demo-en.db")
-        try:
-            assert con.execute("SELECT count(*), min(language), max(language) FROM transcripts").fetchone() == (
-                len(files), "en", "en")
-            rows = list(csv_rows(folder / "reference_codings.csv"))
-            coded = {(r["interviewee"], int(r["passage"]), r["code"]) for r in rows if r["code"]}
-            stored = set(con.execute(
-                """SELECT t.interviewee, p.ordinal, c.code FROM codings c JOIN passages p ON p.id = c.passage_id
-                   JOIN transcripts t ON t.id = p.transcript_id WHERE c.coder = 'reference'"""))
-            assert stored == coded and len(coded) > 0
-            none = {(r["interviewee"], int(r["passage"])) for r in rows if not r["code"]}
-            marked = set(con.execute(
-                """SELECT t.interviewee, p.ordinal FROM passage_marks m JOIN passages p ON p.id = m.passage_id
-                   JOIN transcripts t ON t.id = p.transcript_id WHERE m.coder = 'reference' AND m.no_code = 1"""))
-            assert marked == none
-            groups = dict(con.execute("SELECT grp, count(*) FROM interviewees GROUP BY grp"))
-            assert groups == {"outstanding": len(files) // 2, "average": len(files) // 2}  # half outstanding
-        finally:
-            con.close()
-        assert Path("beicoder-demo.db").exists() is False  # the Chinese demo's file is left alone
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo", "--lang", "en", "--no-tui"])
+    assert result.exit_code == 0, result.output
+    assert f"built beicoder-demo-en.db: {len(files)} transcripts" in result.output
+    con = sqlite3.connect("beicoder-demo-en.db")
+    try:
+        assert con.execute("SELECT count(*), min(language), max(language) FROM transcripts").fetchone() == (
+            len(files), "en", "en")
+        rows = list(csv_rows(folder / "reference_codings.csv"))
+        coded = {(r["interviewee"], int(r["passage"]), r["code"]) for r in rows if r["code"]}
+        stored = set(con.execute(
+            """SELECT t.interviewee, p.ordinal, c.code FROM codings c JOIN passages p ON p.id = c.passage_id
+               JOIN transcripts t ON t.id = p.transcript_id WHERE c.coder = 'reference'"""))
+        assert stored == coded and len(coded) > 0
+        none = {(r["interviewee"], int(r["passage"])) for r in rows if not r["code"]}
+        marked = set(con.execute(
+            """SELECT t.interviewee, p.ordinal FROM passage_marks m JOIN passages p ON p.id = m.passage_id
+               JOIN transcripts t ON t.id = p.transcript_id WHERE m.coder = 'reference' AND m.no_code = 1"""))
+        assert marked == none
+        groups = dict(con.execute("SELECT grp, count(*) FROM interviewees GROUP BY grp"))
+        assert groups == {"outstanding": len(files) // 2, "average": len(files) // 2}  # half outstanding
+    finally:
+        con.close()
+    assert Path("beicoder-demo.db").exists() is False  # the Chinese demo's file is left alone
 
 
 def csv_rows(path: Path):
