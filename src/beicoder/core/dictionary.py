@@ -31,6 +31,19 @@ A dictionary file looks like (``negation_cues``, ``hypothetical_cues``,
 ``examples`` are passages coded the way the dictionary means its codes, written apart from
 any study; the learned suggester trains on them together with a coder's decisions.
 
+The keys above are Chinese. English lives in parallel keys ending in ``_en``: a competency's
+``keywords_en``, ``patterns_en`` (spaCy Matcher patterns over English tokens, with the
+attributes LEMMA, LOWER, LIKE_NUM, IS_PUNCT, IN and OP only) and ``negative_cues_en``, a level's
+``cues_en``, and top-level ``negation_cues_en``, ``hypothetical_cues_en`` and
+``negation_exceptions_en`` (matched by lemma: see :mod:`beicoder.core.suggest.english`). An
+entry of a Chinese list must hold a CJK character; one of an ``_en`` list no CJK character and
+at least one Latin letter. An example may carry ``lang: zh`` or ``lang: en``, which must fit
+its script (without it, the script decides: :func:`text_language`)::
+
+    keywords_en: [check the receipt, ask the neighbour, follow-up]
+    examples:
+      - {codes: [INFO], text: I checked every receipt against her bank statement., lang: en}
+
 Every problem is reported as one :class:`DictionaryError` line that names the file and
 the entry (``micro_credit.yaml: competency #3 (IU): level 'two' is not an integer``).
 """
@@ -103,9 +116,10 @@ class Dictionary:
     """A validated competency dictionary.
 
     ``competencies`` keeps the file's order, which is also the order of the TUI's
-    number keys (1 = first competency). ``sha256`` is the hash of the dictionary's content
-    (its YAML data as canonical JSON), so comments and layout do not change it: suggestions
-    and trained models are kept while it stays the same.
+    number keys (1 = first competency). ``examples`` are ``(text, codes)`` pairs and
+    ``example_languages`` their languages (``zh`` or ``en``), in the same order. ``sha256`` is
+    the hash of the dictionary's content (its YAML data as canonical JSON), so comments and
+    layout do not change it: suggestions and trained models are kept while it stays the same.
     """
 
     name: str
