@@ -38,6 +38,7 @@ of 20 examples), never on a gold file.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -167,21 +168,25 @@ def _folded(texts: Sequence[str]) -> list[str]:
 ENGLISH_WORDS = True
 ENGLISH_CALIBRATION = True
 _LEMMA_BASE, _LEMMA_SLOTS = 0xF0000, 0xFFFE  # Supplementary Private Use Area-A
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
 def model_form(folded: str) -> str:
     """What the model reads of a folded passage with English word features: the passage
     itself and, when it is English (:func:`~.english.is_english`), a space and one
-    private-use character per word, standing for the word's lemma."""
+    private-use character per word (a run of letters and digits, apostrophes inside it),
+    standing for the word's lemma (:func:`~.english.lemma`)."""
     from .english import is_english
 
     if not is_english(folded):
         return folded
     import zlib
 
-    from .english import Words
+    from .english import lemma
 
-    lemmas = Words(folded).lemmas
+    # words by a regular expression, not spaCy's tokenizer: training reads them before its
+    # matrix is built, and spaCy's English tables would add to the peak of its memory
+    lemmas = [lemma(w) for w in _WORD.findall(folded.replace("\u2019", "'"))]
     return folded + " " + "".join(chr(_LEMMA_BASE + zlib.crc32(w.encode("utf-8")) % _LEMMA_SLOTS) for w in lemmas)
 
 
