@@ -375,3 +375,35 @@ def csv_rows(path: Path):
 
     with path.open(encoding="utf-8-sig", newline="") as f:
         yield from csv.DictReader(f)
+
+
+# -- the coding screen ---------------------------------------------------------------------------------------------
+EN_TUI = ("Interviewer: Tell me about a time you checked a client's business.\n\n"
+          "Interviewee: Before the appraisal I asked the neighbours how many customers came in a day, "
+          "and then I checked the receipts one by one on her counter.\n\n"
+          "Interviewer: And another time?\n\n"
+          "Interviewee: I didn't check the receipts that time, but I asked the neighbours about him.\n")
+
+
+async def test_the_coding_screen_highlights_english_evidence(tmp_path):
+    from beicoder.tui.app import BeicoderApp
+    from beicoder.tui.screens.coding import CodingScreen
+
+    db = make_study(tmp_path, {"EN01": EN_TUI}, {"EN01": "outstanding"})
+    app = BeicoderApp(str(db), "alice")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CodingScreen) and screen.nlp_state == "suggestions ready"
+        assert "INFO" in str(screen.query_one("#evidence").content)
+        content = screen.query_one("#passage").content.text
+        marked = {content.plain[s.start:s.end] for s in content.spans}
+        assert {"asked the neighbours", "checked the receipts"} <= marked
+        await pilot.press("j")  # the next passage: one match negated (struck through), one not
+        await pilot.pause()
+        content = screen.query_one("#passage").content.text
+        struck = {content.plain[s.start:s.end] for s in content.spans if "strike" in str(s.style)}
+        assert struck == {"check the receipts"}
+        assert "asked the neighbours" in {content.plain[s.start:s.end] for s in content.spans} - struck
