@@ -51,7 +51,7 @@ def test_english_entries_and_example_languages_load():
 
 def test_the_bundled_dictionary_has_english_for_every_code():
     d = bundled_dictionary()
-    assert d.example_languages.count("en") == 199 and d.example_languages.count("zh") == 511
+    assert d.example_languages.count("en") >= 150 and d.example_languages.count("zh") == 511  # issue 17: 150+
     english = [labels for labels, lang in zip((c for _, c in d.examples), d.example_languages) if lang == "en"]
     assert sum(1 for labels in english if not labels) >= len(english) // 3 - 5
     for comp in d.competencies:

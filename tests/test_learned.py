@@ -128,7 +128,7 @@ def test_cli_train_then_evaluate_on_the_demo(demo_db, tmp_path):
 @pytest.mark.usefixtures("shared_models")
 def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_path):
     examples, dictionary = demo_examples
-    assert len(dictionary.examples) == 710
+    assert len(dictionary.examples) == 511 + dictionary.example_languages.count("en") >= 511 + 150
     held_out = [text for text, _ in examples[200:210]]
     coder_only = LearnedSuggester(train_model(examples[:20], dictionary, dictionary_examples=False), dictionary)
     with_manual = LearnedSuggester(train_model(examples[:20], dictionary), dictionary)
@@ -142,7 +142,7 @@ def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_
     db = tmp_path / "s.db"
     db.write_bytes(demo_db.read_bytes())
     store = Store(db)
-    assert train(store, "reference", dictionary, db).meta["dictionary_examples"] == 710
+    assert train(store, "reference", dictionary, db).meta["dictionary_examples"] == len(dictionary.examples)
     assert train(store, "reference", dictionary, db, dictionary_examples=False).meta["dictionary_examples"] == 0
     store.close()
 
