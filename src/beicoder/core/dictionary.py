@@ -165,13 +165,9 @@ def _text(value, where: str, key: str, required: bool = True) -> str:
 
 def has_cjk(text: str) -> bool:
     """True when ``text`` holds at least one CJK character (Han ideograph, kana or hangul)."""
-    return any(_is_cjk(ch) for ch in text)
+    from .suggest.english import CJK
 
-
-def _is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x323AF or 0xF900 <= o <= 0xFAFF
-            or 0x3040 <= o <= 0x30FF or 0xAC00 <= o <= 0xD7AF)
+    return CJK.search(text) is not None
 
 
 def _script_problem(item: str, lang: str | None) -> str:
@@ -410,14 +406,11 @@ def _same_text_key(text: str) -> str:
 
 def text_language(text: str) -> str:
     """'zh' when CJK characters are at least a tenth of the letters of ``text``, else 'en'
-    (the language of a passage or an example, by its script)."""
-    letters = cjk = 0
-    for ch in text:
-        if ch.isalpha():
-            letters += 1
-            if _is_cjk(ch):
-                cjk += 1
-    return "zh" if letters and cjk * 10 >= letters else "en"
+    (the language of a passage or an example, by its script: see
+    :func:`~beicoder.core.suggest.english.is_english`)."""
+    from .suggest.english import is_english
+
+    return "en" if is_english(text) else "zh"
 
 
 def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[str], str], ...]:
