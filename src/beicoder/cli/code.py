@@ -49,13 +49,13 @@ def code(db, coder, blind, consensus, more_coders, consensus_coder):
 @click.option("--db", default=None, help=f"Where to build the demo study (default {DEMO_DB}; {DEMO_DB_EN} with "
                                          "--lang en).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="The demo study's language: ten Chinese interviews, or six English ones.")
+              help="The demo study's language: ten Chinese interviews, or the English ones.")
 @click.option("--coder", default=None, help="Your coder name (default: $BEICODER_CODER or your user name).")
 @click.option("--rebuild", is_flag=True, help="Build the demo study again even when it exists.")
 @click.option("--no-tui", is_flag=True, help="Only build the study; do not open the TUI.")
 def demo(db, lang, coder, rebuild, no_tui):
     """Build the bundled demo study (10 micro-credit BEI transcripts in Chinese, or with
-    --lang en 6 interviews of loan officers in English; reference codings) on first run,
+    --lang en the English interviews of loan officers; reference codings) on first run,
     then open it in the TUI."""
     from ..core.study import build_demo
 
