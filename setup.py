@@ -10,7 +10,8 @@ onto the folders of the checkout, so edits there are seen at once. Each folder h
 
 from setuptools import find_namespace_packages, setup
 
-DATA = {"beicoder.data.dictionary": "dictionary", "beicoder.data.transcripts": "transcripts"}
+DATA = {"beicoder.data.dictionary": "dictionary", "beicoder.data.transcripts": "transcripts",
+        "beicoder.data.transcripts.en": "transcripts/en"}
 
 setup(
     # as pyproject's [tool.setuptools.packages.find] did: every package under src/

@@ -12,7 +12,19 @@ Candidates: today's spaCy textcat (bag of jieba words and keyword tokens, 6 epoc
 thresholds 0.2, blend 0.3 lexicon + 0.7 model: the model beicoder had before), the character
 n-gram logistic regression with several settings, and both averaged.
 
-Run: python bench/choose_model.py [--quick]
+With ``--english``: Chinese and English together. Data: both demo studies' reference
+decisions (the ten Chinese interviews and the six English ones, ``beicoder demo --lang en``)
+and all the dictionary's examples, each language's study passages grouped by interviewee and
+its examples in blocks of 20, dealt into the five folds language by language (so every fold
+holds both). Candidates: one model over character n-grams as for Chinese alone; one model
+with English word features (each English passage's lemma 1- to 3-grams, see
+``beicoder.core.suggest.learned.model_form``); each of them with English passages
+calibrated on their own (one curve per code and language); and one model per language
+(each scoring the passages of its language, with its own calibration and thresholds).
+Printed: blend and model micro-F1 over all held-out passages, the Chinese ones and the
+English ones, and seconds.
+
+Run: python bench/choose_model.py [--quick | --english]
 """
 
 from __future__ import annotations
@@ -50,6 +62,112 @@ def load_data():
     return rows, dictionary
 
 
+def load_bilingual():
+    """Rows ``(text, codes, kind, fold, language)`` of both demo studies and every example
+    (see the module docstring), and the dictionary."""
+    from beicoder.core.evaluate import fold_of
+    from beicoder.core.store import Store
+    from beicoder.core.study import build_demo
+
+    rows = []
+    dictionary = None
+    for lang in ("zh", "en"):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "demo.db"
+            build_demo(db, progress=lambda _m: None, lang=lang)
+            store = Store(db)
+            dictionary = store.dictionary()
+            decided = store.decided_passages("reference")
+            labels: dict[int, set[str]] = {}
+            for r in store.coding_rows("reference"):
+                labels.setdefault(r["passage_id"], set()).add(r["code"])
+            owner = store.passage_interviewees()
+            passages = [p for p in store.passages() if p.id in decided]
+            store.close()
+        assign = fold_of([owner[p.id] for p in passages], 5)
+        rows += [(p.text, labels.get(p.id, set()), "study", assign[owner[p.id]], lang) for p in passages]
+    for lang in ("zh", "en"):
+        mine = [(text, codes) for (text, codes), x in zip(dictionary.examples, dictionary.example_languages)
+                if x == lang]
+        rows += [(text, set(codes), "example", (i // BLOCK) % 5, lang) for i, (text, codes) in enumerate(mine)]
+    return rows, dictionary
+
+
+class PerLanguageCandidate:
+    """One character n-gram model per language, each trained on its language's passages and
+    scoring them (English with word features)."""
+
+    name = "one model per language"
+
+    def fit(self, train, dictionary):
+        return {lang: CharCandidate(lang, english_words=lang == "en", english_calibration=False).fit(
+            [r for r in train if r[4] == lang], dictionary) for lang in ("zh", "en")}
+
+    def predict(self, models, texts, lexicon_scores, languages):
+        out_m, out_b = [None] * len(texts), [None] * len(texts)
+        for lang, model in models.items():
+            idx = [i for i, x in enumerate(languages) if x == lang]
+            m, b, _ = CharCandidate(lang).predict(model, [texts[i] for i in idx], [lexicon_scores[i] for i in idx])
+            for i, a, c in zip(idx, m, b):
+                out_m[i], out_b[i] = a, c
+        return out_m, out_b, None
+
+
+def run_bilingual(candidate, rows, dictionary):
+    from beicoder.core.suggest.lexicon import LexiconSuggester
+
+    lexicon = LexiconSuggester(dictionary)
+    t0 = time.perf_counter()
+    gold, langs, model_pred, blend_pred, lex_pred = [], [], [], [], []
+    for k in range(5):
+        train = [r for r in rows if r[3] != k]
+        test = [r for r in rows if r[3] == k]
+        model = candidate.fit(train, dictionary)
+        texts = [r[0] for r in test]
+        lex = lexicon.scores(texts)
+        if isinstance(candidate, PerLanguageCandidate):
+            m, b, _ = candidate.predict(model, texts, lex, [r[4] for r in test])
+        else:
+            m, b, _ = candidate.predict(model, texts, lex)
+        model_pred += m
+        blend_pred += b
+        lex_pred += [set(x) for x in lex]
+        gold += [r[1] for r in test]
+        langs += [r[4] for r in test]
+    seconds = time.perf_counter() - t0
+
+    def part(pred, lang=None):
+        pairs = [(g, p) for g, p, x in zip(gold, pred, langs) if lang is None or x == lang]
+        return micro([g for g, _ in pairs], [p for _, p in pairs])
+
+    return {"name": candidate.name, "seconds": seconds,
+            **{f"{what}_{lang or 'all'}": part(pred, lang) for what, pred in
+               (("lexicon", lex_pred), ("model", model_pred), ("blend", blend_pred)) for lang in (None, "zh", "en")}}
+
+
+def main_bilingual() -> int:
+    rows, dictionary = load_bilingual()
+    for lang in ("zh", "en"):
+        print(f"{lang}: {sum(1 for r in rows if r[2] == 'study' and r[4] == lang)} study passages, "
+              f"{sum(1 for r in rows if r[2] == 'example' and r[4] == lang)} dictionary examples")
+    print(f"{'candidate':<44}{'blend':>7}{'zh b':>7}{'en b':>7}{'model':>7}{'zh m':>7}{'en m':>7}{'s':>6}")
+    off = {"english_calibration": False}
+    candidates = [CharCandidate("one model, characters only", english_words=False, **off),
+                  CharCandidate("one model, characters + English words", english_words=True, **off),
+                  CharCandidate("one model, English calibrated on its own", english_words=False),
+                  CharCandidate("  + English words (chosen)", english_words=True),
+                  PerLanguageCandidate()]
+    first = True
+    for cand in candidates:
+        r = run_bilingual(cand, rows, dictionary)
+        if first:
+            print(f"{'lexicon alone':<44}{r['lexicon_all']:>7.3f}{r['lexicon_zh']:>7.3f}{r['lexicon_en']:>7.3f}")
+            first = False
+        print(f"{r['name']:<44}{r['blend_all']:>7.3f}{r['blend_zh']:>7.3f}{r['blend_en']:>7.3f}{r['model_all']:>7.3f}"
+              f"{r['model_zh']:>7.3f}{r['model_en']:>7.3f}{r['seconds']:>6.0f}", flush=True)
+    return 0
+
+
 def micro(gold, pred):
     tp = sum(len(g & p) for g, p in zip(gold, pred))
     n_pred = sum(len(p) for p in pred)
@@ -70,8 +188,8 @@ class CharCandidate:
     def fit(self, train, dictionary):
         from beicoder.core.suggest.learned import LearnedSuggester, train_model
 
-        study = [(t, y) for t, y, kind, _ in train if kind == "study"]
-        extra = [(t, y) for t, y, kind, _ in train if kind == "example"]
+        study = [(r[0], r[1]) for r in train if r[2] == "study"]
+        extra = [(r[0], r[1]) for r in train if r[2] == "example"]
         model = LearnedSuggester(train_model(study, dictionary, extra=extra, settings=self.settings), dictionary)
         return model
 
@@ -202,7 +320,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="only today's settings and the model before")
     ap.add_argument("--no-textcat", action="store_true", help="leave out the spaCy textcat (slow)")
+    ap.add_argument("--english", action="store_true", help="Chinese and English together (see the docstring)")
     args = ap.parse_args(argv)
+    if args.english:
+        return main_bilingual()
     rows, dictionary = load_data()
     print(f"{sum(1 for r in rows if r[2] == 'study')} study passages, {sum(1 for r in rows if r[2] == 'example')} "
           f"dictionary examples, 5 folds")

@@ -104,7 +104,7 @@ def test_examples_parse_with_list_string_or_no_codes():
         ("{codes: [], text: 天气不错。}", "{codes: , text: 天气不错。}",
          "test.yaml: example #4: missing codes (write codes: [] for a passage with no code)"),
         ("{codes: [], text: 天气不错。}", "{code: [], text: 天气不错。}",
-         "test.yaml: example #4: unknown key(s) code; an example has text and codes"),
+         "test.yaml: example #4: unknown key(s) code; an example has text, codes and optionally lang"),
         ("{codes: [], text: 天气不错。}", "{codes: [], text: 12345}", "test.yaml: example #4: text must be text"),
         ("text: 天气不错。}", "text: 我觉得做这行要细心。}",
          "test.yaml: example #4: same text as example #3 (script, case and punctuation aside)"),
@@ -124,8 +124,10 @@ def test_bundled_dictionary_examples_cover_every_code_and_both_scripts(dictionar
 
     from opencc import OpenCC
 
-    examples = dictionary.examples
-    assert len(examples) == 511
+    languages = dictionary.example_languages
+    assert len(languages) == len(dictionary.examples) == 511 + languages.count("en")
+    examples = [ex for ex, lang in zip(dictionary.examples, dictionary.example_languages) if lang == "zh"]
+    assert len(examples) == 511  # and the English ones (test_english.py)
     per_code = Counter(code for _, labels in examples for code in labels)
     assert set(per_code) == set(dictionary.codes) and min(per_code.values()) >= 9
     no_code = sum(1 for _, labels in examples if not labels)

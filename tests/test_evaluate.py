@@ -147,9 +147,12 @@ def test_bundled_gold_files_are_unseen_and_the_blend_beats_the_lexicon_on_the_ne
         assert unseen_violations(items, training) == []
     # gold_passages_3.csv was written after the suggester was fixed; figures as in the README
     table = metrics(evaluate_gold(store, "reference", dictionary, golds["gold_passages_3.csv"]), dictionary.codes)
-    micro = table[table["code"] == "micro"].set_index("suggester")["f1"]
+    assert list(dict.fromkeys(table["language"])) == ["all", "zh-Hans", "zh-Hant"]  # Taiwanese passages too
+    micro = table[(table["code"] == "micro") & (table["language"] == "all")].set_index("suggester")["f1"]
     assert micro["lexicon"] == pytest.approx(0.403, abs=5e-4)
-    assert micro["blend"] == pytest.approx(0.784, abs=5e-4)  # the spaCy textcat blend before: .641
+    # .784 before the model learned the dictionary's English examples too (260 of them, English
+    # calibrated on its own); the spaCy textcat blend before: .641
+    assert micro["blend"] == pytest.approx(0.779, abs=5e-4)
     store.close()
 
 

@@ -116,17 +116,19 @@ def test_cli_train_then_evaluate_on_the_demo(demo_db, tmp_path):
                                   "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "3-fold cross-validation over interviewees on 288 passages decided by reference" in result.stdout
-    assert "micro-F1: lexicon" in result.stdout
+    assert "micro-F1 (all passages, 288 passages): lexicon" in result.stdout
+    assert "micro-F1 (zh-Hans, 288 passages): lexicon" in result.stdout  # the demo is all Simplified
     lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == ("suggester,code,precision,recall,f1,support,top3_recall,multi_recall,further_recall,"
-                        "multi_passages") and len(lines) == 1 + 3 * 10
+    assert lines[0] == ("language,suggester,code,precision,recall,f1,support,top3_recall,multi_recall,further_recall,"
+                        "multi_passages,passages") and len(lines) == 1 + 2 * 3 * 10
+    assert {line.split(",")[0] for line in lines[1:]} == {"all", "zh-Hans"}
     assert "passages with two or three codes (" in result.stdout
 
 
 @pytest.mark.usefixtures("shared_models")
 def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_path):
     examples, dictionary = demo_examples
-    assert len(dictionary.examples) == 511
+    assert len(dictionary.examples) == 511 + dictionary.example_languages.count("en") >= 511 + 150
     held_out = [text for text, _ in examples[200:210]]
     coder_only = LearnedSuggester(train_model(examples[:20], dictionary, dictionary_examples=False), dictionary)
     with_manual = LearnedSuggester(train_model(examples[:20], dictionary), dictionary)
@@ -140,7 +142,7 @@ def test_dictionary_examples_join_the_training_data(demo_examples, demo_db, tmp_
     db = tmp_path / "s.db"
     db.write_bytes(demo_db.read_bytes())
     store = Store(db)
-    assert train(store, "reference", dictionary, db).meta["dictionary_examples"] == 511
+    assert train(store, "reference", dictionary, db).meta["dictionary_examples"] == len(dictionary.examples)
     assert train(store, "reference", dictionary, db, dictionary_examples=False).meta["dictionary_examples"] == 0
     store.close()
 

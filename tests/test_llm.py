@@ -474,7 +474,7 @@ def test_the_migrations_to_8_and_9_run_on_a_study_at_6_7_or_8(study, version):
     assert {"pid", "host", "last_seen", "ended_at"} <= {r["name"] for r in store.query("PRAGMA table_info(sessions)")}
     assert store.query("SELECT value FROM meta WHERE key = 'schema_version'") == [{"value": str(SCHEMA_VERSION)}]
     store.close()
-    assert SCHEMA_VERSION == 9
+    assert SCHEMA_VERSION == 10
 
 
 # -- what the coder sees ---------------------------------------------------------------------------------------

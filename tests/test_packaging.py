@@ -48,6 +48,10 @@ def test_the_wheel_carries_the_dictionary_the_demo_study_and_the_gold_files(whee
         for f in (REPO / folder).iterdir():
             if f.is_file() and f.suffix != ".pyc":
                 assert f"{data}{folder}/{f.name}" in names, f"{folder}/{f.name} is not in the wheel"
+    for f in (REPO / "transcripts" / "en").iterdir():  # the English demo study
+        if f.is_file() and f.suffix != ".pyc":
+            assert f"{data}transcripts/en/{f.name}" in names, f"transcripts/en/{f.name} is not in the wheel"
+    assert data + "transcripts/en/reference_codings.csv" in names
     assert "beicoder/tui/app.tcss" in names
     assert not any(n.startswith(("dictionary/", "transcripts/", "tests/")) for n in names)  # nothing at top level
 
@@ -74,6 +78,16 @@ def test_an_installed_wheel_builds_the_demo_with_no_checkout(wheel, tmp_path):
     con = sqlite3.connect(empty / "beicoder-demo.db")
     try:
         assert con.execute("SELECT count(*) FROM transcripts").fetchone() == (10,)
+        assert con.execute("SELECT count(DISTINCT passage_id) FROM codings WHERE coder = 'reference'").fetchone()[0] > 0
+    finally:
+        con.close()
+    english = subprocess.run([sys.executable, "-c", "from beicoder.cli import main; main()", "demo", "--lang", "en",
+                              "--no-tui"], cwd=empty, env=env, capture_output=True, text=True)
+    assert english.returncode == 0, english.stdout + english.stderr
+    con = sqlite3.connect(empty / "beicoder-demo-en.db")
+    try:
+        n = len(list((REPO / "transcripts" / "en").glob("EN*.txt")))
+        assert n >= 6 and con.execute("SELECT count(*) FROM transcripts WHERE language = 'en'").fetchone() == (n,)
         assert con.execute("SELECT count(DISTINCT passage_id) FROM codings WHERE coder = 'reference'").fetchone()[0] > 0
     finally:
         con.close()

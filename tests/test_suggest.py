@@ -37,12 +37,12 @@ def test_traditional_passage_matches_with_offsets_on_the_original(dictionary):
 def test_full_width_letters_and_digits_fold_without_moving_offsets():
     d = parse_dictionary(
         "competencies:\n  - code: AT\n    name_en: Analytical thinking\n    levels: [{level: 1, indicator_en: x}]\n"
-        "    keywords: [PDCA, 5W2H]\n", "t.yaml")
-    text = "我用了ＰＤＣＡ和５Ｗ２Ｈ……来复盘。"
+        "    keywords: [PDCA循环, 5W2H分析]\n", "t.yaml")
+    text = "我用了ＰＤＣＡ循环和５Ｗ２Ｈ分析……来复盘。"
     assert len(fold(text)) == len(text)
     (result,) = LexiconSuggester(d).suggest([text])
     ev = sorted((e.start, e.end, e.matched) for e in result[0].evidence)
-    assert ev == [(3, 7, "ＰＤＣＡ"), (8, 12, "５Ｗ２Ｈ")]
+    assert ev == [(3, 9, "ＰＤＣＡ循环"), (10, 16, "５Ｗ２Ｈ分析")]
 
 
 def test_score_combines_distinct_keywords(dictionary):
@@ -189,9 +189,9 @@ def test_jieba_runs_only_where_a_keyword_or_a_pattern_can_match(dictionary):
 
 ENGLISH = ("competencies:\n  - code: INFO\n    name_en: Information seeking\n"
            "    levels: [{level: 1, indicator_en: x}]\n"
-           "    keywords: [cash flow, site-visit, bank statement]\n"
+           "    keywords_en: [cash flow, site-visit, bank statement]\n"
            "  - code: EXP\n    name_en: Expertise\n    levels: [{level: 1, indicator_en: x}]\n"
-           "    keywords: [cashflow, balance sheet]\n")
+           "    keywords_en: [cashflow, balance sheet]\n")
 
 
 @pytest.mark.parametrize("text,matched", [

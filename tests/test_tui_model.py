@@ -11,7 +11,7 @@ from beicoder.core.store import Store
 from beicoder.core.study import import_parsed, parse_files
 from beicoder.tui.app import BeicoderApp
 from beicoder.tui.screens.coding import CodingScreen
-from conftest import make_study
+from conftest import bundled_dictionary, make_study
 
 SIZE = (160, 45)
 
@@ -75,7 +75,8 @@ async def test_retraining_runs_in_the_background_and_blends_the_model_in(demo_db
         await pilot.press("T", "j")  # coding goes on while the model trains in a thread worker
         await settle(app, pilot)
         assert screen.index == 1
-        assert screen.trained_on == 288 and screen.model_state == "model: 288 decisions + 511 examples"
+        n_examples = len(bundled_dictionary().examples)  # the demo's dictionary: 511 Chinese, the rest English
+        assert screen.trained_on == 288 and screen.model_state == f"model: 288 decisions + {n_examples} examples"
         screen.refresh_passage()
         await pilot.pause()
         assert "the model learned this passage from your decision" in str(screen.query_one("#evidence").content)

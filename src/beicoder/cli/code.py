@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..core import BeicoderError
-from .common import DEMO_DB, db_option, default_coder, open_store
+from .common import DEMO_DB, DEMO_DB_EN, db_option, default_coder, open_store
 
 
 def run_tui(db: str, coder: str, blind: bool = False, consensus: list[str] | None = None,
@@ -46,17 +46,22 @@ def code(db, coder, blind, consensus, more_coders, consensus_coder):
 
 
 @click.command()
-@click.option("--db", default=DEMO_DB, show_default=True, help="Where to build the demo study.")
+@click.option("--db", default=None, help=f"Where to build the demo study (default {DEMO_DB}; {DEMO_DB_EN} with "
+                                         "--lang en).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="The demo study's language: ten Chinese interviews, or the English ones.")
 @click.option("--coder", default=None, help="Your coder name (default: $BEICODER_CODER or your user name).")
 @click.option("--rebuild", is_flag=True, help="Build the demo study again even when it exists.")
 @click.option("--no-tui", is_flag=True, help="Only build the study; do not open the TUI.")
-def demo(db, coder, rebuild, no_tui):
-    """Build the bundled demo study (10 micro-credit BEI transcripts, reference codings) on
-    first run, then open it in the TUI."""
+def demo(db, lang, coder, rebuild, no_tui):
+    """Build the bundled demo study (10 micro-credit BEI transcripts in Chinese, or with
+    --lang en the English interviews of loan officers; reference codings) on first run,
+    then open it in the TUI."""
     from ..core.study import build_demo
 
+    db = db or (DEMO_DB_EN if lang == "en" else DEMO_DB)
     if rebuild or not Path(db).exists():
-        build_demo(db, progress=click.echo)
+        build_demo(db, progress=click.echo, lang=lang)
     else:
         try:
             open_store(db).close()

@@ -16,6 +16,7 @@ from ..core import BeicoderError
 
 DEFAULT_DB = "beicoder.db"
 DEMO_DB = "beicoder-demo.db"
+DEMO_DB_EN = "beicoder-demo-en.db"  # beicoder demo --lang en
 
 db_option = click.option("--db", default=DEFAULT_DB, show_default=True, help="The study file (SQLite).")
 

@@ -111,30 +111,38 @@ def merge_report(report, other) -> None:
 
 # -- tables ---------------------------------------------------------------------------------------
 def evaluation(table, design: str) -> None:
-    """The table of :func:`~beicoder.core.evaluate.metrics`: one section per suggester."""
+    """The table of :func:`~beicoder.core.evaluate.metrics`: one section per language and
+    suggester (all passages first, then each language found), and the micro-F1 of each."""
     from rich.table import Table
 
-    console = _console(100)
+    console = _console(110)
     console.print(f"Evaluation: {design}")
     t = Table(box=None, header_style="bold")
-    for col in ("suggester", "code", "precision", "recall", "F1", "support", "top-3 recall"):
-        t.add_column(col, justify="left" if col in ("suggester", "code") else "right")
+    for col in ("language", "suggester", "code", "precision", "recall", "F1", "support", "top-3 recall"):
+        t.add_column(col, justify="left" if col in ("language", "suggester", "code") else "right")
     previous = None
     for r in table.to_dict("records"):
-        if previous is not None and r["suggester"] != previous:
+        group = (r.get("language", "all"), r["suggester"])
+        if previous is not None and group != previous:
             t.add_section()
-        previous = r["suggester"]
+        previous = group
         style = "bold" if r["code"] in ("micro", "macro") else None
-        t.add_row(r["suggester"], r["code"], num(r["precision"]), num(r["recall"]), num(r["f1"]),
+        t.add_row(group[0], r["suggester"], r["code"], num(r["precision"]), num(r["recall"]), num(r["f1"]),
                   str(r["support"]), num(r["top3_recall"]), style=style)
     console.print(t)
-    micro = table[table["code"] == "micro"].set_index("suggester")
-    console.print("micro-F1: " + ", ".join(f"{name} {num(value, 3)}" for name, value in micro["f1"].items()))
-    if "multi_recall" in micro and micro["multi_passages"].notna().any() and micro["multi_passages"].max() > 0:
-        n_multi = int(micro["multi_passages"].max())
-        console.print(f"passages with two or three codes ({n_multi}): recall of all their codes " + ", ".join(
-            f"{name} {num(r.multi_recall)}" for name, r in micro.iterrows()) + "; of their further codes " + ", ".join(
-            f"{name} {num(r.further_recall)}" for name, r in micro.iterrows()))
+    languages = list(dict.fromkeys(table["language"])) if "language" in table else ["all"]
+    for lang in languages:
+        part = table[table["language"] == lang] if "language" in table else table
+        micro = part[part["code"] == "micro"].set_index("suggester")
+        passages = f", {int(part['passages'].iloc[0])} passages" if "passages" in part else ""
+        label = "all passages" if lang == "all" else lang
+        console.print(f"micro-F1 ({label}{passages}): "
+                      + ", ".join(f"{name} {num(value, 3)}" for name, value in micro["f1"].items()))
+        if "multi_recall" in micro and micro["multi_passages"].notna().any() and micro["multi_passages"].max() > 0:
+            n_multi = int(micro["multi_passages"].max())
+            console.print(f"  passages with two or three codes ({n_multi}): recall of all their codes " + ", ".join(
+                f"{name} {num(r.multi_recall)}" for name, r in micro.iterrows()) + "; of their further codes "
+                + ", ".join(f"{name} {num(r.further_recall)}" for name, r in micro.iterrows()))
 
 
 def learning_curve(curve) -> None:

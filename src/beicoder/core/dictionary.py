@@ -31,6 +31,19 @@ A dictionary file looks like (``negation_cues``, ``hypothetical_cues``,
 ``examples`` are passages coded the way the dictionary means its codes, written apart from
 any study; the learned suggester trains on them together with a coder's decisions.
 
+The keys above are Chinese. English lives in parallel keys ending in ``_en``: a competency's
+``keywords_en``, ``patterns_en`` (spaCy Matcher patterns over English tokens, with the
+attributes LEMMA, LOWER, LIKE_NUM, IS_PUNCT, IN and OP only) and ``negative_cues_en``, a level's
+``cues_en``, and top-level ``negation_cues_en``, ``hypothetical_cues_en`` and
+``negation_exceptions_en`` (matched by lemma: see :mod:`beicoder.core.suggest.english`). An
+entry of a Chinese list must hold a CJK character; one of an ``_en`` list no CJK character and
+at least one Latin letter. An example may carry ``lang: zh`` or ``lang: en``, which must fit
+its script (without it, the script decides: :func:`text_language`)::
+
+    keywords_en: [check the receipt, ask the neighbour, follow-up]
+    examples:
+      - {codes: [INFO], text: I checked every receipt against her bank statement., lang: en}
+
 Every problem is reported as one :class:`DictionaryError` line that names the file and
 the entry (``micro_credit.yaml: competency #3 (IU): level 'two' is not an integer``).
 """
@@ -61,6 +74,7 @@ class Level:
     indicator_zh: str
     indicator_en: str
     cues: tuple[str, ...] = ()
+    cues_en: tuple[str, ...] = ()  # English level cues, matched by lemma
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,10 @@ class Competency:
     keywords: tuple[str, ...]
     patterns: tuple = ()  # spaCy Matcher token patterns (each a list of token dicts)
     negative_cues: tuple[str, ...] = ()  # phrases that cancel this code within their sentence
+    # English: keywords and cues in base form, matched by lemma; patterns over English tokens
+    keywords_en: tuple[str, ...] = ()
+    patterns_en: tuple = ()
+    negative_cues_en: tuple[str, ...] = ()
 
     @property
     def min_level(self) -> int:
@@ -98,9 +116,10 @@ class Dictionary:
     """A validated competency dictionary.
 
     ``competencies`` keeps the file's order, which is also the order of the TUI's
-    number keys (1 = first competency). ``sha256`` is the hash of the dictionary's content
-    (its YAML data as canonical JSON), so comments and layout do not change it: suggestions
-    and trained models are kept while it stays the same.
+    number keys (1 = first competency). ``examples`` are ``(text, codes)`` pairs and
+    ``example_languages`` their languages (``zh`` or ``en``), in the same order. ``sha256`` is
+    the hash of the dictionary's content (its YAML data as canonical JSON), so comments and
+    layout do not change it: suggestions and trained models are kept while it stays the same.
     """
 
     name: str
@@ -116,6 +135,11 @@ class Dictionary:
     examples: tuple[tuple[str, frozenset[str]], ...] = field(repr=False, default=())
     #: the study's own speaker labels, ``(label, role)`` pairs (role: interviewer or interviewee)
     speaker_labels: tuple[tuple[str, str], ...] = ()
+    negation_cues_en: tuple[str, ...] = ()
+    hypothetical_cues_en: tuple[str, ...] = ()
+    negation_exceptions_en: tuple[str, ...] = ()
+    #: the language of each example (``zh`` or ``en``), in the order of ``examples``
+    example_languages: tuple[str, ...] = field(repr=False, default=())
 
     @property
     def codes(self) -> list[str]:
@@ -139,8 +163,29 @@ def _text(value, where: str, key: str, required: bool = True) -> str:
     return str(value).strip()
 
 
-def _phrases(value, where: str, key: str) -> tuple[str, ...]:
-    """A list of non-empty, distinct phrases (``[]`` when absent)."""
+def has_cjk(text: str) -> bool:
+    """True when ``text`` holds at least one CJK character (Han ideograph, kana or hangul)."""
+    from .suggest.english import CJK
+
+    return CJK.search(text) is not None
+
+
+def _script_problem(item: str, lang: str | None) -> str:
+    """Why ``item`` is not written in the script of ``lang`` ('zh': at least one CJK
+    character; 'en': no CJK character and at least one Latin letter), or '' when it is."""
+    if lang == "zh" and not has_cjk(item):
+        return "has no Chinese character (English entries go in the list ending in _en)"
+    if lang == "en":
+        if has_cjk(item):
+            return "holds Chinese characters (Chinese entries go in the list without _en)"
+        if not any(ch.isascii() and ch.isalpha() or "\u00c0" <= ch <= "\u024f" for ch in item):
+            return "has no Latin letter"
+    return ""
+
+
+def _phrases(value, where: str, key: str, lang: str | None = None) -> tuple[str, ...]:
+    """A list of non-empty, distinct phrases (``[]`` when absent). ``lang`` ('zh', 'en' or
+    None: any script) is the script every phrase must be written in (see :func:`_script_problem`)."""
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -152,20 +197,50 @@ def _phrases(value, where: str, key: str) -> tuple[str, ...]:
         item = str(item).strip()
         if item in out:
             raise DictionaryError(f"{where}: {key} {item!r} appears twice")
+        problem = _script_problem(item, lang)
+        if problem:
+            raise DictionaryError(f"{where}: {key} {item!r} {problem}")
         out.append(item)
     return tuple(out)
 
 
-def _patterns(value, where: str) -> tuple:
+# the token attributes an English pattern may use (the English tokens have no tags, only lemmas)
+EN_PATTERN_ATTRS = {"LEMMA", "LOWER", "LIKE_NUM", "IS_PUNCT", "OP"}
+
+
+def _pattern_strings(tok: dict):
+    """The literal strings of one pattern token (its values and IN lists)."""
+    for key, val in tok.items():
+        if key == "OP":
+            continue
+        if isinstance(val, str):
+            yield val
+        elif isinstance(val, dict):
+            for v in val.get("IN", []) if isinstance(val.get("IN"), list) else []:
+                if isinstance(v, str):
+                    yield v
+
+
+def _patterns(value, where: str, key: str = "patterns", lang: str | None = None) -> tuple:
     """spaCy Matcher patterns: a list of non-empty lists of token dicts (checked for shape here,
-    by spaCy when the matcher is built)."""
+    by spaCy when the matcher is built). ``lang`` 'en': only the attributes of
+    :data:`EN_PATTERN_ATTRS`, and no CJK character in a literal; 'zh': no literal check."""
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise DictionaryError(f"{where}: 'patterns' must be a list of token-pattern lists")
+        raise DictionaryError(f"{where}: '{key}' must be a list of token-pattern lists")
     for k, pat in enumerate(value, start=1):
         if not isinstance(pat, list) or not pat or not all(isinstance(t, dict) and t for t in pat):
-            raise DictionaryError(f"{where}: pattern #{k} must be a non-empty list of token attribute mappings")
+            raise DictionaryError(f"{where}: {key} #{k} must be a non-empty list of token attribute mappings")
+        if lang == "en":
+            for tok in pat:
+                other = sorted(str(a) for a in tok if a not in EN_PATTERN_ATTRS)
+                if other:
+                    raise DictionaryError(f"{where}: {key} #{k} uses {', '.join(other)}; English patterns use "
+                                          "LEMMA, LOWER, LIKE_NUM, IS_PUNCT (with IN) and OP")
+                for literal in _pattern_strings(tok):
+                    if has_cjk(literal):
+                        raise DictionaryError(f"{where}: {key} #{k}: {literal!r} holds Chinese characters")
     return tuple(tuple(dict(t) for t in pat) for pat in value)
 
 
@@ -254,8 +329,9 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
             ind_en = _text(lv.get("indicator_en"), where, f"indicator of level {value}", required=False)
             if not ind_zh and not ind_en:
                 raise DictionaryError(f"{where}: level {value} has no behavioural indicator")
-            levels.append(Level(value, ind_zh, ind_en, _phrases(lv.get("cues"), where, f"cue of level {value}")))
-        keywords = _phrases(entry.get("keywords") or [], where, "keyword")
+            levels.append(Level(value, ind_zh, ind_en, _phrases(lv.get("cues"), where, f"cue of level {value}", "zh"),
+                                _phrases(lv.get("cues_en"), where, f"English cue of level {value}", "en")))
+        keywords = _phrases(entry.get("keywords") or [], where, "keyword", "zh")
         out.append(
             Competency(
                 code=code,
@@ -266,9 +342,13 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
                 levels=tuple(sorted(levels, key=lambda lv: lv.level)),
                 keywords=keywords,
                 patterns=_patterns(entry.get("patterns"), where),
-                negative_cues=_phrases(entry.get("negative_cues"), where, "negative cue"),
+                negative_cues=_phrases(entry.get("negative_cues"), where, "negative cue", "zh"),
+                keywords_en=_phrases(entry.get("keywords_en") or [], where, "English keyword", "en"),
+                patterns_en=_patterns(entry.get("patterns_en"), where, "patterns_en", "en"),
+                negative_cues_en=_phrases(entry.get("negative_cues_en"), where, "English negative cue", "en"),
             )
         )
+    examples = _examples(data.get("examples"), name, seen_codes)
     return Dictionary(
         name=str(data.get("name") or data.get("name_en") or name),
         name_en=str(data.get("name_en") or ""),
@@ -278,11 +358,16 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Dictionary:
         sha256=hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
         .hexdigest(),
         yaml_text=text,
-        negation_cues=_phrases(data.get("negation_cues"), name, "negation cue"),
-        hypothetical_cues=_phrases(data.get("hypothetical_cues"), name, "hypothetical cue"),
-        negation_exceptions=_phrases(data.get("negation_exceptions"), name, "negation exception"),
-        examples=_examples(data.get("examples"), name, seen_codes),
+        negation_cues=_phrases(data.get("negation_cues"), name, "negation cue", "zh"),
+        hypothetical_cues=_phrases(data.get("hypothetical_cues"), name, "hypothetical cue", "zh"),
+        negation_exceptions=_phrases(data.get("negation_exceptions"), name, "negation exception", "zh"),
+        examples=tuple((text, codes) for text, codes, _ in examples),
         speaker_labels=tuple(_speaker_labels(data.get("speaker_labels"), name).items()),
+        negation_cues_en=_phrases(data.get("negation_cues_en"), name, "English negation cue", "en"),
+        hypothetical_cues_en=_phrases(data.get("hypothetical_cues_en"), name, "English hypothetical cue", "en"),
+        negation_exceptions_en=_phrases(data.get("negation_exceptions_en"), name, "English negation exception",
+                                        "en"),
+        example_languages=tuple(lang for _, _, lang in examples),
     )
 
 
@@ -319,10 +404,21 @@ def _same_text_key(text: str) -> str:
     return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
-def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[str]], ...]:
-    """The ``examples`` list: ``(text, codes)`` pairs. Each item is a mapping with exactly
-    ``text`` (a string) and ``codes`` (a list, or a ``;``-separated string, of the
-    dictionary's codes; ``[]`` for a passage with no code). A text may appear once."""
+def text_language(text: str) -> str:
+    """'zh' when CJK characters are at least a tenth of the letters of ``text``, else 'en'
+    (the language of a passage or an example, by its script: see
+    :func:`~beicoder.core.suggest.english.is_english`)."""
+    from .suggest.english import is_english
+
+    return "en" if is_english(text) else "zh"
+
+
+def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[str], str], ...]:
+    """The ``examples`` list: ``(text, codes, lang)`` triples. Each item is a mapping with
+    ``text`` (a string), ``codes`` (a list, or a ``;``-separated string, of the
+    dictionary's codes; ``[]`` for a passage with no code) and optionally ``lang`` (``zh`` or
+    ``en``, which must fit the text's script; without it, the script's: see
+    :func:`text_language`). A text may appear once."""
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -333,9 +429,10 @@ def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[s
         where = f"{name}: example #{i}"
         if not isinstance(item, dict):
             raise DictionaryError(f"{where}: expected a mapping with text and codes")
-        other = sorted(str(k) for k in item if k not in ("text", "codes"))
+        other = sorted(str(k) for k in item if k not in ("text", "codes", "lang"))
         if other:
-            raise DictionaryError(f"{where}: unknown key(s) {', '.join(other)}; an example has text and codes")
+            raise DictionaryError(f"{where}: unknown key(s) {', '.join(other)}; an example has text, codes "
+                                  "and optionally lang")
         if not isinstance(item.get("text"), str):
             problem = "text must be text" if item.get("text") is not None else "missing text"
             raise DictionaryError(f"{where}: {problem}")
@@ -355,7 +452,14 @@ def _examples(value, name: str, codes: set[str]) -> tuple[tuple[str, frozenset[s
         if key in first:
             raise DictionaryError(f"{where}: same text as example #{first[key]} (script, case and punctuation aside)")
         first[key] = i
-        out.append((text, labels))
+        script = text_language(text)
+        lang = item.get("lang", script)
+        if lang not in ("zh", "en"):
+            raise DictionaryError(f"{where}: lang must be zh or en, not {lang!r}")
+        if lang != script:
+            raise DictionaryError(f"{where}: lang is {lang} but the text is written in "
+                                  f"{'Chinese' if script == 'zh' else 'English'}")
+        out.append((text, labels, lang))
     return tuple(out)
 
 

@@ -150,6 +150,15 @@ class Scored:
     gold: list[set[str]]
     scores: dict[str, list[dict[str, float]]]  # suggester -> per passage: code -> score
     thresholds: dict[str, list[float]] = field(default_factory=dict)  # "model"/"blend" -> per passage
+    #: each passage's language (zh-Hans, zh-Hant or en; see beicoder.core.language), or empty
+    languages: list[str] = field(default_factory=list)
+
+    def subset(self, keep: Sequence[int]) -> Scored:
+        """The passages at indices ``keep`` only (their gold codes, scores, thresholds, languages)."""
+        return Scored([self.gold[i] for i in keep],
+                      {name: [sc[i] for i in keep] for name, sc in self.scores.items()},
+                      {name: [t[i] for i in keep] for name, t in self.thresholds.items()},
+                      [self.languages[i] for i in keep] if self.languages else [])
 
 
 def score_passages(texts: Sequence[str], dictionary, model) -> dict[str, list[dict[str, float]]]:
@@ -170,10 +179,10 @@ def score_passages(texts: Sequence[str], dictionary, model) -> dict[str, list[di
     return out
 
 
-def _scored(gold: list[set[str]], scores: dict, model=None, n: int = 0) -> Scored:
+def _scored(gold: list[set[str]], scores: dict, model=None, n: int = 0, languages=None) -> Scored:
     """A :class:`Scored` whose model and blend thresholds are ``model``'s, for ``n`` passages."""
     thresholds = {"model": [model.model_threshold] * n, "blend": [model.blend_threshold] * n} if model else {}
-    return Scored(gold, scores, thresholds)
+    return Scored(gold, scores, thresholds, list(languages or []))
 
 
 def predicted(suggester: str, scores: dict[str, float], threshold: float | None = None) -> set[str]:
@@ -228,14 +237,34 @@ def top_k_recall(gold: Sequence[set[str]], scores: Sequence[dict[str, float]], k
 
 
 def metrics(scored: Scored, codes: Sequence[str]):
-    """The evaluation table.
+    """The evaluation table: every figure over all passages (``language`` ``all``), then, when
+    the passages' languages are known (``scored.languages``), over the passages of each
+    language found, in the order zh-Hans, zh-Hant, en.
 
     Returns:
-        DataFrame with one row per suggester x (code, ``micro``, ``macro``), columns:
-        suggester, code, precision, recall, f1, support (gold passages with the code; for
-        micro/macro all gold codes), top3_recall, multi_recall, further_recall (see
-        :func:`multi_code_recall`) and multi_passages (on the micro row; NaN elsewhere).
+        DataFrame with one row per language x suggester x (code, ``micro``, ``macro``),
+        columns: language, suggester, code, precision, recall, f1, support (gold passages
+        with the code; for micro/macro all gold codes), top3_recall, multi_recall,
+        further_recall (see :func:`multi_code_recall`) and multi_passages (on the micro row;
+        NaN elsewhere), and passages (how many passages the row's figures are over).
     """
+    import pandas as pd
+
+    from .language import LANGUAGES
+
+    frames = [_metrics(scored, codes).assign(passages=len(scored.gold))]
+    frames[0].insert(0, "language", "all")
+    for lang in LANGUAGES:
+        keep = [i for i, x in enumerate(scored.languages) if x == lang]
+        if keep:
+            part = _metrics(scored.subset(keep), codes).assign(passages=len(keep))
+            part.insert(0, "language", lang)
+            frames.append(part)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _metrics(scored: Scored, codes: Sequence[str]):
+    """The rows of :func:`metrics` for the passages of ``scored``, without ``language``."""
     import numpy as np
     import pandas as pd
     from sklearn.metrics import precision_recall_fscore_support
@@ -354,6 +383,7 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
         labels.setdefault(r["passage_id"], set()).add(r["code"])
     owner = store.passage_interviewees()
     passages = [p for p in store.passages() if p.id in decided]
+    language_of = store.transcript_languages()
     ivs = sorted({owner[p.id] for p in passages})
     if folds < 2 or len(ivs) < folds:
         raise BeicoderError(f"cross-validation needs at least 2 folds and as many interviewees as folds "
@@ -361,6 +391,7 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
     assign = fold_of(ivs, folds)
     examples = [(text, set(codes)) for text, codes in dictionary.examples] if dictionary_examples else []
     gold: list[set[str]] = []
+    languages: list[str] = []
     scores: dict[str, list[dict[str, float]]] = {name: [] for name in SUGGESTERS}
     limits: dict[str, list[float]] = {"model": [], "blend": []}
     for k in range(folds):
@@ -380,9 +411,10 @@ def cross_validate(store, coder: str, dictionary, folds: int = 5, progress=None,
         limits["model"].extend([model.model_threshold] * len(test_set))
         limits["blend"].extend([model.blend_threshold] * len(test_set))
         gold.extend(labels.get(p.id, set()) for p in test_set)
+        languages.extend(language_of[p.transcript_id] for p in test_set)
         if progress:
             progress(k + 1, folds)
-    return Scored(gold, scores, limits)
+    return Scored(gold, scores, limits, languages)
 
 
 def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dictionary_examples: bool = True,
@@ -404,9 +436,11 @@ def evaluate_gold(store, coder: str, dictionary, items: Sequence[GoldItem], dict
     if seen:
         raise GoldFileError(f"{source}: {len(seen)} gold passage(s) are also training passages "
                             f"({', '.join(seen[:5])}{', ...' if len(seen) > 5 else ''}); score only unseen passages")
+    from .language import detect_language
+
     model = LearnedSuggester(train_model(examples, dictionary, dictionary_examples=dictionary_examples), dictionary)
     return _scored([it.codes for it in items], score_passages([it.text for it in items], dictionary, model), model,
-                   len(items))
+                   len(items), [detect_language(it.text) for it in items])
 
 
 @dataclass

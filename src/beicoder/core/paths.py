@@ -50,8 +50,9 @@ def default_dictionary() -> Path:
     return (home / "dictionary" if home else _bundled(DICTIONARY_PACKAGE)) / "micro_credit.yaml"
 
 
-def demo_study() -> Path:
+def demo_study(lang: str = "zh") -> Path:
     """Path of the bundled demo study folder (transcripts, interviewees.csv, reference codings,
-    gold files)."""
+    gold files); ``lang`` ``en``: the English demo study's folder (``transcripts/en``)."""
     home = _home()
-    return home / "transcripts" if home else _bundled(TRANSCRIPTS_PACKAGE)
+    folder = home / "transcripts" if home else _bundled(TRANSCRIPTS_PACKAGE)
+    return folder / "en" if lang == "en" else folder

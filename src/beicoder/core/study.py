@@ -161,22 +161,29 @@ def meta_warnings(meta: list[dict], store) -> list[str]:
     return notes
 
 
-def build_demo(db_path: str | Path, progress=print) -> Path:
+def build_demo(db_path: str | Path, progress=print, lang: str = "zh") -> Path:
     """Create the demo study at ``db_path`` from the bundled transcripts, metadata and the
-    expert's reference codings (coder ``reference``). Suggestions are left to the TUI, which
-    computes them in a worker. Returns ``db_path``.
+    expert's reference codings (coder ``reference``): ``lang`` ``zh``, the ten Chinese
+    interviews; ``en``, the English ones (``transcripts/en``), both coded with the bundled
+    dictionary. Suggestions are left to the TUI, which computes them in a worker. Returns
+    ``db_path``.
 
     Raises:
-        BeicoderError: the bundled files are missing or broken.
+        BeicoderError: ``lang`` is neither zh nor en, or the bundled files are missing or broken.
     """
     from .dictionary import load_dictionary
     from .export import import_codings
     from .paths import default_dictionary, demo_study
     from .store import Store
 
-    folder = demo_study()
+    if lang not in ("zh", "en"):
+        raise BeicoderError(f"no demo study in {lang!r}: zh or en")
+    folder = demo_study(lang)
     dictionary = load_dictionary(default_dictionary())
-    files = sorted(p for p in folder.iterdir() if p.suffix == ".txt")
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".txt") if folder.is_dir() else []
+    if not files or not (folder / "interviewees.csv").is_file() or not (folder / "reference_codings.csv").is_file():
+        raise BeicoderError(f"{folder}: the demo study's transcripts, interviewees.csv or reference_codings.csv "
+                            "are missing; reinstall beicoder")
     parsed = parse_files(files)
     bad = [r for _, _, r in parsed if r]
     if bad:

@@ -7,7 +7,7 @@ already has part of it (``IF NOT EXISTS``), so a file half-upgraded by hand stil
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS interviewees (
 CREATE TABLE IF NOT EXISTS transcripts (
     id INTEGER PRIMARY KEY, interviewee TEXT NOT NULL REFERENCES interviewees(id), title TEXT,
     source_path TEXT, sha256 TEXT NOT NULL UNIQUE, encoding TEXT, speaker TEXT, text TEXT NOT NULL,
-    speech_length INTEGER, imported_at TEXT, version INTEGER NOT NULL DEFAULT 1);
+    speech_length INTEGER, imported_at TEXT, version INTEGER NOT NULL DEFAULT 1, language TEXT);
 CREATE TABLE IF NOT EXISTS transcript_versions (
     transcript_id INTEGER NOT NULL REFERENCES transcripts(id), version INTEGER NOT NULL, sha256 TEXT,
     source_path TEXT, text TEXT NOT NULL, replaced_at TEXT, PRIMARY KEY (transcript_id, version));
@@ -152,6 +152,9 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE sessions ADD COLUMN host TEXT",
         "ALTER TABLE sessions ADD COLUMN last_seen TEXT",
         "ALTER TABLE sessions ADD COLUMN ended_at TEXT"],
+    # the language of each transcript (zh-Hans, zh-Hant or en), detected at import; an older
+    # study's transcripts get theirs when first asked for (Store.transcript_languages)
+    10: ["ALTER TABLE transcripts ADD COLUMN language TEXT"],
 }
 
 

@@ -70,13 +70,14 @@ class TranscriptsMixin(SearchMixin):
 
         text = parsed.text
         length = sum(speech_length(text[p.start:p.end]) for p in parsed.passages)
+        language = _language_of(text, [(p.start, p.end) for p in parsed.passages])
         with self.write():
             self._run("INSERT OR IGNORE INTO interviewees(id) VALUES (?)", [interviewee])
             cur = self._run(
                 """INSERT INTO transcripts(interviewee, title, source_path, sha256, encoding, speaker, text,
-                   speech_length, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   speech_length, imported_at, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [interviewee, title or parsed.path.stem, str(parsed.path), parsed.sha256, parsed.encoding,
-                 parsed.interviewee_speaker, text, length, now()])
+                 parsed.interviewee_speaker, text, length, now(), language])
             tid = cur.lastrowid
             turn_ids = self._insert_turns(tid, parsed.turns)
             self._run_many(
@@ -198,9 +199,10 @@ class TranscriptsMixin(SearchMixin):
                 self._run("DELETE FROM passages WHERE id = ?", [op.id])
             self._run(
                 """UPDATE transcripts SET text = ?, sha256 = ?, source_path = ?, encoding = ?, speaker = ?,
-                   speech_length = ?, imported_at = ?, version = ? WHERE id = ?""",
+                   speech_length = ?, imported_at = ?, version = ?, language = ? WHERE id = ?""",
                 [text, parsed.sha256, str(parsed.path), parsed.encoding, parsed.interviewee_speaker,
-                 sum(speech_length(t) for t in b), stamp, version, transcript_id])
+                 sum(speech_length(t) for t in b), stamp, version,
+                 _language_of(text, [(p.start, p.end) for p in parsed.passages]), transcript_id])
             self._changed("study")  # passages and decisions moved: open screens read them again
         return {"version": version, "moved": moved, "review": review, "passages": len(new_ids)}
 
@@ -221,6 +223,23 @@ class TranscriptsMixin(SearchMixin):
         rows = self._all("""SELECT r.*, t.interviewee FROM review_codings r JOIN transcripts t ON t.id = r.transcript_id
                             WHERE r.id = ?""", [item_id])
         return rows[0] if rows else None
+
+    def transcript_languages(self) -> dict[int, str]:
+        """Transcript id -> language (``zh-Hans``, ``zh-Hant`` or ``en``: see
+        :func:`~beicoder.core.language.detect_language`). A transcript stored before languages
+        were (a study made by an older beicoder) has its language detected and stored now."""
+        rows = self._all("SELECT id, language FROM transcripts ORDER BY id")
+        missing = [r["id"] for r in rows if not r["language"]]
+        if missing:
+            found = {}
+            for tid in missing:
+                spans = [(p.start, p.end) for p in self.passages(tid)]
+                found[tid] = _language_of(self.transcript_text(tid), spans)
+            with self.write():
+                self._run_many("UPDATE transcripts SET language = ? WHERE id = ?",
+                               [(lang, tid) for tid, lang in found.items()])
+            return {r["id"]: r["language"] or found[r["id"]] for r in rows}
+        return {r["id"]: r["language"] for r in rows}
 
     def transcripts(self, coder: str | None = None) -> list[dict]:
         """One dict per transcript: id, interviewee, grp, title, speech_length, n_passages,
@@ -326,3 +345,11 @@ class TranscriptsMixin(SearchMixin):
                ORDER BY q.ordinal DESC LIMIT 1""",
             [passage.turn_id])
         return {"speaker": row[0] or "", "text": row[1] or ""} if row else None
+
+
+def _language_of(text: str, spans: list[tuple[int, int]]) -> str:
+    """The language of a transcript: that of its interviewee passages (``spans``), or of its
+    whole text when it has none."""
+    from ..language import detect_language
+
+    return detect_language("\n".join(text[a:b] for a, b in spans) if spans else text)

@@ -33,6 +33,11 @@ patterns) of that code matched and not negated, with ``w_k = 0.35 + 0.1 * min(le
 keyword gives 0.75, two short ones 0.80; repeats of the same keyword add nothing.
 
 Level: the highest level of the code whose ``cues`` occur in the passage.
+
+English passages (CJK characters under a tenth of the letters: see
+:func:`~beicoder.core.suggest.english.is_english`) take another path, by lemma, over the
+dictionary's ``_en`` entries: see :mod:`beicoder.core.suggest.english`, loaded on the first
+English passage.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from functools import lru_cache
 
 from ..textutil import match_form
 from . import Evidence, Suggestion
+from .english import is_english
 
 # jieba's HMM guesses words its dictionary lacks; the lexicon's evidence names jieba's words
 # as segmented with it.
@@ -412,7 +418,17 @@ class LexiconSuggester:
         if len(self._pattern_words):
             self._pattern_words.make_automaton()
         self._vocab = None
+        self._english = None
         self.segmented_chars = 0
+
+    def english(self):
+        """The :class:`~beicoder.core.suggest.english.EnglishLexicon` of the dictionary (built
+        on first use: it loads spaCy's English tokenizer and lemminflect)."""
+        if self._english is None:
+            from .english import EnglishLexicon
+
+            self._english = EnglishLexicon(self.dictionary)
+        return self._english
 
     # -- matching -----------------------------------------------------------------------------
     def _negation(self, folded: str, code: str, start: int, bounds=None) -> str:
@@ -455,7 +471,10 @@ class LexiconSuggester:
 
     def find(self, text: str) -> list[tuple[str, Evidence]]:
         """Every keyword occurrence in ``text`` as ``(code, Evidence)`` pairs, in text order,
-        with negation marked. Evidence has no ``token`` yet (see :meth:`suggest`)."""
+        with negation marked. Evidence of a Chinese text has no ``token`` yet (see
+        :meth:`suggest`); an English text (see :func:`~.english.is_english`) is matched by lemma."""
+        if is_english(text):
+            return self.english().find(text)
         return self._find(text, fold(text))
 
     def _find(self, text: str, folded: str, bounds=None) -> list[tuple[str, Evidence]]:
@@ -544,7 +563,10 @@ class LexiconSuggester:
         return [self.suggest_one(text) for text in texts]
 
     def suggest_one(self, text: str, folded: str | None = None) -> list[Suggestion]:
-        """:meth:`suggest` for one text (``folded``: its :func:`fold`, when already made)."""
+        """:meth:`suggest` for one text (``folded``: its :func:`fold`, when already made). An
+        English text goes to :meth:`english`."""
+        if is_english(text):
+            return self.english().suggest_one(text)
         folded = fold(text) if folded is None else folded
         bounds = _boundaries(folded)
         hits = self._find(text, folded, bounds)

@@ -1,0 +1,1 @@
+"""The bundled English demo study (a data package: see setup.py)."""
