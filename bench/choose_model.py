@@ -155,7 +155,8 @@ def main_bilingual() -> int:
     candidates = [CharCandidate("one model, characters only", english_words=False, **off),
                   CharCandidate("one model, characters + English words", english_words=True, **off),
                   CharCandidate("one model, English calibrated on its own", english_words=False),
-                  CharCandidate("  + English words (chosen)", english_words=True),
+                  CharCandidate("  + English words as written (chosen: memory)", english_words=True),
+                  CharCandidate("  + English lemmas as the words", english_words=True, english_lemmas=True),
                   PerLanguageCandidate()]
     first = True
     for cand in candidates:

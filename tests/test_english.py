@@ -278,6 +278,10 @@ def test_one_model_learns_both_languages_and_calibrates_english_on_its_own(tmp_p
     english = [(t, set(c)) for (t, c), lang in zip(d.examples, d.example_languages) if lang == "en"][:150]
     model = train_model(chinese[:20], d, extra=chinese[20:] + english)
     assert model.info["english_words"] and model.info["english_calibration"]
+    assert model.info["english_lemmas"] is False  # words as written: lemminflect stays out of training
+    # as written, "checked" and "check" are two words; as lemmas, one
+    assert model_form(fold("I checked"))[-1] != model_form(fold("I check"))[-1]
+    assert model_form(fold("I checked"), lemmas=True)[-1] == model_form(fold("I check"), lemmas=True)[-1]
     assert model.slope_en is not None and not np.allclose(model.slope_en, model.slope)
     en_text = "I went to her shop three times and checked the receipts against her M-Pesa statements."
     zh_text = "我去他家实地走访，还查了他的电费单和银行流水。"

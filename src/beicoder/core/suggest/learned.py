@@ -159,38 +159,48 @@ def _folded(texts: Sequence[str]) -> list[str]:
     return [fold(t) for t in texts]
 
 
-# English words as features: an English passage's lemmas (see .english) are appended to its
-# folded text as one character each (a private-use code point per lemma, by a stable hash),
-# so the character 1- to 3-grams of that run are the passage's lemma 1- to 3-grams; Chinese
+# English words as features: an English passage's words (lower case; or their lemmas, see
+# .english) are appended to its folded text as one character each (a private-use code point
+# per word, by a stable hash), so the character 1- to 3-grams of that run are the passage's
+# word 1- to 3-grams; Chinese
 # passages are read as before. English calibration: English passages get calibration curves
 # of their own (one logistic curve per code fitted on the English training passages'
 # out-of-fold scores), so that one pair of thresholds serves both languages. Both chosen by
-# cross-validation (bench/choose_model.py --english: blend micro-F1 .718, against .713 with the
-# words as written instead of lemmas, which would spare training the 55 MB that lemminflect
-# and spaCy add to its peak when they load before its matrix is built).
+# cross-validation (bench/choose_model.py --english: blend micro-F1 .713 with the words as
+# written, against .693 for characters only). Lemmas as the words scored .718 in the same
+# cross-validation, but lemminflect (which imports spaCy) then loads before the training
+# matrix is built and lifts training's peak at 1,000 interviews from about 460 to 526 MB,
+# over the 500 MB budget; .005 of micro-F1 is within what one fold assignment moves, so the
+# words as written are used (``english_lemmas`` setting, for choose_model.py).
 ENGLISH_WORDS = True
+ENGLISH_LEMMAS = False
 ENGLISH_CALIBRATION = True
 _LEMMA_BASE, _LEMMA_SLOTS = 0xF0000, 0xFFFE  # Supplementary Private Use Area-A
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
-def model_form(folded: str) -> str:
+def model_form(folded: str, lemmas: bool = ENGLISH_LEMMAS) -> str:
     """What the model reads of a folded passage with English word features: the passage
     itself and, when it is English (:func:`~.english.is_english`), a space and one
     private-use character per word (a run of letters and digits, apostrophes inside it),
-    standing for the word's lemma (:func:`~.english.lemma`)."""
+    standing for the word as written (lower case) or, with ``lemmas``, for its lemma
+    (:func:`~.english.lemma`)."""
     from .english import is_english
 
     if not is_english(folded):
         return folded
     import zlib
 
-    from .english import lemma
-
     # words by a regular expression, not spaCy's tokenizer: training reads them before its
     # matrix is built, and spaCy's English tables would add to the peak of its memory
-    lemmas = [lemma(w) for w in _WORD.findall(folded.replace("\u2019", "'"))]
-    return folded + " " + "".join(chr(_LEMMA_BASE + zlib.crc32(w.encode("utf-8")) % _LEMMA_SLOTS) for w in lemmas)
+    words = _WORD.findall(folded.replace("\u2019", "'"))
+    if lemmas:
+        from .english import lemma
+
+        words = [lemma(w) for w in words]
+    else:
+        words = [w.lower() for w in words]
+    return folded + " " + "".join(chr(_LEMMA_BASE + zlib.crc32(w.encode("utf-8")) % _LEMMA_SLOTS) for w in words)
 
 
 def _is_lemma_char(ch: str) -> bool:
@@ -325,7 +335,8 @@ class CharModel:
         """The texts the vocabulary reads: ``folded`` with English word features when the
         model was trained with them (see :func:`model_form`)."""
         if self.info.get("english_words"):
-            return [model_form(t) for t in folded]
+            lemmas = bool(self.info.get("english_lemmas", True))  # a model saved before the setting used lemmas
+            return [model_form(t, lemmas) for t in folded]
         return list(folded)
 
     def decision(self, folded: Sequence[str]):
@@ -438,9 +449,10 @@ def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int 
     steps = INNER_FOLDS + 3
     report = progress or (lambda done, total: None)
     english_words = bool(settings.get("english_words", ENGLISH_WORDS))
+    english_lemmas = bool(settings.get("english_lemmas", ENGLISH_LEMMAS))
     folded = _folded(texts)
     if english_words:
-        folded = [model_form(t) for t in folded]
+        folded = [model_form(t, english_lemmas) for t in folded]
     vocabulary = Vocabulary.fit(folded, n_min, n_max, int(settings.get("min_df", MIN_DF)))
     X = vocabulary.matrix(folded)
     del folded
@@ -492,7 +504,7 @@ def train_model(examples: Sequence[tuple[str, set[str]]], dictionary, seed: int 
     blend_threshold = best_threshold(blended, y_inner)
     report(steps, steps)
     info = {"ngrams": [n_min, n_max], "min_df": int(settings.get("min_df", MIN_DF)), "C": c,
-            "english_words": english_words,
+            "english_words": english_words, "english_lemmas": english_lemmas,
             "lexicon_weight": weight, "features": n_features, "calibrated_on": len(inner),
             "inner_folds": INNER_FOLDS}
     info["english_calibration"] = slope_en is not None
