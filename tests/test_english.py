@@ -372,6 +372,15 @@ def test_demo_lang_en_builds_the_english_study(tmp_path, monkeypatch):
     finally:
         con.close()
     assert Path("beicoder-demo.db").exists() is False  # the Chinese demo's file is left alone
+    # an English study names its competencies in English, and its comparison finds the
+    # differences its reference coding was written to show (4 vs 4: exact p = 2/70 at best)
+    result = CliRunner().invoke(main, ["analyze", "--db", "beicoder-demo-en.db", "--coder", "reference"])
+    assert result.exit_code == 0, result.output
+    assert "Achievement orientation" in result.output and "成就导向" not in result.output
+    verdicts = {line.split()[0]: line.split()[-1] for line in result.output.splitlines()
+                if line.strip() and line.split()[0] in ("ACH", "INFO", "IU", "CSO", "RB", "SCT", "FLX", "EXP")
+                and line.split()[-1] in ("differentiating", "threshold", "marginal", "none", "reversed")}
+    assert verdicts["SCT"] == "threshold" and verdicts["INFO"] == "differentiating"
 
 
 def csv_rows(path: Path):

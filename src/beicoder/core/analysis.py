@@ -730,6 +730,8 @@ def analyze_study(store, coder: str, rule: Rule = Rule(), normalize: bool = Fals
     if normalize and rule.primary == "frequency":
         rule = Rule(**{**asdict(rule), "primary": "rate"})
     codings, interviewees, codes = study_frames(store, coder)
-    names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
+    from .language import code_names
+
+    names = code_names(store)
     scores = compute_scores(codings, interviewees, codes)
     return StudyAnalysis(scores, compare_groups(scores, codes, rule), interviewees, names, rule)

@@ -29,3 +29,20 @@ def detect_language(text: str) -> str:
     han = "".join(cjk)
     changed = sum(1 for a, b in zip(han, to_simplified(han)) if a != b)
     return "zh-Hant" if changed >= TRADITIONAL_SHARE * len(han) else "zh-Hans"
+
+
+def english_study(store) -> bool:
+    """True when the study in ``store`` has transcripts and every one of them is English
+    (see :meth:`~beicoder.core.store.Store.transcript_languages`): its tables and charts then
+    name the competencies in English."""
+    languages = set(store.transcript_languages().values())
+    return languages == {"en"}
+
+
+def code_names(store) -> dict[str, str]:
+    """Code -> the competency's name to show for the study in ``store``: the English name in
+    an English study (:func:`english_study`), else the Chinese one; either falls back to the
+    other when it is empty."""
+    english = english_study(store)
+    return {c["code"]: (c["name_en"] or c["name_zh"]) if english else (c["name_zh"] or c["name_en"])
+            for c in store.codes()}

@@ -121,7 +121,9 @@ def build_report(store, coder: str, rule: Rule = Rule(), normalize: bool = False
     if normalize and rule.primary == "frequency":
         rule = Rule(**{**asdict(rule), "primary": "rate"})
     codings, interviewees, codes = study_frames(store, coder)
-    names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
+    from .language import code_names
+
+    names = code_names(store)  # Chinese names, or English ones in an English study
     names_en = {c["code"]: c["name_en"] or c["name_zh"] for c in store.codes()}
     report = progress or (lambda done, total: None)
     report(1, 6)

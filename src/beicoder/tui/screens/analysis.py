@@ -59,7 +59,9 @@ class AnalysisScreen(Screen):
 
     def on_mount(self) -> None:
         with Store(self.db_path, create=False) as store:
-            self.names = {c["code"]: c["name_zh"] or c["name_en"] for c in store.codes()}
+            from ...core.language import code_names
+
+            self.names = code_names(store)
         self.run_analysis()
 
     def on_screen_resume(self) -> None:

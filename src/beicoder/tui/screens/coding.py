@@ -254,6 +254,9 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
             self.notify(f"{to_review} of your decisions were set aside when a transcript was re-imported with "
                         "changed passages: list them with 'beicoder review' and code those passages again",
                         severity="warning", timeout=12)
+        from ...core.language import english_study
+
+        self.query_one(CodesPanel).english_names = english_study(self.store)
         self._show_progress()
         if self.transcripts:
             # Resume where this coder stopped: the first passage not decided yet.

@@ -47,6 +47,7 @@ class CodesPanel(LineTable):
         self._drawn_cells: dict[str, tuple] = {}  # code -> (code cell, score cell, yours cell) as drawn
         self._width: int | None = None
         self.compact = False
+        self.english_names = False  # name the competencies in English (an English study)
         self._last: tuple[dict, dict] = ({}, {})  # the scores and codings shown
 
     @property
@@ -106,7 +107,8 @@ class CodesPanel(LineTable):
         self._name_w = name_w
         for i, code in enumerate(self.code_order):
             comp = self.competencies[code]
-            name = cut_end(comp.name_zh or comp.name_en, name_w - (1 if compact else 0))
+            shown = (comp.name_en or comp.name_zh) if self.english_names else (comp.name_zh or comp.name_en)
+            name = cut_end(shown, name_w - (1 if compact else 0))
             code_cell, score, yours = self._drawn_cells.get(code) or self._row(i, code, None, None)
             if compact:
                 self.add_row(code_cell, name, score, yours, key=code)
