@@ -411,6 +411,10 @@ async def test_the_coding_screen_highlights_english_evidence(tmp_path):
         screen = app.screen
         assert isinstance(screen, CodingScreen) and screen.nlp_state == "suggestions ready"
         assert "INFO" in str(screen.query_one("#evidence").content)
+        # an English study: the Codes pane and the code's definition speak English
+        assert str(screen.query_one("#codes").get_cell("ACH", "name")).startswith("Achievement")
+        info = screen.query_one("#code-info")
+        assert info.english and "Achievement orientation / 成就导向" in str(info.content.renderables[0])
         content = screen.query_one("#passage").content.text
         marked = {content.plain[s.start:s.end] for s in content.spans}
         assert {"asked the neighbours", "checked the receipts"} <= marked

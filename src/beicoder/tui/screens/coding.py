@@ -256,7 +256,10 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
                         severity="warning", timeout=12)
         from ...core.language import english_study
 
-        self.query_one(CodesPanel).english_names = english_study(self.store)
+        english = english_study(self.store)
+        self.query_one(CodesPanel).english_names = english
+        for info in self.query(CodeInfo):
+            info.english = english
         self._show_progress()
         if self.transcripts:
             # Resume where this coder stopped: the first passage not decided yet.
