@@ -258,8 +258,7 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
 
         english = english_study(self.store)
         self.query_one(CodesPanel).english_names = english
-        for info in self.query(CodeInfo):
-            info.english = english
+        self.query_one("#code-info", CodeInfo).english = english
         self._show_progress()
         if self.transcripts:
             # Resume where this coder stopped: the first passage not decided yet.
