@@ -90,6 +90,13 @@ def test_the_hash_stays_content_based():
     ("negative_cues_en: [my colleague]", "negative_cues_en: [my colleague, my colleague]",
      "en.yaml: competency #1 (INFO): English negative cue 'my colleague' appears twice"),
     ("negation_cues_en: [not,", "negation_cues_en: ['', ", "en.yaml: English negation cue #1 is empty"),
+    # a pattern spaCy would refuse only when suggest builds its matcher is refused on loading
+    ("{LIKE_NUM: true, OP: '?'}", "{LIKE_NUM: true, OP: '%'}",
+     "en.yaml: competency #1 (INFO): patterns_en #1: OP '%' is not one of ?, *, +, !"),
+    ("{LOWER: {IN: [times, time]}}", "{LOWER: {REGEX: '^tim'}}",
+     "en.yaml: competency #1 (INFO): patterns_en #1: LOWER must be a word or {IN: [words]}, not {'REGEX': '^tim'}"),
+    ("{LIKE_NUM: true, OP: '?'}", "{LIKE_NUM: 'yes', OP: '?'}",
+     "en.yaml: competency #1 (INFO): patterns_en #1: LIKE_NUM must be true or false, not 'yes'"),
 ])
 def test_a_wrong_script_or_key_is_refused_in_one_line(old, new, message):
     text = SMALL.read_text(encoding="utf-8")
@@ -415,6 +422,11 @@ async def test_the_coding_screen_highlights_english_evidence(tmp_path):
         assert str(screen.query_one("#codes").get_cell("ACH", "name")).startswith("Achievement")
         info = screen.query_one("#code-info")
         assert info.english and "Achievement orientation / 成就导向" in str(info.content.renderables[0])
+        await pilot.press("p")  # the code picker describes the code in English too
+        await pilot.pause()
+        assert "Achievement orientation / 成就导向" in str(app.screen.query_one("#picker-info").content.renderables[0])
+        await pilot.press("escape")
+        await pilot.pause()
         content = screen.query_one("#passage").content.text
         marked = {content.plain[s.start:s.end] for s in content.spans}
         assert {"asked the neighbours", "checked the receipts"} <= marked
@@ -424,3 +436,24 @@ async def test_the_coding_screen_highlights_english_evidence(tmp_path):
         struck = {content.plain[s.start:s.end] for s in content.spans if "strike" in str(s.style)}
         assert struck == {"check the receipts"}
         assert "asked the neighbours" in {content.plain[s.start:s.end] for s in content.spans} - struck
+
+
+@pytest.mark.parametrize("text, coded", [
+    # a hard-wrapped line is no boundary: the cue still reaches the match
+    ("To be honest I didn't\ncheck the receipts that month.", False),
+    ("I never\nasked the neighbours.", False),
+    ("If I had\nasked the neighbours I would know.", False),
+    ("I didn't go and check the receipts.", False),
+    ("I wish I had gone back to check the receipts.", False),
+    ("If I had known, I would have checked the receipts.", False),
+    # a new scope between cue and match: the behaviour was shown
+    ("I couldn't believe it so I checked the receipts myself.", True),
+    ("Whenever I wasn't sure I checked the receipts.", True),
+    ("If I had doubts, I checked the receipts.", True),
+    ("I didn't check the receipts.\n\nThe next week I asked the neighbours.", True),  # a blank line ends it
+])
+def test_negation_and_hypotheticals_keep_to_their_scope(text, coded):
+    from beicoder.core.suggest.lexicon import LexiconSuggester
+
+    found = {s.code for s in LexiconSuggester(bundled_dictionary()).suggest_one(text)}
+    assert ("INFO" in found) is coded

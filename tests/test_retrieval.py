@@ -179,9 +179,14 @@ def test_cli_passages_and_search(study, tmp_path):
 
 def test_cli_refuses_a_coder_group_or_level_the_study_does_not_have(study):
     db, _ = study
-    result = runner.invoke(main, ["passages", "--db", str(db), "--undecided", "--coder", "nobdy"])
+    result = runner.invoke(main, ["passages", "--db", str(db), "--code", "INFO", "--coder", "nobdy"])
     assert result.exit_code == 2
     assert result.output.strip() == f"beicoder: {db.name}: no decisions by coder 'nobdy' (coders: amy, bob)"
+    # a new coder may list what is left to decide, with a note that they have decided nothing
+    result = runner.invoke(main, ["passages", "--db", str(db), "--undecided", "--coder", "newbie"])
+    assert result.exit_code == 0
+    assert f"beicoder: note: {db.name}: coder 'newbie' has no decisions yet (coders: amy, bob)" in result.output
+    assert "undecided by newbie" in result.output
     result = runner.invoke(main, ["search", "客戶", "--db", str(db), "--group", "best"])
     assert result.exit_code == 2
     assert "no interviewee in group 'best' (groups: average, outstanding)" in result.output

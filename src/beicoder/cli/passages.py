@@ -32,7 +32,8 @@ def passages(db, code, coder, group, level, text, status, out):
     with open_store(db) as store:
         query = PassageQuery(code=code, text=text, coder=coder, group=group, level=level,
                                                     status=status or "any")
-        check_filters(store, query)
+        for note in check_filters(store, query):
+            click.echo(f"beicoder: note: {note}", err=True)
         results = find_passages(store, query)
     _show(results, out)
 

@@ -27,6 +27,7 @@ def search(text, db, code, coder, group, out):
         raise click.UsageError("give the text to search for")
     with open_store(db) as store:
         query = PassageQuery(code=code, text=text, coder=coder, group=group)
-        check_filters(store, query)
+        for note in check_filters(store, query):
+            click.echo(f"beicoder: note: {note}", err=True)
         results = find_passages(store, query)
     _show(results, out)

@@ -206,6 +206,7 @@ def _phrases(value, where: str, key: str, lang: str | None = None) -> tuple[str,
 
 # the token attributes an English pattern may use (the English tokens have no tags, only lemmas)
 EN_PATTERN_ATTRS = {"LEMMA", "LOWER", "LIKE_NUM", "IS_PUNCT", "OP"}
+PATTERN_OPS = ("?", "*", "+", "!")  # spaCy Matcher's quantifiers
 
 
 def _pattern_strings(tok: dict):
@@ -232,12 +233,28 @@ def _patterns(value, where: str, key: str = "patterns", lang: str | None = None)
     for k, pat in enumerate(value, start=1):
         if not isinstance(pat, list) or not pat or not all(isinstance(t, dict) and t for t in pat):
             raise DictionaryError(f"{where}: {key} #{k} must be a non-empty list of token attribute mappings")
+        for tok in pat:
+            if "OP" in tok and tok["OP"] not in PATTERN_OPS:
+                raise DictionaryError(f"{where}: {key} #{k}: OP {tok['OP']!r} is not one of {', '.join(PATTERN_OPS)}")
         if lang == "en":
             for tok in pat:
                 other = sorted(str(a) for a in tok if a not in EN_PATTERN_ATTRS)
                 if other:
                     raise DictionaryError(f"{where}: {key} #{k} uses {', '.join(other)}; English patterns use "
                                           "LEMMA, LOWER, LIKE_NUM, IS_PUNCT (with IN) and OP")
+                for attr, val in tok.items():
+                    if attr in ("LIKE_NUM", "IS_PUNCT"):
+                        ok = isinstance(val, bool)
+                    elif attr in ("LEMMA", "LOWER"):
+                        ok = isinstance(val, str) or (isinstance(val, dict) and set(val) == {"IN"}
+                                                      and isinstance(val["IN"], list) and val["IN"]
+                                                      and all(isinstance(v, str) for v in val["IN"]))
+                    else:
+                        ok = True
+                    if not ok:
+                        raise DictionaryError(f"{where}: {key} #{k}: {attr} must be "
+                                              + ("true or false" if attr in ("LIKE_NUM", "IS_PUNCT")
+                                                 else "a word or {IN: [words]}") + f", not {val!r}")
                 for literal in _pattern_strings(tok):
                     if has_cjk(literal):
                         raise DictionaryError(f"{where}: {key} #{k}: {literal!r} holds Chinese characters")

@@ -180,20 +180,26 @@ def _suggested(store, hits: list[dict], coder: str, dictionary) -> dict[int, tup
     return out
 
 
-def check_filters(store, query: PassageQuery) -> None:
+def check_filters(store, query: PassageQuery) -> list[str]:
     """Refuse filters that can only be a slip of the keyboard, as a command line is typed:
-    a coder with no decision in the study, a group no interviewee has, a level the code does
-    not have. (The coding screen does not call this: a new coder has no decisions yet.)
+    a coder with no decision in the study looking for coded segments, a group no interviewee
+    has, a level the code does not have. A coder with no decisions asking for undecided or
+    suggested passages (a new coder) is let through with a note. (The coding screen does not
+    call this.) Returns the notes to show.
 
     Raises:
         QueryError: naming the filter and what the study has.
     """
     name = store.path.name
+    notes = []
     if query.coder:
         coder = store.resolve_coder(query.coder)
         coders = store.coders()
         if coder not in coders:
-            raise QueryError(f"{name}: no decisions by coder {coder!r} (coders: {', '.join(coders) or 'none yet'})")
+            known = ", ".join(coders) or "none yet"
+            if query.status == "any":
+                raise QueryError(f"{name}: no decisions by coder {coder!r} (coders: {known})")
+            notes.append(f"{name}: coder {coder!r} has no decisions yet (coders: {known})")
     if query.group is not None:
         groups = sorted({t["grp"] for t in store.transcripts() if t["grp"]})
         if query.group not in groups:
@@ -205,6 +211,7 @@ def check_filters(store, query: PassageQuery) -> None:
         numbers = sorted(lv.level for lv in levels) if levels else []
         if numbers and query.level not in numbers:
             raise QueryError(f"{name}: {code} has no level {query.level} (levels {numbers[0]}–{numbers[-1]})")
+    return notes
 
 
 def find_passages(store, query: PassageQuery, dictionary=None) -> PassageResults:

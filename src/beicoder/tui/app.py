@@ -35,6 +35,7 @@ class BeicoderApp(App):
         self.blind = blind
         self.consensus = list(consensus or [])
         self.consensus_coder = consensus_coder
+        self.english_study = False  # every transcript English: codes named in English (set by the coding screen)
 
     async def on_mount(self) -> None:
         await self.push_screen(CodingScreen(self.db_path, self.coder, self.blind))

@@ -18,9 +18,11 @@ accepts the lemma of any of its inflected forms (:func:`lemma_alternatives`: "me
 (``patterns_en``) run through spaCy's ``Matcher`` over the same words, their ``LEMMA`` set;
 a ``LEMMA`` value of a pattern is widened the same way.
 
-Negation: a match does not count when, in its clause (words between ``, ; : . ! ?`` and line
-breaks), a ``negation_cues_en`` cue ends at most :data:`NEGATION_WINDOW` words before it, or a
-``hypothetical_cues_en`` cue stands earlier in its sentence, or one of the code's
+Negation: a match does not count when, in its clause (words between ``, ; : . ! ?`` and blank
+lines; a single line break is a hard-wrapped line, not a boundary), a ``negation_cues_en`` cue
+ends at most :data:`NEGATION_WINDOW` words before it, or a ``hypothetical_cues_en`` cue stands
+earlier in its sentence, with no word of :data:`SCOPE_BREAKERS` (so, but, because, a subject
+pronoun, ...) between the cue and the match, or one of the code's
 ``negative_cues_en`` is in its sentence; a negation cue inside a ``negation_exceptions_en``
 phrase ("not only", "no problem") does not negate. Cues are matched by lemma, as keywords are.
 
@@ -40,6 +42,14 @@ from ..textutil import match_form
 from . import Evidence, Suggestion
 
 NEGATION_WINDOW = 4  # words allowed between a negation cue and the match it negates
+# Words that start a new scope between a cue and a match: "I couldn't believe it so I checked
+# the receipts", "I wasn't sure I checked", "If I had doubts, I checked" all checked. A subject
+# pronoun after the cue begins another clause; "didn't go and check" stays negated.
+# For a hypothetical cue a pronoun only breaks in a later clause ("I wish I had gone back to
+# check" stays hypothetical).
+SCOPE_BREAKERS = frozenset({"so", "but", "because", "then", "when", "whenever", "while", "although",
+                            "though", "until", "after", "before", "since", "i", "we", "he", "she", "they"})
+_PRONOUNS = frozenset({"i", "we", "he", "she", "they"})
 PATTERN_WEIGHT = 0.65
 # letters counted for the language of a passage: CJK characters, and Latin letters (ASCII,
 # accented, full-width)
@@ -146,7 +156,7 @@ class Words:
         for tok in en_pipeline().tokenizer(form):
             t = tok.text
             if tok.is_space or t in _HYPHENS or (t and set(t) <= _HYPHENS):
-                if "\n" in t:
+                if t.count("\n") >= 2:  # a blank line; one line break is a hard-wrapped line
                     clause += 1
                     sentence += 1
                 continue
@@ -277,11 +287,20 @@ class EnglishLexicon:
         for a, _, cue, owner in negative:
             if owner == code and words.sentence[a] == sentence:
                 return cue
+        def reaches(b: int, same_clause_pronouns: bool = True) -> bool:
+            """No word between the cue's end (word ``b``) and the match starts a new scope."""
+            for k in range(b, start):
+                f = words.forms[k]
+                if f in SCOPE_BREAKERS and (same_clause_pronouns or f not in _PRONOUNS
+                                            or words.clause[k] != words.clause[b - 1]):
+                    return False
+            return True
+
         for a, b, cue, _ in hypotheticals:
-            if b <= start and words.sentence[a] == sentence:
+            if b <= start and words.sentence[a] == sentence and reaches(b, same_clause_pronouns=False):
                 return cue
         for a, b, cue, _ in negations:
-            if b <= start and start - b <= NEGATION_WINDOW and words.clause[a] == clause:
+            if b <= start and start - b <= NEGATION_WINDOW and words.clause[a] == clause and reaches(b):
                 if any(x <= a and b <= y for x, y, _, _ in exceptions):
                     continue
                 return cue

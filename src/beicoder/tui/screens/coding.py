@@ -257,6 +257,7 @@ class CodingScreen(LlmSource, NarrowFooter, Screen):
         from ...core.language import english_study
 
         english = english_study(self.store)
+        self.app.english_study = english  # the dialogs name codes in the study's language
         self.query_one(CodesPanel).english_names = english
         self.query_one("#code-info", CodeInfo).english = english
         self._show_progress()

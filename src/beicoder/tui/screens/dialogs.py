@@ -80,7 +80,13 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
     def _option_text(self, coding: dict, highlighted: bool) -> str:
         comp = self.competencies[coding["code"]]
         lv = "?" if coding["level"] is None else str(coding["level"])
-        return f"{'▶' if highlighted else ' '} {coding['code']}  {comp.name_zh or comp.name_en}  level {lv}"
+        return f"{'▶' if highlighted else ' '} {coding['code']}  {self._competency_name(comp)}  level {lv}"
+
+    def _competency_name(self, comp) -> str:
+        """The competency's name, in English first in an English study (see CodingScreen)."""
+        if getattr(self.app, "english_study", False):
+            return comp.name_en or comp.name_zh
+        return comp.name_zh or comp.name_en
 
     def _code(self) -> str:
         ol = self.query_one(OptionList)
@@ -93,13 +99,15 @@ class LevelScreen(ModalScreen[tuple[str, int | None] | None]):
             ol.replace_option_prompt_at_index(i, self._option_text(c, i == (ol.highlighted or 0)))
         comp = self.competencies[self._code()]
         self.query_one("#level-prompt", Label).update(Text.assemble(
-            "Level for ", (f"{comp.code} {comp.name_zh or comp.name_en}", "bold reverse"),
+            "Level for ", (f"{comp.code} {self._competency_name(comp)}", "bold reverse"),
             f" ({comp.min_level}–{comp.max_level}):"))
         grid = Table.grid(padding=(0, 1))
         grid.add_column(justify="right", style="bold", no_wrap=True)
         grid.add_column(ratio=1, overflow="fold")
+        english = getattr(self.app, "english_study", False)
         for lv in comp.levels:
-            grid.add_row(str(lv.level), lv.indicator_zh or lv.indicator_en)
+            grid.add_row(str(lv.level), (lv.indicator_en or lv.indicator_zh) if english
+                         else (lv.indicator_zh or lv.indicator_en))
         self.query_one("#level-indicators", Static).update(grid)
 
     def on_option_list_option_highlighted(self, _event) -> None:

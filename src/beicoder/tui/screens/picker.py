@@ -147,7 +147,9 @@ class CodePickerScreen(ModalScreen[Pick | None]):
     def _show_info(self) -> None:
         code = self._code()
         info = self.query_one("#picker-info", Static)
-        info.update(code_info(self.competencies[code]) if code else Text("no code matches", style="yellow"))
+        english = getattr(self.app, "english_study", False)
+        info.update(code_info(self.competencies[code], english=english) if code
+                    else Text("no code matches", style="yellow"))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._fill(event.value)

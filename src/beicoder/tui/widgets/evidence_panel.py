@@ -9,6 +9,14 @@ from ..linebreak import WrappedText
 from ..text import code_style
 
 
+def _joined(words: list[str]) -> str:
+    """Evidence words joined the way their language lists them: 、 between Chinese words,
+    a comma and a space between English ones."""
+    from ...core.suggest.english import CJK
+
+    return ("、" if any(CJK.search(w) for w in words) else ", ").join(words)
+
+
 def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, learned: bool,
                   runner_up: dict | None = None) -> Text:
     """Per suggestion (dicts of ``blended_suggestions``): the code, its score, its sources and
@@ -44,13 +52,13 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
         if s["model_score"] is not None and "model" not in s["sources"]:
             sources += f"; model {s['model_score']:.2f}"  # the model has scored it, and disagrees
         if muted:  # a keyword the model scores low: evidence kept, not suggested
-            out.append(f" ({s['score']:.2f}) [{sources}]: {'、'.join(words)} — not suggested\n", style="dim")
+            out.append(f" ({s['score']:.2f}) [{sources}]: {_joined(words)} — not suggested\n", style="dim")
             continue
-        out.append(f" {s['score']:.2f} [{sources}]: {'、'.join(words)}")
+        out.append(f" {s['score']:.2f} [{sources}]: {_joined(words)}")
         if model_words:
             if words:
                 out.append("; model: ")
-            out.append("、".join(model_words), style="underline")
+            out.append(_joined(model_words), style="underline")
         elif not words:
             out.append("(model: no single word stands out)")
         if s.get("llm_reason"):
@@ -59,7 +67,7 @@ def evidence_text(suggestions: list[dict], code_order: list[str], empty: str, le
     if runner_up:
         out.append("also close: ", style="dim")
         out.append(runner_up["code"], style=code_style(code_order, runner_up["code"]))
-        words = "、".join(dict.fromkeys(e["matched"] for e in runner_up.get("model_evidence", [])))
+        words = _joined(list(dict.fromkeys(e["matched"] for e in runner_up.get("model_evidence", []))))
         out.append(f" {runner_up['score']:.2f}" + (f" ({words})" if words else "") + "\n", style="dim")
     return out
 
