@@ -51,3 +51,17 @@ class Suggester(Protocol):
     name: str
 
     def suggest(self, texts: Sequence[str]) -> list[list[Suggestion]]: ...
+
+
+def noisy_or(evidence, weight) -> float | None:
+    """The score a code's ``evidence`` (Evidence items of one passage) gives it:
+    ``1 - prod(1 - weight(k))`` over the distinct keywords (or ``pattern ...`` labels) of the
+    matches that are not negated, rounded to 4 places; None when every match is negated.
+    ``weight``: keyword -> its weight in [0, 1]. Used by the Chinese and English lexicons."""
+    live = {e.keyword for e in evidence if not e.negated}
+    if not live:
+        return None
+    miss = 1.0
+    for kw in live:
+        miss *= 1.0 - weight(kw)
+    return round(1.0 - miss, 4)

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from ..textutil import match_form
-from . import Evidence, Suggestion
+from . import Evidence, Suggestion, noisy_or
 
 NEGATION_WINDOW = 4  # words allowed between a negation cue and the match it negates
 # Words that start a new scope between a cue and a match: "I couldn't believe it so I checked
@@ -344,13 +344,10 @@ class EnglishLexicon:
                     levels[code] = (level, cue)
         out = []
         for code, evs in by_code.items():
-            live = {e.keyword for e in evs if not e.negated}
-            if not live:
+            score = noisy_or(evs, lambda kw: PATTERN_WEIGHT if kw.startswith("pattern ") else phrase_weight(kw))
+            if score is None:
                 continue
-            miss = 1.0
-            for kw in live:
-                miss *= 1.0 - (PATTERN_WEIGHT if kw.startswith("pattern ") else phrase_weight(kw))
-            sugg = Suggestion(code, round(1.0 - miss, 4), sorted(evs, key=lambda e: e.start))
+            sugg = Suggestion(code, score, sorted(evs, key=lambda e: e.start))
             sugg.level, sugg.level_cue = levels.get(code, (None, ""))
             out.append(sugg)
         out.sort(key=lambda s: (-s.score, self._order[s.code]))

@@ -48,8 +48,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from ..textutil import match_form
-from . import Evidence, Suggestion
+from ..textutil import match_form, simplified_form
+from . import Evidence, Suggestion, noisy_or
 from .english import is_english
 
 # jieba's HMM guesses words its dictionary lacks; the lexicon's evidence names jieba's words
@@ -67,27 +67,10 @@ _WORD_SEPARATOR = re.compile(r"[\s\-]+")
 _BETWEEN_WORDS = r"(?:\s+|\s*-\s*)"
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def to_simplified(text: str) -> str:
-    """OpenCC Traditional-to-Simplified conversion that keeps the length of ``text``.
-
-    OpenCC converts most text one character for one; where a phrase rule changes the length,
-    the text is converted character by character instead, so offsets stay valid."""
-    conv = _t2s()
-    out = conv.convert(text)
-    if len(out) == len(text):
-        return out
-    chars = []
-    for ch in text:
-        c = conv.convert(ch)
-        chars.append(c if len(c) == 1 else ch)
-    return "".join(chars)
+    """OpenCC Traditional-to-Simplified conversion that keeps the length of ``text`` (see
+    :func:`~beicoder.core.textutil.simplified_form`), so offsets stay valid."""
+    return simplified_form(text)
 
 
 def fold(text: str) -> str:
@@ -583,13 +566,10 @@ class LexiconSuggester:
         self.segmented_chars += words.segmented
         suggestions = []
         for code, evs in by_code.items():
-            live = {e.keyword for e in evs if not e.negated}
-            if not live:
+            score = noisy_or(evs, lambda kw: PATTERN_WEIGHT if kw.startswith("pattern ") else keyword_weight(kw))
+            if score is None:
                 continue
-            miss = 1.0
-            for kw in live:
-                miss *= 1.0 - (PATTERN_WEIGHT if kw.startswith("pattern ") else keyword_weight(kw))
-            sugg = Suggestion(code, round(1.0 - miss, 4), sorted(evs, key=lambda e: e.start))
+            sugg = Suggestion(code, score, sorted(evs, key=lambda e: e.start))
             sugg.level, sugg.level_cue = self._level(code, folded)
             suggestions.append(sugg)
         suggestions.sort(key=lambda s: (-s.score, self._order[s.code]))
