@@ -21,7 +21,7 @@ def test_import_reports_a_bad_file_in_one_line_and_imports_the_rest(tmp_path):
     result = run("import", good, empty, "--db", db)
     assert result.exit_code == 2
     assert f"beicoder: {empty}: file is empty" in result.stderr.splitlines()
-    assert "imported A01.txt: interviewee A01, 2 passages (gb18030)" in result.stdout
+    assert "imported A01.txt: interviewee A01, 2 passages (gb18030, zh-Hans)" in result.stdout
     again = run("import", good, "--db", db)
     assert again.exit_code == 0 and "unchanged A01.txt" in again.stdout
     assert sqlite3.connect(db).execute("SELECT count(*) FROM transcripts").fetchone() == (1,)

@@ -248,7 +248,7 @@ def test_qualcoders_id2_odt_imports(tmp_path, realdata):
     db = tmp_path / "s.db"
     result = CliRunner().invoke(main, ["import", str(realdata / "qualcoder-examples" / "ID2.odt"), "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert "imported ID2.odt: interviewee ID2, 3 passages (odt)" in result.stdout
+    assert "imported ID2.odt: interviewee ID2, 3 passages (odt, en)" in result.stdout
 
 
 def test_pseudonymised_docx_keeps_its_tables_out_of_the_passages(tmp_path):

@@ -144,3 +144,24 @@ async def test_other_coders_progress_arrives_without_a_key(tiny_study):
         await pilot.pause()
         assert table.get_cell(str(tid), "coder:bob") == "1"
         other.close()
+
+
+async def test_a_transcript_imported_while_the_screen_is_open_is_listed(tiny_study, tmp_path):
+    from beicoder.core.study import import_parsed, parse_files
+
+    app = BeicoderApp(str(tiny_study), "amy")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        before = [t["interviewee"] for t in screen.transcripts]
+        new = tmp_path / "C01.txt"
+        new.write_text("访谈者：讲一件事。\n被访者：我去他店里看了账本。\n", encoding="utf-8")
+        with Store(tiny_study) as other:  # `beicoder import` in another terminal
+            import_parsed(other, parse_files([new]))
+        screen._poll()
+        await pilot.pause()
+        assert [t["interviewee"] for t in screen.transcripts] == before + ["C01"]
+        assert "C01" in {str(screen.query_one("#transcripts").get_cell(str(t["id"]), "interviewee"))
+                         for t in screen.transcripts}

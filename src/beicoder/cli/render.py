@@ -69,8 +69,9 @@ def import_report(report, db) -> None:
         click.echo(f"pseudonymized {p.path.name}: {p.total} replacements" + (f" ({detail})" if detail else ""))
     for r in report.files:
         if r.status == "imported":
+            language = f", {r.language}" if r.language else ""
             click.echo(f"imported {r.path.name}: interviewee {r.interviewee}, {plural(r.passages, 'passage')} "
-                       f"({r.encoding})")
+                       f"({r.encoding}{language})")
             for w in r.warnings:
                 click.echo(f"  warning: {r.path.name}: {w}")
         elif r.status in ("unchanged", "updated"):

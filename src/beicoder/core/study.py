@@ -31,6 +31,7 @@ class FileResult:
     passages: int = 0
     encoding: str = ""
     warnings: list[str] = field(default_factory=list)
+    language: str = ""  # zh-Hans, zh-Hant or en, as detected and stored (imported files)
 
 
 def read_meta(path: str | Path) -> list[dict]:
@@ -144,8 +145,9 @@ def import_parsed(store, parsed_files, meta: list[dict] | None = None, progress=
                 f"to their new offsets, {counts['review']} decisions on changed passages set aside for review "
                 "('beicoder review')", iv, counts["passages"], parsed.encoding, parsed.warnings))
             continue
-        store.add_transcript(parsed, iv)
-        results.append(FileResult(path, "imported", "", iv, len(parsed.passages), parsed.encoding, parsed.warnings))
+        tid = store.add_transcript(parsed, iv)
+        results.append(FileResult(path, "imported", "", iv, len(parsed.passages), parsed.encoding, parsed.warnings,
+                                  store.transcript_languages().get(tid, "")))
     return results
 
 

@@ -86,6 +86,7 @@ class TranscriptsMixin(SearchMixin):
                  for n, p in enumerate(parsed.passages, start=1)])
             self._index_rows((r[0], r[1]) for r in self._run(
                 "SELECT id, text FROM passages WHERE transcript_id = ?", [tid]).fetchall())
+            self._changed("study")  # a new transcript: open screens list it
         return tid
 
     def _insert_turns(self, transcript_id: int, turns) -> list[int]:
