@@ -20,8 +20,8 @@ from beicoder.core.refi import NO_CODE_MARK, import_project, validate, write_pro
 from beicoder.core.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-XSD = next((p for p in (Path("/work/shared/realdata/refi-qda-xsd"),
-                        REPO.parent / "shared" / "realdata" / "refi-qda-xsd") if (p / "Project.xsd").is_file()), None)
+XSD = REPO.parent / "shared" / "realdata" / "refi-qda-xsd"  # the official schemas, beside the repository
+XSD = XSD if (XSD / "Project.xsd").is_file() else None
 NS = {"q": "urn:QDA-XML:project:1.0"}
 MEMO_CODED = "核实了三个月的流水。\n第二行：他的说法对不上。\n\n- 第四行以减号开头"
 MEMO_NO_CODE = "没有胜任力表现，\n只是在介绍自己。"
