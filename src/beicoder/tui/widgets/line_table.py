@@ -83,31 +83,24 @@ class LineTable(ScrollView, can_focus=True):
     }
     """
 
-    class RowHighlighted(Message):
+    class _RowMessage(Message):
+        """A message about the row ``row_key`` (its ``row_index``) of ``table``."""
+
+        def __init__(self, table: LineTable, row_key: str, row_index: int) -> None:
+            super().__init__()
+            self.table = table
+            self.row_key = row_key
+            self.row_index = row_index
+
+        @property
+        def control(self) -> LineTable:
+            return self.table
+
+    class RowHighlighted(_RowMessage):
         """The cursor moved to the row ``row_key`` (its ``row_index``)."""
 
-        def __init__(self, table: LineTable, row_key: str, row_index: int) -> None:
-            super().__init__()
-            self.table = table
-            self.row_key = row_key
-            self.row_index = row_index
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter, or a click on the highlighted row: the row ``row_key``."""
-
-        def __init__(self, table: LineTable, row_key: str, row_index: int) -> None:
-            super().__init__()
-            self.table = table
-            self.row_key = row_key
-            self.row_index = row_index
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
 
     def __init__(self, *, cursor_type: str = "row", zebra_stripes: bool = False, cell_padding: int = 1,
                  **kwargs) -> None:
